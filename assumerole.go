@@ -1,0 +1,180 @@
+package recstore
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// AssumedRole describes the temporary session of the last successful
+// sts:AssumeRole call.
+type AssumedRole struct {
+	ARN     string    // assumed-role ARN as STS reports it; some S3-compatible stores leave it empty
+	Expires time.Time // when STS says the session ends
+}
+
+// session holds the assumed role's temporary credentials. It is safe for
+// concurrent use: concurrent callers share one STS call, and the credentials
+// are renewed before they expire.
+type session struct {
+	cache            *aws.CredentialsCache
+	sts              *recordingSTS
+	disableAuthRetry bool
+	log              *slog.Logger
+
+	renewMu sync.Mutex // serialises renewals after S3 rejects a session
+}
+
+func newSession(cfg Config, client *sts.Client, log *slog.Logger) *session {
+	rec := &recordingSTS{client: client, log: log}
+	duration := cfg.sessionDuration()
+	assume := stscreds.NewAssumeRoleProvider(rec, cfg.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = cfg.RoleSessionName
+		o.Duration = duration // always sent: stscreds would otherwise ask for 15 minutes
+		if cfg.ExternalID != "" {
+			o.ExternalID = aws.String(cfg.ExternalID)
+		}
+	})
+	provider := &roleProvider{assume: assume, duration: duration}
+	cache := aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {
+		o.ExpiryWindow = expiryWindow(duration)
+		o.ExpiryWindowJitterFrac = 1.0 / 3
+	})
+	return &session{cache: cache, sts: rec, disableAuthRetry: cfg.DisableAuthRetry, log: log}
+}
+
+// expiryWindow is how long before its end a session of length d is renewed:
+// a third of it, at most 15 minutes (5 minutes for 15-minute sessions, 15 for
+// an hour or more). With the cache's jitter of a third, the renewal happens
+// between two thirds of the window and the whole window before expiry, so a
+// part being signed never holds credentials about to expire.
+func expiryWindow(d time.Duration) time.Duration {
+	return min(d/3, 15*time.Minute)
+}
+
+// roleProvider is the assume-role provider, with the window scaled to the
+// lifetime STS really granted.
+type roleProvider struct {
+	assume   *stscreds.AssumeRoleProvider
+	duration time.Duration // requested session length
+}
+
+func (p *roleProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	return p.assume.Retrieve(ctx)
+}
+
+// AdjustExpiresBy implements aws.AdjustExpiresByCredentialsCacheStrategy.
+// STS may grant less than was asked (role chaining caps sessions at an hour);
+// the window then shrinks in proportion, so a short session is not treated
+// as expired the moment it arrives.
+func (p *roleProvider) AdjustExpiresBy(c aws.Credentials, by time.Duration) (aws.Credentials, error) {
+	if lifetime := time.Until(c.Expires); lifetime > 0 && lifetime < p.duration {
+		by = time.Duration(float64(by) * float64(lifetime) / float64(p.duration))
+	}
+	c.Expires = c.Expires.Add(by)
+	return c, nil
+}
+
+// recordingSTS calls sts:AssumeRole with the base keys, classifies its
+// errors as sts:AssumeRole failures and remembers the last session.
+type recordingSTS struct {
+	client *sts.Client
+	log    *slog.Logger
+	last   atomic.Pointer[AssumedRole]
+}
+
+func (r *recordingSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, opts ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+	out, err := r.client.AssumeRole(ctx, in, opts...)
+	if err != nil {
+		err = classify("sts:AssumeRole", "", "", err)
+		r.log.LogAttrs(ctx, slog.LevelWarn, "recstore: sts:AssumeRole failed",
+			slog.String("role", aws.ToString(in.RoleArn)), slog.String("error", err.Error()))
+		return nil, err
+	}
+	role := AssumedRole{}
+	if out.AssumedRoleUser != nil {
+		role.ARN = aws.ToString(out.AssumedRoleUser.Arn)
+	}
+	if out.Credentials != nil {
+		role.Expires = aws.ToTime(out.Credentials.Expiration)
+	}
+	r.last.Store(&role)
+	r.log.LogAttrs(ctx, slog.LevelDebug, "recstore: assumed role",
+		slog.String("role", aws.ToString(in.RoleArn)), slog.String("assumedRole", role.ARN),
+		slog.Time("expires", role.Expires))
+	return out, nil
+}
+
+// run performs one S3 request, fn, and classifies its error. When S3
+// rejects the session's credentials and auth retry is on, run assumes the
+// role again and calls fn once more; fn must be safe to call twice.
+func (s *session) run(ctx context.Context, op, bucket, key string, fn func(context.Context) error) error {
+	used, err := s.cache.Retrieve(ctx)
+	if err != nil {
+		return classify(op, bucket, key, err)
+	}
+	err = classify(op, bucket, key, fn(ctx))
+	if !rejectsSession(err, used) {
+		return err
+	}
+	if s.disableAuthRetry {
+		return err
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "recstore: S3 rejected the temporary session; assuming the role again",
+		slog.String("op", op), slog.String("error", err.Error()))
+	if err := s.renewAfterRejection(ctx, used.AccessKeyID); err != nil {
+		return classify(op, bucket, key, err)
+	}
+	return classify(op, bucket, key, fn(ctx))
+}
+
+// rejectsSession reports whether err says S3 refused the session's
+// credentials, used. A HEAD reply has no body and so no code; then only the
+// credentials' own expiry tells an expired session from a denial, and the
+// error is reclassified as ErrExpiredToken.
+func rejectsSession(err error, used aws.Credentials) bool {
+	var e *Error
+	if !errors.As(err, &e) || e.Op == "sts:AssumeRole" {
+		return false
+	}
+	if e.kind == ErrExpiredToken {
+		return true
+	}
+	headCode := e.Code == "Forbidden" || e.Code == "BadRequest"
+	if headCode && used.CanExpire && !time.Now().Before(used.Expires) {
+		e.markExpired()
+		return true
+	}
+	return false
+}
+
+// renewAfterRejection drops the rejected credentials and fetches new ones,
+// unless another caller already replaced them: many requests rejected at
+// once cause a single sts:AssumeRole call.
+func (s *session) renewAfterRejection(ctx context.Context, rejectedKeyID string) error {
+	s.renewMu.Lock()
+	defer s.renewMu.Unlock()
+	if current, err := s.cache.Retrieve(ctx); err == nil && current.AccessKeyID != rejectedKeyID {
+		return nil
+	}
+	s.cache.Invalidate()
+	_, err := s.cache.Retrieve(ctx)
+	return err
+}
+
+// credentials returns the current temporary credentials, assuming the role
+// if needed.
+func (s *session) credentials(ctx context.Context) (aws.Credentials, error) {
+	creds, err := s.cache.Retrieve(ctx)
+	if err != nil {
+		return aws.Credentials{}, classify("sts:AssumeRole", "", "", err)
+	}
+	return creds, nil
+}

@@ -1,0 +1,247 @@
+package recstore
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// AWS limits that Validate enforces.
+const (
+	minSessionDuration = 15 * time.Minute
+	maxSessionDuration = 12 * time.Hour
+	maxKeyPrefixBytes  = 512
+)
+
+// Character sets of AWS's own constraints.
+const (
+	wordChars        = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
+	sessionNameChars = wordChars + "+=,.@-"
+	externalIDChars  = sessionNameChars + ":/"
+	roleNameChars    = sessionNameChars
+)
+
+// Validate checks c against AWS's rules without touching the network. It
+// reports every problem at once, joined with errors.Join; each is a
+// *ConfigError naming the Go field and the JSON key, and all match
+// ErrInvalidConfig.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(field, key, problem string) {
+		if problem != "" {
+			errs = append(errs, &ConfigError{Field: field, Key: key, Problem: problem})
+		}
+	}
+	add("Bucket", "storageProviderBucketName", checkBucket(c.Bucket))
+	add("Region", "storageProviderRegion", checkRegion(c.Region, c.Endpoint != ""))
+	add("AccessKeyID", "storageProviderAccessKeyId", checkAccessKeyID(c.AccessKeyID))
+	add("SecretAccessKey", "storageProviderSecretAccessKey", checkSecret(c.SecretAccessKey))
+	add("RoleARN", "storageProviderRoleArn", checkRoleARN(c.RoleARN, c.Region))
+	add("RoleSessionName", "storageProviderRoleSessionName",
+		checkChars(c.RoleSessionName, 2, 64, sessionNameChars, "A-Z a-z 0-9 _+=,.@-"))
+	if c.ExternalID != "" {
+		add("ExternalID", "storageProviderExternalId",
+			checkChars(c.ExternalID, 2, 1224, externalIDChars, "A-Z a-z 0-9 _+=,.@:/-"))
+	}
+	add("SessionDuration", sessionDurationKey, checkSessionDuration(c.SessionDuration))
+	add("Endpoint", "storageProviderEndpoint", checkEndpoint(c.Endpoint))
+	add("STSEndpoint", "storageProviderStsEndpoint", checkEndpoint(c.STSEndpoint))
+	add("KeyPrefix", "storageProviderKeyPrefix", checkKeyPrefix(c.KeyPrefix))
+	return errors.Join(errs...)
+}
+
+// checkBucket applies S3's general purpose bucket naming rules.
+func checkBucket(b string) string {
+	const rule = "S3 bucket names are 3 to 63 characters of a-z 0-9 . -, beginning and ending with a letter or digit"
+	switch {
+	case b == "":
+		return "required: the name of the S3 bucket that stores recordings"
+	case len(b) < 3 || len(b) > 63:
+		return fmt.Sprintf("%q has %d characters; %s", truncate(b), len(b), rule)
+	case !allIn(b, "abcdefghijklmnopqrstuvwxyz0123456789.-"):
+		return fmt.Sprintf("%q has a character that is not allowed (upper case, space, _?); %s", truncate(b), rule)
+	case !isLowerAlnum(b[0]) || !isLowerAlnum(b[len(b)-1]):
+		return fmt.Sprintf("%q must begin and end with a letter or digit", b)
+	case strings.Contains(b, ".."):
+		return fmt.Sprintf("%q has two adjacent periods", b)
+	case net.ParseIP(b) != nil:
+		return fmt.Sprintf("%q is formatted as an IP address, which S3 does not allow", b)
+	}
+	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(b, p) {
+			return fmt.Sprintf("%q begins with the reserved prefix %q", b, p)
+		}
+	}
+	for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+		if strings.HasSuffix(b, s) {
+			return fmt.Sprintf("%q ends with the reserved suffix %q", b, s)
+		}
+	}
+	return ""
+}
+
+// checkRegion accepts AWS Region codes such as eu-west-1; with a custom
+// endpoint, the store may name its region freely.
+func checkRegion(r string, customEndpoint bool) string {
+	if r == "" {
+		return "required: the AWS Region of the bucket, such as eu-west-1"
+	}
+	if customEndpoint {
+		return checkChars(r, 1, 64, wordChars+"-", "A-Z a-z 0-9 _ -")
+	}
+	parts := strings.Split(r, "-")
+	last := parts[len(parts)-1]
+	if len(parts) < 3 || len(parts[0]) != 2 || !allIn(last, "0123456789") ||
+		!allIn(strings.Join(parts[:len(parts)-1], ""), "abcdefghijklmnopqrstuvwxyz") {
+		return fmt.Sprintf("%q is not an AWS Region code; use the bucket's Region, such as us-east-1 or eu-west-1", truncate(r))
+	}
+	return ""
+}
+
+func checkAccessKeyID(id string) string {
+	switch {
+	case id == "":
+		return "required: the base IAM user's access key ID (AKIA...), used only to call sts:AssumeRole"
+	case strings.HasPrefix(id, "ASIA"):
+		return "is a temporary key (ASIA...); use the base IAM user's long-term access key (AKIA...)"
+	}
+	return checkChars(id, 16, 128, wordChars, "A-Z a-z 0-9 _")
+}
+
+// checkSecret never quotes the secret: its problems are described, not shown.
+func checkSecret(s string) string {
+	switch {
+	case s == "":
+		return "required: the secret access key paired with storageProviderAccessKeyId"
+	case strings.IndexFunc(s, unicode.IsSpace) >= 0:
+		return "contains white space (a copy and paste error?); paste the secret access key again"
+	case !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "contains control characters or invalid UTF-8; paste the secret access key again"
+	}
+	return ""
+}
+
+// checkRoleARN accepts arn:<partition>:iam::<12 digits>:role/<optional path/><name>.
+func checkRoleARN(arn, region string) string {
+	const form = "want arn:aws:iam::<12-digit account>:role/<name> (partition aws, aws-cn or aws-us-gov)"
+	if arn == "" {
+		return "required: the ARN of the role to assume, " + form
+	}
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || parts[3] != "" {
+		return fmt.Sprintf("%q is not an IAM role ARN; %s", truncate(arn), form)
+	}
+	partition, account, resource := parts[1], parts[4], parts[5]
+	if partition != "aws" && partition != "aws-cn" && partition != "aws-us-gov" {
+		return fmt.Sprintf("partition %q is not aws, aws-cn or aws-us-gov", truncate(partition))
+	}
+	if len(account) != 12 || !allIn(account, "0123456789") {
+		return fmt.Sprintf("account %q is not 12 digits; %s", truncate(account), form)
+	}
+	pathAndName, ok := strings.CutPrefix(resource, "role/")
+	if !ok {
+		return fmt.Sprintf("resource %q is not a role; %s", truncate(resource), form)
+	}
+	name := pathAndName[strings.LastIndexByte(pathAndName, '/')+1:]
+	if p := checkChars(name, 1, 64, roleNameChars, "A-Z a-z 0-9 _+=,.@-"); p != "" {
+		return "role name " + p
+	}
+	if want := partitionOf(region); region != "" && want != partition {
+		return fmt.Sprintf("partition %q does not match Region %q, whose partition is %q", partition, region, want)
+	}
+	return ""
+}
+
+// partitionOf returns the ARN partition of an AWS Region code.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+func checkSessionDuration(d time.Duration) string {
+	switch {
+	case d == 0:
+		return ""
+	case d%time.Second != 0:
+		return fmt.Sprintf("%v is not a whole number of seconds", d)
+	case d < minSessionDuration || d > maxSessionDuration:
+		return fmt.Sprintf("%d s is outside AWS's range of 900 to 43200 s (and must not exceed the role's MaxSessionDuration); leave it empty for 3600",
+			d/time.Second)
+	}
+	return ""
+}
+
+// checkEndpoint accepts an absolute http or https URL without credentials,
+// query or fragment. It never quotes user info, which may hold a secret.
+func checkEndpoint(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "is not a URL; want https://host[:port]"
+	case u.User != nil:
+		return "must not contain user info (user:password@); credentials come from the other keys"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Sprintf("scheme %q is not http or https; want https://host[:port]", truncate(u.Scheme))
+	case u.Host == "":
+		return "has no host; want https://host[:port]"
+	case u.RawQuery != "" || u.Fragment != "":
+		return "must not have a query or fragment; want https://host[:port]"
+	}
+	return ""
+}
+
+func checkKeyPrefix(p string) string {
+	switch {
+	case len(p) > maxKeyPrefixBytes:
+		return fmt.Sprintf("is %d bytes; at most %d leaves room for recording keys within S3's 1024", len(p), maxKeyPrefixBytes)
+	case !utf8.ValidString(p):
+		return "is not valid UTF-8"
+	case strings.IndexFunc(p, unicode.IsControl) >= 0:
+		return "contains a control character"
+	}
+	return ""
+}
+
+// checkChars checks s's length and that every character is in allowed,
+// whose description is allowedText.
+func checkChars(s string, minLen, maxLen int, allowed, allowedText string) string {
+	if s == "" {
+		return fmt.Sprintf("required: %d to %d characters of %s", minLen, maxLen, allowedText)
+	}
+	if len(s) < minLen || len(s) > maxLen {
+		return fmt.Sprintf("has %d characters; want %d to %d characters of %s", len(s), minLen, maxLen, allowedText)
+	}
+	if i := strings.IndexFunc(s, func(r rune) bool { return !strings.ContainsRune(allowed, r) }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return fmt.Sprintf("has %q at byte %d; allowed: %s", r, i, allowedText)
+	}
+	return ""
+}
+
+func allIn(s, allowed string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return !strings.ContainsRune(allowed, r) }) < 0
+}
+
+func isLowerAlnum(b byte) bool { return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' }
+
+// truncate shortens s for an error message.
+func truncate(s string) string {
+	const limit = 64
+	if len(s) <= limit {
+		return s
+	}
+	return strings.ToValidUTF8(s[:limit], "") + "..."
+}

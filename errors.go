@@ -1,0 +1,200 @@
+package recstore
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/aws/smithy-go"
+)
+
+// Sentinel errors, one per class of failure. Errors returned by recstore
+// match at most one of them with errors.Is.
+var (
+	// ErrInvalidConfig: a Config field or an option is invalid. Nothing was sent.
+	ErrInvalidConfig = errors.New("recstore: invalid config")
+	// ErrInvalidKey: an object key is empty, too long or not valid UTF-8. Nothing was sent.
+	ErrInvalidKey = errors.New("recstore: invalid object key")
+	// ErrInvalidArgument: an argument other than a key is invalid, such as a
+	// negative TTL or a nil reader. Nothing was sent.
+	ErrInvalidArgument = errors.New("recstore: invalid argument")
+	// ErrClosed: the Store was used after Close.
+	ErrClosed = errors.New("recstore: store is closed")
+
+	// ErrAssumeRoleDenied: STS refused sts:AssumeRole (trust policy or External ID).
+	ErrAssumeRoleDenied = errors.New("recstore: sts:AssumeRole denied")
+	// ErrInvalidBaseCredentials: STS rejected the base IAM user's access key or signature.
+	ErrInvalidBaseCredentials = errors.New("recstore: invalid base IAM user credentials")
+	// ErrDurationExceedsMax: the session duration exceeds what the role allows.
+	ErrDurationExceedsMax = errors.New("recstore: session duration exceeds the role's maximum")
+	// ErrExpiredToken: the temporary session (or the token used to renew it) expired or was rejected.
+	ErrExpiredToken = errors.New("recstore: temporary credentials expired")
+	// ErrS3AccessDenied: S3 denied an operation to the assumed role.
+	ErrS3AccessDenied = errors.New("recstore: S3 access denied")
+	// ErrRegionMismatch: the bucket is in another Region than Config.Region.
+	ErrRegionMismatch = errors.New("recstore: bucket region mismatch")
+	// ErrBucketNotFound: the bucket does not exist.
+	ErrBucketNotFound = errors.New("recstore: bucket not found")
+	// ErrKeyNotFound: the object does not exist.
+	ErrKeyNotFound = errors.New("recstore: key not found")
+	// ErrClockSkew: the local clock differs too much from the server's.
+	ErrClockSkew = errors.New("recstore: clock skew")
+	// ErrNetwork: the endpoint could not be reached (DNS, refused connection, TLS).
+	ErrNetwork = errors.New("recstore: network error")
+)
+
+// A ConfigError reports one invalid Config setting. It matches
+// ErrInvalidConfig.
+type ConfigError struct {
+	Field   string // Go field name, such as "Bucket"; empty for an unknown JSON key
+	Key     string // JSON key, such as "storageProviderBucketName"
+	Problem string // what is wrong and what is allowed; never contains a secret
+}
+
+func (e *ConfigError) Error() string {
+	name := e.Key
+	if e.Field != "" {
+		name = e.Field + " (" + e.Key + ")"
+	}
+	return "recstore: invalid config: " + name + ": " + e.Problem
+}
+
+// Is reports whether target is ErrInvalidConfig.
+func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
+
+// An Error is a failed remote operation. Every error recstore returns for a
+// failed request is an *Error; it keeps the SDK's error in its chain, so
+// errors.As to smithy.APIError still works, and it matches its class's
+// sentinel (such as ErrKeyNotFound) with errors.Is.
+type Error struct {
+	Op         string // operation, such as "s3:PutObject" or "sts:AssumeRole"
+	Bucket     string // bucket, for S3 operations
+	Key        string // object key as the caller gave it (without KeyPrefix), if any
+	Code       string // AWS error code, such as "AccessDenied"; empty when there was no reply
+	StatusCode int    // HTTP status; 0 when there was no reply
+	RequestID  string // AWS request ID, for support cases
+	Cause      string // the likely cause, for people
+	Fix        string // what to change, for people
+	Err        error  // the underlying error
+
+	kind error // the sentinel this error matches
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("recstore: " + e.Op)
+	if e.Key != "" {
+		fmt.Fprintf(&b, " %q", e.Key)
+	}
+	b.WriteString(": ")
+	if e.Code != "" {
+		b.WriteString(e.Code)
+		if e.StatusCode != 0 {
+			fmt.Fprintf(&b, " (HTTP %d", e.StatusCode)
+			if e.RequestID != "" {
+				b.WriteString(", request ID " + e.RequestID)
+			}
+			b.WriteString(")")
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(e.message())
+	return b.String()
+}
+
+// message is the server's message, or the underlying error's text when
+// there was no reply.
+func (e *Error) message() string {
+	var api smithy.APIError
+	if errors.As(e.Err, &api) && api.ErrorMessage() != "" {
+		return api.ErrorMessage()
+	}
+	if e.Err == nil {
+		return e.Cause
+	}
+	return e.Err.Error()
+}
+
+// Unwrap exposes the underlying error and the class sentinel, so that both
+// errors.Is and errors.As see them.
+func (e *Error) Unwrap() []error {
+	if e.kind == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Err, e.kind}
+}
+
+// Diagnose returns the likely cause of err and the fix, for any error
+// recstore returned. ok is false when err carries no diagnosis.
+func Diagnose(err error) (cause, fix string, ok bool) {
+	var e *Error
+	if errors.As(err, &e) && e.Cause != "" {
+		return e.Cause, e.Fix, true
+	}
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		return "the configuration is invalid: " + ce.Problem, "correct " + ce.Key + " and try again", true
+	}
+	return "", "", false
+}
+
+// classify turns an SDK error from operation op into an *Error, or returns
+// err unchanged when it is nil or already an *Error from deeper down (such
+// as an sts:AssumeRole failure during an S3 call).
+func classify(op, bucket, key string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var inner *Error
+	if errors.As(err, &inner) {
+		return err
+	}
+	e := &Error{Op: op, Bucket: bucket, Key: key, Err: err}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		e.Code = api.ErrorCode()
+	}
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) {
+		e.StatusCode = status.HTTPStatusCode()
+	}
+	var reqID interface{ ServiceRequestID() string }
+	if errors.As(err, &reqID) {
+		e.RequestID = reqID.ServiceRequestID()
+	}
+	e.diagnose(api)
+	return e
+}
+
+// diagnose sets e's class, cause and fix from its code and status.
+func (e *Error) diagnose(api smithy.APIError) {
+	switch {
+	case errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded):
+		e.Cause = "the operation was canceled or timed out by the caller"
+	case e.Code == "" && e.StatusCode == 0 && isNetworkError(e.Err):
+		e.kind = ErrNetwork
+		e.Cause = "the endpoint could not be reached (DNS, refused connection or TLS)"
+		e.Fix = "check the Region, storageProviderEndpoint and storageProviderStsEndpoint, DNS, proxies and firewalls"
+	case strings.HasPrefix(e.Op, "sts:"):
+		diagnoseSTS(e, api)
+	default:
+		diagnoseS3(e)
+	}
+}
+
+func isNetworkError(err error) bool {
+	var (
+		opErr   *net.OpError
+		dnsErr  *net.DNSError
+		certErr *tls.CertificateVerificationError
+		authErr x509.UnknownAuthorityError
+		hostErr x509.HostnameError
+		recErr  tls.RecordHeaderError
+	)
+	return errors.As(err, &opErr) || errors.As(err, &dnsErr) || errors.As(err, &certErr) ||
+		errors.As(err, &authErr) || errors.As(err, &hostErr) || errors.As(err, &recErr)
+}

@@ -1,0 +1,186 @@
+package minioserver
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Options configure Start. The zero value is a usable default.
+type Options struct {
+	// Region makes MinIO enforce a region (MINIO_REGION); empty accepts any.
+	Region string
+	// Log receives install progress; nil discards it.
+	Log io.Writer
+}
+
+// A Server is a running MinIO process on loopback, with its own data
+// directory and root credentials.
+type Server struct {
+	URL          string // http://127.0.0.1:<port>
+	RootUser     string // root access key; valid as an AWS access key ID
+	RootPassword string // root secret key
+
+	cmd     *exec.Cmd
+	dataDir string
+	output  *lockedBuffer
+	exited  chan struct{} // closed when the process has exited
+	stopped sync.Once
+}
+
+// Start installs MinIO if needed and starts it on a free loopback port with
+// a fresh data directory. The caller must call Stop.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	log := opts.Log
+	if log == nil {
+		log = io.Discard
+	}
+	bin, err := Binary(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for range 3 { // a free port can be taken between probe and bind
+		srv, err := start(ctx, bin, opts)
+		if err == nil {
+			return srv, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+func start(ctx context.Context, bin string, opts Options) (*Server, error) {
+	ports, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	dataDir, err := os.MkdirTemp("", "recstore-minio-")
+	if err != nil {
+		return nil, fmt.Errorf("minioserver: %w", err)
+	}
+	s := &Server{
+		URL:          fmt.Sprintf("http://127.0.0.1:%d", ports[0]),
+		RootUser:     "recstoreroot" + randomHex(4),
+		RootPassword: randomHex(20),
+		dataDir:      dataDir,
+		output:       &lockedBuffer{},
+		exited:       make(chan struct{}),
+	}
+	s.cmd = exec.Command(bin, "server", "--quiet",
+		"--address", fmt.Sprintf("127.0.0.1:%d", ports[0]),
+		"--console-address", fmt.Sprintf("127.0.0.1:%d", ports[1]), dataDir)
+	s.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+s.RootUser, "MINIO_ROOT_PASSWORD="+s.RootPassword,
+		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_REGION="+opts.Region)
+	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
+	s.cmd.SysProcAttr = dieWithParent()
+	if err := startLocked(s.cmd); err != nil {
+		os.RemoveAll(dataDir)
+		return nil, fmt.Errorf("minioserver: starting %s: %w", bin, err)
+	}
+	go func() { s.cmd.Wait(); close(s.exited) }() // owned by s: ends when the process does
+	if err := s.waitHealthy(ctx, 60*time.Second); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// startLocked starts cmd from a thread locked for the duration, so that the
+// parent-death signal is tied to a thread the runtime keeps.
+func startLocked(cmd *exec.Cmd) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	return cmd.Start()
+}
+
+func (s *Server) waitHealthy(ctx context.Context, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/minio/health/live", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-s.exited:
+			return fmt.Errorf("minioserver: MinIO exited during start-up:\n%s", s.output.String())
+		case <-ctx.Done():
+			return fmt.Errorf("minioserver: MinIO not healthy after %v: %w\n%s", limit, ctx.Err(), s.output.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// PID is the MinIO process's ID.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
+// Stop stops MinIO by its PID (SIGTERM, then SIGKILL after 10 s), waits for
+// it to exit and removes its data. It is safe to call more than once.
+func (s *Server) Stop() {
+	s.stopped.Do(func() {
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(10 * time.Second):
+			s.cmd.Process.Kill()
+			<-s.exited
+		}
+		os.RemoveAll(s.dataDir)
+	})
+}
+
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("minioserver: finding a free port: %w", err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// lockedBuffer collects the process's output for error messages.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len() > 1<<20 {
+		return len(p), nil // enough to diagnose a failed start
+	}
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,99 @@
+package teststs
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+// maxSkew is how far a request's signing time may be from the server's, as
+// AWS allows.
+const maxSkew = 5 * time.Minute
+
+// authenticate reads the form body and checks the request's SigV4
+// signature, as AWS does, returning the calling user.
+func (s *Server) authenticate(r *http.Request) (url.Values, User, *apiError) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return nil, User{}, &apiError{Status: 400, Code: "MalformedInput", Message: err.Error()}
+	}
+	form, _ := url.ParseQuery(string(raw))
+	akid, signed, signature, ok := parseAuthorization(r.Header.Get("Authorization"))
+	if !ok {
+		return form, User{}, &apiError{Status: 403, Code: "MissingAuthenticationToken",
+			Message: "Request is missing Authentication Token"}
+	}
+	s.mu.Lock()
+	user, known := s.users[akid]
+	s.mu.Unlock()
+	if !known {
+		return form, User{}, &apiError{Status: 403, Code: "InvalidClientTokenId",
+			Message: "The security token included in the request is invalid."}
+	}
+	when, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		return form, user, &apiError{Status: 400, Code: "IncompleteSignature", Message: "Date must be in ISO-8601 'basic format'."}
+	}
+	if skew := time.Since(when); skew > maxSkew || skew < -maxSkew {
+		return form, user, &apiError{Status: 403, Code: "SignatureDoesNotMatch",
+			Message: "Signature expired: " + when.Format("20060102T150405Z") + " is now earlier than " +
+				time.Now().UTC().Add(-maxSkew).Format("20060102T150405Z") + " (" +
+				time.Now().UTC().Format("20060102T150405Z") + " - 5 min.)"}
+	}
+	if want := s.sign(r, raw, signed, user, when); !hmac.Equal([]byte(want), []byte(signature)) {
+		return form, user, &apiError{Status: 403, Code: "SignatureDoesNotMatch",
+			Message: "The request signature we calculated does not match the signature you provided. " +
+				"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}
+	}
+	return form, user, nil
+}
+
+// parseAuthorization splits
+// "AWS4-HMAC-SHA256 Credential=AKID/date/region/sts/aws4_request, SignedHeaders=a;b, Signature=hex".
+func parseAuthorization(h string) (akid string, signed []string, signature string, ok bool) {
+	rest, ok := strings.CutPrefix(h, "AWS4-HMAC-SHA256 ")
+	if !ok {
+		return "", nil, "", false
+	}
+	for _, field := range strings.Split(rest, ",") {
+		name, value, _ := strings.Cut(strings.TrimSpace(field), "=")
+		switch name {
+		case "Credential":
+			akid, _, _ = strings.Cut(value, "/")
+		case "SignedHeaders":
+			signed = strings.Split(value, ";")
+		case "Signature":
+			signature = value
+		}
+	}
+	return akid, signed, signature, akid != "" && signature != ""
+}
+
+// sign recomputes the request's signature with the user's secret, from the
+// headers the client signed.
+func (s *Server) sign(r *http.Request, body []byte, signed []string, user User, when time.Time) string {
+	clone, _ := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), bytes.NewReader(body))
+	clone.Host = r.Host
+	clone.ContentLength = int64(len(body))
+	for _, h := range signed {
+		if h != "host" && h != "content-length" {
+			clone.Header[http.CanonicalHeaderKey(h)] = r.Header.Values(h)
+		}
+	}
+	sum := sha256.Sum256(body)
+	creds := aws.Credentials{AccessKeyID: user.AccessKeyID, SecretAccessKey: user.SecretAccessKey}
+	if err := v4.NewSigner().SignHTTP(r.Context(), creds, clone, hex.EncodeToString(sum[:]), "sts", s.region, when); err != nil {
+		return ""
+	}
+	_, _, signature, _ := parseAuthorization(clone.Header.Get("Authorization"))
+	return signature
+}

@@ -1,0 +1,209 @@
+// Package teststs is an AWS-like STS endpoint for tests. It checks what AWS
+// checks and MinIO does not (the SigV4 signature of the base user, the
+// role's trust policy, the External ID, MaxSessionDuration), answers with
+// AWS's XML, and mints real MinIO credentials, so that S3 stays real.
+package teststs
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// A User is an IAM user whose access key may call the endpoint.
+type User struct {
+	ARN             string // arn:aws:iam::<account>:user/<name>
+	AccessKeyID     string
+	SecretAccessKey string
+}
+
+// A Role is an IAM role that users may assume.
+type Role struct {
+	ARN                string        // arn:aws:iam::<account>:role/<name>
+	TrustedUserARN     string        // the trust policy's only principal
+	ExternalID         string        // the trust policy's sts:ExternalId condition; empty for none
+	MaxSessionDuration time.Duration // zero means 1h, as in IAM
+	Policy             string        // the role's S3 permissions, as a MinIO session policy; empty for all
+}
+
+// Minter issues real S3 credentials: MinIO's own AssumeRole, called as its
+// root user.
+type Minter struct {
+	Endpoint, RootUser, RootPassword string
+}
+
+// A Server is a running endpoint. Its methods are safe for concurrent use.
+type Server struct {
+	srv    *httptest.Server
+	minter *sts.Client
+	region string
+
+	mu       sync.Mutex
+	users    map[string]User // by access key ID
+	roles    map[string]Role // by ARN
+	lifetime time.Duration
+	faults   []Fault
+	sessions []Session
+	corrupt  int
+
+	assumeCalls atomic.Int64
+}
+
+// New starts an endpoint that mints credentials with m and signs for region.
+func New(m Minter, region string) *Server {
+	s := &Server{
+		region: region,
+		users:  map[string]User{},
+		roles:  map[string]Role{},
+		minter: sts.New(sts.Options{
+			Region:       region,
+			BaseEndpoint: aws.String(m.Endpoint),
+			Credentials:  credentials.NewStaticCredentialsProvider(m.RootUser, m.RootPassword, ""),
+		}),
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	return s
+}
+
+// URL is the endpoint's base URL, for Config.STSEndpoint.
+func (s *Server) URL() string { return s.srv.URL }
+
+// Close stops the endpoint.
+func (s *Server) Close() { s.srv.Close() }
+
+// AddUser lets u call the endpoint.
+func (s *Server) AddUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[u.AccessKeyID] = u
+}
+
+// AddRole creates or replaces r.
+func (s *Server) AddRole(r Role) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.roles[r.ARN] = r
+}
+
+// SetLifetime makes sessions report an Expiration d from now, whatever
+// duration was asked, to exercise renewal; zero restores the asked
+// duration. MinIO's credentials behind them stay valid for at least 15
+// minutes.
+func (s *Server) SetLifetime(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lifetime = d
+}
+
+// A Session records one successful AssumeRole.
+type Session struct {
+	Issued      time.Time
+	Expires     time.Time     // the Expiration reported to the caller
+	Requested   time.Duration // DurationSeconds as sent
+	ExternalID  string
+	SessionName string
+	AccessKeyID string
+}
+
+// Sessions returns the sessions issued so far, oldest first.
+func (s *Server) Sessions() []Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Session(nil), s.sessions...)
+}
+
+// CorruptNextSessions makes the next n sessions carry a tampered session
+// token, which MinIO rejects (InvalidTokenId) as AWS rejects an expired one.
+func (s *Server) CorruptNextSessions(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.corrupt = n
+}
+
+// record stores a session and reports whether its token is to be
+// tampered with.
+func (s *Server) record(sess Session) (corrupt bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sessions = append(s.sessions, sess)
+	if s.corrupt > 0 {
+		s.corrupt--
+		return true
+	}
+	return false
+}
+
+// AssumeRoleCalls counts the AssumeRole requests received, including
+// refused ones.
+func (s *Server) AssumeRoleCalls() int64 { return s.assumeCalls.Load() }
+
+// A Fault makes the endpoint answer the next Times requests for Action with
+// an AWS error instead of processing them.
+type Fault struct {
+	Action  string // such as "AssumeRole"
+	Times   int
+	Status  int
+	Code    string
+	Message string
+}
+
+// Inject queues f.
+func (s *Server) Inject(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, f)
+}
+
+// takeFault consumes one queued fault for action.
+func (s *Server) takeFault(action string) (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.faults {
+		if f := &s.faults[i]; f.Action == action && f.Times > 0 {
+			f.Times--
+			return *f, true
+		}
+	}
+	return Fault{}, false
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	body, user, apiErr := s.authenticate(r)
+	action := body.Get("Action")
+	if action == "AssumeRole" {
+		s.assumeCalls.Add(1)
+	}
+	if f, ok := s.takeFault(action); ok {
+		writeError(w, &apiError{Status: f.Status, Code: f.Code, Message: f.Message})
+		return
+	}
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	switch action {
+	case "AssumeRole":
+		s.assumeRole(r.Context(), w, user, body)
+	case "GetCallerIdentity":
+		writeCallerIdentity(w, user)
+	default:
+		writeError(w, &apiError{Status: 400, Code: "InvalidAction",
+			Message: fmt.Sprintf("Could not find operation %s for version 2011-06-15", action)})
+	}
+}
+
+// accountOf returns the account ID in an IAM ARN.
+func accountOf(arn string) string {
+	if parts := strings.Split(arn, ":"); len(parts) > 4 {
+		return parts[4]
+	}
+	return ""
+}

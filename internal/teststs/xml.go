@@ -1,0 +1,111 @@
+package teststs
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/xml"
+	"net/http"
+	"strings"
+	"time"
+)
+
+const stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+// apiError is an AWS error reply.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func requestID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// writeError answers as AWS does: <ErrorResponse><Error>... with Type
+// Sender for 4xx and Receiver for 5xx.
+func writeError(w http.ResponseWriter, e *apiError) {
+	kind := "Sender"
+	if e.Status >= 500 {
+		kind = "Receiver"
+	}
+	type errorBody struct {
+		Type    string
+		Code    string
+		Message string
+	}
+	type errorResponse struct {
+		XMLName   xml.Name `xml:"ErrorResponse"`
+		Xmlns     string   `xml:"xmlns,attr"`
+		Error     errorBody
+		RequestID string `xml:"RequestId"`
+	}
+	writeXML(w, e.Status, errorResponse{Xmlns: stsNamespace,
+		Error: errorBody{Type: kind, Code: e.Code, Message: e.Message}, RequestID: requestID()})
+}
+
+type assumeRoleResult struct {
+	AssumedRoleARN, AssumedRoleID string
+	AccessKeyID, Secret, Token    string
+	Expiration                    time.Time
+}
+
+func writeAssumeRole(w http.ResponseWriter, r assumeRoleResult) {
+	type credentials struct {
+		AccessKeyID     string `xml:"AccessKeyId"`
+		SecretAccessKey string
+		SessionToken    string
+		Expiration      string
+	}
+	type assumedRoleUser struct {
+		AssumedRoleID string `xml:"AssumedRoleId"`
+		Arn           string
+	}
+	type result struct {
+		AssumedRoleUser assumedRoleUser
+		Credentials     credentials
+	}
+	type response struct {
+		XMLName          xml.Name `xml:"AssumeRoleResponse"`
+		Xmlns            string   `xml:"xmlns,attr"`
+		AssumeRoleResult result
+		RequestID        string `xml:"ResponseMetadata>RequestId"`
+	}
+	writeXML(w, http.StatusOK, response{Xmlns: stsNamespace, RequestID: requestID(), AssumeRoleResult: result{
+		AssumedRoleUser: assumedRoleUser{AssumedRoleID: r.AssumedRoleID, Arn: r.AssumedRoleARN},
+		Credentials: credentials{AccessKeyID: r.AccessKeyID, SecretAccessKey: r.Secret, SessionToken: r.Token,
+			Expiration: r.Expiration.Format(time.RFC3339)},
+	}})
+}
+
+func writeCallerIdentity(w http.ResponseWriter, u User) {
+	type result struct {
+		Arn     string
+		UserID  string `xml:"UserId"`
+		Account string
+	}
+	type response struct {
+		XMLName                 xml.Name `xml:"GetCallerIdentityResponse"`
+		Xmlns                   string   `xml:"xmlns,attr"`
+		GetCallerIdentityResult result
+		RequestID               string `xml:"ResponseMetadata>RequestId"`
+	}
+	name := u.ARN[strings.LastIndexByte(u.ARN, '/')+1:]
+	writeXML(w, http.StatusOK, response{Xmlns: stsNamespace, RequestID: requestID(),
+		GetCallerIdentityResult: result{Arn: u.ARN, UserID: "AIDATESTSTS" + strings.ToUpper(name), Account: accountOf(u.ARN)}})
+}
+
+func writeXML(w http.ResponseWriter, status int, v any) {
+	out, err := xml.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(status)
+	w.Write([]byte(xml.Header))
+	w.Write(out)
+}

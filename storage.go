@@ -1,0 +1,282 @@
+package recstore
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// maxKeyBytes is S3's limit on the length of a key, KeyPrefix included.
+const maxKeyBytes = 1024
+
+// A Store keeps recordings in one customer's bucket, with every S3 request
+// signed by the temporary session of the customer's role.
+//
+// A Store is safe for concurrent use by many goroutines and is meant to be
+// long-lived: its goroutines share one session, renewed before it expires,
+// and one connection pool. Close releases the pool.
+type Store struct {
+	cfg         Config // SecretAccessKey cleared: the STS client holds it
+	s3          *s3.Client
+	presigner   *s3.PresignClient
+	session     *session
+	transport   *http.Transport // owned; nil when WithHTTPClient gave the client
+	partSize    int64
+	concurrency int
+	// copyThreshold and copyPartSize are S3's limits, lowered only by tests.
+	copyThreshold int64
+	copyPartSize  int64
+	crc32         bool // uploads carry CRC32 checksums; otherwise Content-MD5
+	buffers       sync.Pool
+	log           *slog.Logger
+	closed        atomic.Bool
+}
+
+// ObjectInfo describes a stored object.
+type ObjectInfo struct {
+	Key          string            // key as the caller named it, without Config.KeyPrefix
+	Size         int64             // bytes
+	ETag         string            // entity tag, without quotes
+	Checksum     string            // the store's checksum as "ALGORITHM:base64", with "-N" for N-part uploads; empty when none
+	LastModified time.Time         // see Upload for the precision of the value it returns
+	ContentType  string            // Content-Type; set by Stat and Download
+	Metadata     map[string]string // user metadata; set by Stat and Download
+}
+
+// Open checks cfg and returns a Store for it. It does not touch the
+// network: the role is assumed on first use. An invalid cfg returns the
+// errors of cfg.Validate, all matching ErrInvalidConfig.
+func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{partSize: o.partSize, concurrency: o.concurrency, log: o.logger,
+		copyThreshold: o.copyThreshold, copyPartSize: o.copyPartSize,
+		crc32: o.requestChecksum == aws.RequestChecksumCalculationWhenSupported}
+	httpClient := o.httpClient
+	if httpClient == nil {
+		s.transport = newTransport()
+		httpClient = &http.Client{Transport: s.transport, CheckRedirect: noRedirects}
+	}
+	stsClient := sts.New(sts.Options{
+		Region:       cfg.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, ""),
+		HTTPClient:   httpClient,
+		BaseEndpoint: optional(cfg.STSEndpoint),
+	})
+	s.session = newSession(cfg, stsClient, o.logger)
+	s.s3 = s3.New(s3.Options{
+		Region:                     cfg.Region,
+		Credentials:                s.session.cache,
+		HTTPClient:                 httpClient,
+		BaseEndpoint:               optional(cfg.Endpoint),
+		UsePathStyle:               cfg.Endpoint != "",
+		RequestChecksumCalculation: o.requestChecksum,
+		ResponseChecksumValidation: o.responseChecksum,
+		// A missing checksum (multipart objects) is normal, not worth a log line.
+		DisableLogOutputChecksumValidationSkipped: true,
+	})
+	s.presigner = s3.NewPresignClient(s.s3)
+	s.cfg = cfg
+	s.cfg.SecretAccessKey = ""
+	return s, nil
+}
+
+// newTransport is the SDK's default transport with a pool sized for many
+// goroutines sharing one Store.
+func newTransport() *http.Transport {
+	t := awshttp.NewBuildableClient().GetTransport()
+	t.MaxIdleConns = 128
+	t.MaxIdleConnsPerHost = 64
+	return t
+}
+
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Close releases the Store's idle connections. It does not wait for
+// operations in progress. After Close every method returns ErrClosed.
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	if s.transport != nil {
+		s.transport.CloseIdleConnections()
+	}
+	return nil
+}
+
+// String describes the Store without its credentials.
+func (s *Store) String() string {
+	return fmt.Sprintf("recstore.Store{bucket=%q region=%q role=%q prefix=%q}",
+		s.cfg.Bucket, s.cfg.Region, s.cfg.RoleARN, s.cfg.KeyPrefix)
+}
+
+// GoString implements fmt.GoStringer, so that %#v cannot print credentials.
+func (s *Store) GoString() string { return s.String() }
+
+// AssumedRole returns the session of the last successful sts:AssumeRole
+// call, and false before the first one.
+func (s *Store) AssumedRole() (AssumedRole, bool) {
+	if r := s.session.sts.last.Load(); r != nil {
+		return *r, true
+	}
+	return AssumedRole{}, false
+}
+
+// objectKey checks key and returns it with the prefix; param names the
+// argument in errors.
+func (s *Store) objectKey(param, key string) (string, error) {
+	if s.closed.Load() {
+		return "", ErrClosed
+	}
+	full := s.cfg.KeyPrefix + key
+	var problem string
+	switch {
+	case key == "":
+		problem = "must not be empty"
+	case !utf8.ValidString(key):
+		problem = "is not valid UTF-8"
+	case strings.IndexFunc(key, unicode.IsControl) >= 0:
+		problem = "contains a control character"
+	case len(full) > maxKeyBytes:
+		problem = fmt.Sprintf("is %d bytes with the key prefix; S3 allows %d", len(full), maxKeyBytes)
+	default:
+		return full, nil
+	}
+	return "", fmt.Errorf("%w: %s %q %s", ErrInvalidKey, param, truncate(strings.ToValidUTF8(key, "?")), problem)
+}
+
+// callerKey strips the prefix from a stored key.
+func (s *Store) callerKey(full string) string { return strings.TrimPrefix(full, s.cfg.KeyPrefix) }
+
+// run sends one S3 request through the session (see session.run).
+func (s *Store) run(ctx context.Context, op, key string, fn func(context.Context) error) error {
+	return s.session.run(ctx, op, s.cfg.Bucket, key, fn)
+}
+
+// Stat returns the object's metadata. A missing object returns an error
+// matching ErrKeyNotFound.
+func (s *Store) Stat(ctx context.Context, key string) (ObjectInfo, error) {
+	full, err := s.objectKey("key", key)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	return s.head(ctx, key, full)
+}
+
+func (s *Store) head(ctx context.Context, key, full string) (ObjectInfo, error) {
+	var out *s3.HeadObjectOutput
+	err := s.run(ctx, "s3:HeadObject", key, func(ctx context.Context) (err error) {
+		out, err = s.s3.HeadObject(ctx, &s3.HeadObjectInput{
+			Bucket: &s.cfg.Bucket, Key: &full, ChecksumMode: "ENABLED"})
+		return err
+	})
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	return ObjectInfo{
+		Key:          key,
+		Size:         aws.ToInt64(out.ContentLength),
+		ETag:         unquote(out.ETag),
+		Checksum:     checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256),
+		LastModified: aws.ToTime(out.LastModified),
+		ContentType:  aws.ToString(out.ContentType),
+		Metadata:     out.Metadata,
+	}, nil
+}
+
+// Delete removes the object. Deleting a missing object is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	full, err := s.objectKey("key", key)
+	if err != nil {
+		return err
+	}
+	return s.run(ctx, "s3:DeleteObject", key, func(ctx context.Context) error {
+		_, err := s.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.cfg.Bucket, Key: &full})
+		return err
+	})
+}
+
+// Download opens the object for reading. The caller must close the reader.
+// The body streams from S3; a read error in mid-stream (a dropped connection,
+// or a checksum mismatch reported at the end of the body) means that the
+// bytes read so far must be discarded. A missing object returns an error
+// matching ErrKeyNotFound.
+func (s *Store) Download(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error) {
+	full, err := s.objectKey("key", key)
+	if err != nil {
+		return nil, ObjectInfo{}, err
+	}
+	var out *s3.GetObjectOutput
+	err = s.run(ctx, "s3:GetObject", key, func(ctx context.Context) (err error) {
+		out, err = s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.cfg.Bucket, Key: &full})
+		return err
+	})
+	if err != nil {
+		return nil, ObjectInfo{}, err
+	}
+	info := ObjectInfo{
+		Key:          key,
+		Size:         aws.ToInt64(out.ContentLength),
+		ETag:         unquote(out.ETag),
+		Checksum:     checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256),
+		LastModified: aws.ToTime(out.LastModified),
+		ContentType:  aws.ToString(out.ContentType),
+		Metadata:     out.Metadata,
+	}
+	return &objectReader{body: out.Body, bucket: s.cfg.Bucket, key: key}, info, nil
+}
+
+// objectReader classifies errors in the middle of a download.
+type objectReader struct {
+	body        io.ReadCloser
+	bucket, key string
+}
+
+func (r *objectReader) Read(p []byte) (int, error) {
+	n, err := r.body.Read(p)
+	if err != nil && err != io.EOF {
+		err = classify("s3:GetObject", r.bucket, r.key, err)
+	}
+	return n, err
+}
+
+func (r *objectReader) Close() error { return r.body.Close() }
+
+// unquote strips the quotes S3 puts around ETags.
+func unquote(etag *string) string { return strings.Trim(aws.ToString(etag), `"`) }
+
+// checksumOf formats the first checksum present, in the order
+// CRC32, CRC32C, CRC64NVME, SHA1, SHA256.
+func checksumOf(crc32, crc32c, crc64, sha1, sha256 *string) string {
+	names := [...]string{"CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"}
+	for i, v := range [...]*string{crc32, crc32c, crc64, sha1, sha256} {
+		if aws.ToString(v) != "" {
+			return names[i] + ":" + *v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,120 @@
+package recstore
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
+)
+
+// S3's limit on a single CopyObject, and the part size used above it.
+const (
+	maxCopyObjectSize = 5 << 30
+	copyPartSize      = 512 << 20
+)
+
+// Copy copies srcKey to dstKey inside the bucket, on the server: no data
+// passes through the caller. Objects above 5 GiB are copied in parts, with
+// the same guarantee as Upload: on error no parts remain. The copy keeps
+// the source's content type and metadata. A missing source returns an
+// error matching ErrKeyNotFound whose Key is srcKey.
+func (s *Store) Copy(ctx context.Context, srcKey, dstKey string) (ObjectInfo, error) {
+	src, err := s.objectKey("srcKey", srcKey)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	dst, err := s.objectKey("dstKey", dstKey)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	info, err := s.head(ctx, srcKey, src)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	info.Key = dstKey
+	if info.Size > s.copyThreshold {
+		return s.copyMultipart(ctx, dstKey, dst, src, info)
+	}
+	var out *s3.CopyObjectOutput
+	err = s.run(ctx, "s3:CopyObject", dstKey, func(ctx context.Context) (err error) {
+		out, err = s.s3.CopyObject(ctx, &s3.CopyObjectInput{
+			Bucket: &s.cfg.Bucket, Key: &dst, CopySource: aws.String(s.copySource(src)),
+			ChecksumAlgorithm: s.checksumAlgorithm(),
+		})
+		return err
+	})
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if r := out.CopyObjectResult; r != nil {
+		info.ETag = unquote(r.ETag)
+		info.LastModified = aws.ToTime(r.LastModified)
+		info.Checksum = checksumOf(r.ChecksumCRC32, r.ChecksumCRC32C, r.ChecksumCRC64NVME, r.ChecksumSHA1, r.ChecksumSHA256)
+	}
+	return info, nil
+}
+
+// copySource is the x-amz-copy-source value for a key of this bucket:
+// URL-encoded, with its slashes kept.
+func (s *Store) copySource(full string) string {
+	return s.cfg.Bucket + "/" + strings.ReplaceAll(url.PathEscape(full), "%2F", "/")
+}
+
+// copyMultipart copies src to dst with UploadPartCopy, aborting on failure.
+func (s *Store) copyMultipart(ctx context.Context, dstKey, dst, src string, info ObjectInfo) (_ ObjectInfo, err error) {
+	var created *s3.CreateMultipartUploadOutput
+	err = s.run(ctx, "s3:CreateMultipartUpload", dstKey, func(ctx context.Context) (err error) {
+		created, err = s.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+			Bucket: &s.cfg.Bucket, Key: &dst, ContentType: optional(info.ContentType), Metadata: info.Metadata,
+		})
+		return err
+	})
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	id := aws.ToString(created.UploadId)
+	defer func() {
+		if err != nil {
+			err = s.abort(ctx, dstKey, dst, id, err)
+		}
+	}()
+	parts, err := s.copyParts(ctx, dstKey, dst, src, id, info.Size)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	done, err := s.complete(ctx, dstKey, dst, id, parts)
+	info.ETag, info.Checksum, info.LastModified = done.ETag, done.Checksum, done.LastModified
+	return info, err
+}
+
+// copyParts copies the ranges of src, s.concurrency at a time.
+func (s *Store) copyParts(ctx context.Context, dstKey, dst, src, id string, size int64) ([]types.CompletedPart, error) {
+	count := (size + s.copyPartSize - 1) / s.copyPartSize
+	parts := make([]types.CompletedPart, count)
+	group, gctx := errgroup.WithContext(ctx)
+	group.SetLimit(s.concurrency)
+	for i := range parts {
+		num := int32(i + 1)
+		first := int64(i) * s.copyPartSize
+		last := min(first+s.copyPartSize, size) - 1
+		group.Go(func() error {
+			return s.run(gctx, "s3:UploadPartCopy", dstKey, func(ctx context.Context) error {
+				out, err := s.s3.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
+					Bucket: &s.cfg.Bucket, Key: &dst, UploadId: &id, PartNumber: &num,
+					CopySource:      aws.String(s.copySource(src)),
+					CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", first, last)),
+				})
+				if err == nil {
+					parts[num-1] = types.CompletedPart{PartNumber: &num, ETag: out.CopyPartResult.ETag}
+				}
+				return err
+			})
+		})
+	}
+	return parts, group.Wait()
+}

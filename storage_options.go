@@ -1,0 +1,132 @@
+package recstore
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// Upload sizing defaults and S3's limits on them.
+const (
+	// DefaultPartSize is the multipart part size when WithPartSize is not given.
+	DefaultPartSize = 8 << 20
+	// DefaultConcurrency is the number of parts sent at once when
+	// WithConcurrency is not given.
+	DefaultConcurrency = 4
+	// MinPartSize and MaxPartSize are S3's bounds on a part's size.
+	MinPartSize = 5 << 20
+	MaxPartSize = 5 << 30
+	// maxParts is S3's limit on the number of parts of one upload.
+	maxParts = 10000
+)
+
+// An Option configures a Store. No options means all defaults.
+type Option func(*options)
+
+type options struct {
+	httpClient       *http.Client
+	logger           *slog.Logger
+	partSize         int64
+	concurrency      int
+	requestChecksum  aws.RequestChecksumCalculation
+	responseChecksum aws.ResponseChecksumValidation
+	copyThreshold    int64 // tests only: see export_test.go
+	copyPartSize     int64
+}
+
+// WithHTTPClient makes the Store send its STS and S3 requests through c. The
+// Store does not close c's connections. Without this option the Store uses
+// its own client, which does not follow redirects, and Close releases its
+// idle connections. c should not follow redirects either: S3 answers a
+// request for a bucket in another Region with one.
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
+
+// WithLogger makes the Store log to l: session renewals at debug level,
+// auth retries at info, failed clean-ups at warn. Without it the Store does
+// not log. Secrets are never logged.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithPartSize sets the size of the parts of multipart uploads, and the size
+// below which an upload is a single PutObject. It must be from MinPartSize to
+// MaxPartSize; the default is DefaultPartSize. An upload holds at most
+// (concurrency + 1) parts in memory and can be at most 10,000 parts long.
+func WithPartSize(n int64) Option { return func(o *options) { o.partSize = n } }
+
+// WithConcurrency sets how many parts of one upload are sent at once. It
+// must be at least 1; the default is DefaultConcurrency.
+func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = n } }
+
+// WithRequestChecksumCalculation sets when requests carry a CRC32 checksum.
+// The default, aws.RequestChecksumCalculationWhenSupported, suits AWS S3 and
+// MinIO, and makes uploads carry a CRC32 per request that the store
+// verifies. Use aws.RequestChecksumCalculationWhenRequired for S3-compatible
+// stores that reject the newer checksum headers; uploads then carry
+// Content-MD5 instead, so that they stay verified end to end.
+func WithRequestChecksumCalculation(c aws.RequestChecksumCalculation) Option {
+	return func(o *options) { o.requestChecksum = c }
+}
+
+// WithResponseChecksumValidation sets when downloads verify the checksum the
+// store returns. The default, aws.ResponseChecksumValidationWhenSupported,
+// verifies whenever one is returned; a mismatch surfaces as a read error at
+// the end of the body.
+func WithResponseChecksumValidation(v aws.ResponseChecksumValidation) Option {
+	return func(o *options) { o.responseChecksum = v }
+}
+
+func newOptions(opts []Option) (options, error) {
+	o := options{
+		partSize:         DefaultPartSize,
+		concurrency:      DefaultConcurrency,
+		requestChecksum:  aws.RequestChecksumCalculationWhenSupported,
+		responseChecksum: aws.ResponseChecksumValidationWhenSupported,
+		copyThreshold:    maxCopyObjectSize,
+		copyPartSize:     copyPartSize,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	switch {
+	case o.partSize < MinPartSize || o.partSize > MaxPartSize:
+		return o, fmt.Errorf("%w: WithPartSize(%d): S3 parts are 5 MiB to 5 GiB (%d to %d bytes)",
+			ErrInvalidConfig, o.partSize, int64(MinPartSize), int64(MaxPartSize))
+	case o.concurrency < 1:
+		return o, fmt.Errorf("%w: WithConcurrency(%d): must be at least 1", ErrInvalidConfig, o.concurrency)
+	case o.requestChecksum != aws.RequestChecksumCalculationWhenSupported &&
+		o.requestChecksum != aws.RequestChecksumCalculationWhenRequired:
+		return o, fmt.Errorf("%w: WithRequestChecksumCalculation: unknown value %d", ErrInvalidConfig, o.requestChecksum)
+	case o.responseChecksum != aws.ResponseChecksumValidationWhenSupported &&
+		o.responseChecksum != aws.ResponseChecksumValidationWhenRequired:
+		return o, fmt.Errorf("%w: WithResponseChecksumValidation: unknown value %d", ErrInvalidConfig, o.responseChecksum)
+	}
+	return o, nil
+}
+
+// An UploadOption configures one Upload.
+type UploadOption func(*uploadOptions)
+
+type uploadOptions struct {
+	contentType string
+	metadata    map[string]string
+}
+
+// WithContentType sets the object's Content-Type, such as "video/webm".
+// Without it S3 records application/octet-stream.
+func WithContentType(t string) UploadOption { return func(o *uploadOptions) { o.contentType = t } }
+
+// WithMetadata sets user metadata (x-amz-meta-*) on the object. The map is
+// not retained.
+func WithMetadata(m map[string]string) UploadOption {
+	return func(o *uploadOptions) {
+		o.metadata = make(map[string]string, len(m))
+		for k, v := range m {
+			o.metadata[k] = v
+		}
+	}
+}

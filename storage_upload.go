@@ -1,0 +1,297 @@
+package recstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
+	"golang.org/x/sync/errgroup"
+)
+
+// abortTimeout bounds the clean-up of a failed multipart upload, which runs
+// even when the caller's context is cancelled.
+const abortTimeout = 30 * time.Second
+
+// Upload stores everything r yields, until EOF, under key.
+//
+// r may be a stream of unknown length that cannot seek, such as a recording
+// in progress. Upload reads it in parts of the part size (WithPartSize): a
+// stream shorter than one part is sent with a single PutObject, a longer one
+// as a multipart upload whose parts are sent concurrently (WithConcurrency).
+// Upload holds at most (concurrency + 1) parts in memory, and the largest
+// upload is 10,000 parts.
+//
+// Upload either stores all of r or returns an error. On error (a failed
+// request, a read error from r, or ctx cancelled) no new object exists under
+// key (an older one keeps its content) and the multipart upload is aborted,
+// with its own timeout since ctx may be done, so that no parts are left to be
+// billed; if even the abort fails, the error says so and names the upload
+// ID. Cancelling ctx cannot interrupt a Read that blocks: Upload returns when
+// r next returns.
+//
+// Every request carries a checksum that the store verifies: CRC32 by
+// default, Content-MD5 with WithRequestChecksumCalculation(WhenRequired).
+// The returned LastModified is the server's time on its final reply; S3
+// may record a slightly earlier time (the start, for multipart uploads).
+func (s *Store) Upload(ctx context.Context, key string, r io.Reader, opts ...UploadOption) (ObjectInfo, error) {
+	full, err := s.objectKey("key", key)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if r == nil {
+		return ObjectInfo{}, fmt.Errorf("%w: Upload %q: the reader is nil", ErrInvalidArgument, key)
+	}
+	var o uploadOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	buf := s.buffer()
+	n, err := io.ReadFull(r, *buf)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		defer s.release(buf)
+		return s.putObject(ctx, key, full, (*buf)[:n], o)
+	case err != nil:
+		s.release(buf)
+		return ObjectInfo{}, readError(key, 1, err)
+	}
+	return s.uploadMultipart(ctx, key, full, r, buf, o)
+}
+
+// buffer returns a part buffer from the Store's pool.
+func (s *Store) buffer() *[]byte {
+	if b, ok := s.buffers.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, s.partSize)
+	return &b
+}
+
+func (s *Store) release(b *[]byte) { s.buffers.Put(b) }
+
+func readError(key string, part int32, err error) error {
+	return fmt.Errorf("recstore: Upload %q: reading part %d from the source: %w", key, part, err)
+}
+
+func (s *Store) putObject(ctx context.Context, key, full string, data []byte, o uploadOptions) (ObjectInfo, error) {
+	md5sum := s.contentMD5(data)
+	var out *s3.PutObjectOutput
+	err := s.run(ctx, "s3:PutObject", key, func(ctx context.Context) (err error) {
+		out, err = s.s3.PutObject(ctx, &s3.PutObjectInput{
+			Bucket:            &s.cfg.Bucket,
+			Key:               &full,
+			Body:              bytes.NewReader(data),
+			ContentLength:     aws.Int64(int64(len(data))),
+			ContentType:       optional(o.contentType),
+			Metadata:          o.metadata,
+			ChecksumAlgorithm: s.checksumAlgorithm(),
+			ContentMD5:        md5sum,
+		})
+		return err
+	})
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	return ObjectInfo{
+		Key:          key,
+		Size:         int64(len(data)),
+		ETag:         unquote(out.ETag),
+		Checksum:     checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256),
+		LastModified: serverTime(out.ResultMetadata),
+		ContentType:  o.contentType,
+		Metadata:     o.metadata,
+	}, nil
+}
+
+// checksumAlgorithm asks the SDK for a CRC32 on every upload request, so
+// that multipart uploads carry one per part and S3 checks them on completion.
+func (s *Store) checksumAlgorithm() types.ChecksumAlgorithm {
+	if s.crc32 {
+		return types.ChecksumAlgorithmCrc32
+	}
+	return ""
+}
+
+// contentMD5 is the integrity check used when CRC32 headers are turned off.
+func (s *Store) contentMD5(data []byte) *string {
+	if s.crc32 {
+		return nil
+	}
+	sum := md5.Sum(data)
+	return aws.String(base64.StdEncoding.EncodeToString(sum[:]))
+}
+
+func serverTime(md middleware.Metadata) time.Time {
+	if t, ok := awsmiddleware.GetServerTime(md); ok {
+		return t
+	}
+	return time.Now().UTC().Truncate(time.Second)
+}
+
+// uploadMultipart sends first and the rest of r as a multipart upload, and
+// aborts it on any failure.
+func (s *Store) uploadMultipart(ctx context.Context, key, full string, r io.Reader, first *[]byte, o uploadOptions) (info ObjectInfo, err error) {
+	var created *s3.CreateMultipartUploadOutput
+	err = s.run(ctx, "s3:CreateMultipartUpload", key, func(ctx context.Context) (err error) {
+		created, err = s.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+			Bucket: &s.cfg.Bucket, Key: &full, ContentType: optional(o.contentType), Metadata: o.metadata,
+			ChecksumAlgorithm: s.checksumAlgorithm(),
+		})
+		return err
+	})
+	if err != nil {
+		s.release(first)
+		return ObjectInfo{}, err
+	}
+	id := aws.ToString(created.UploadId)
+	defer func() {
+		if err != nil {
+			err = s.abort(ctx, key, full, id, err)
+		}
+	}()
+	parts, size, err := s.sendParts(ctx, key, full, id, r, first)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	info, err = s.complete(ctx, key, full, id, parts)
+	info.Size, info.ContentType, info.Metadata = size, o.contentType, o.metadata
+	return info, err
+}
+
+// sendParts uploads first and the parts read from r, at most s.concurrency
+// at a time, and returns them in order with the total size. It returns only
+// once no part is in flight, so that an abort that follows is final.
+func (s *Store) sendParts(ctx context.Context, key, full, id string, r io.Reader, first *[]byte) ([]types.CompletedPart, int64, error) {
+	group, gctx := errgroup.WithContext(ctx)
+	group.SetLimit(s.concurrency)
+	var (
+		mu    sync.Mutex
+		parts []types.CompletedPart
+		size  int64
+		rerr  error
+	)
+	buf, n := first, len(*first)
+	for num := int32(1); ; num++ {
+		data, owned := (*buf)[:n], buf
+		size += int64(n)
+		group.Go(func() error {
+			defer s.release(owned)
+			part, err := s.uploadPart(gctx, key, full, id, num, data)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			parts = append(parts, part)
+			mu.Unlock()
+			return nil
+		})
+		if n < len(*buf) || gctx.Err() != nil {
+			break // that was the last part, or a part failed
+		}
+		buf = s.buffer()
+		if n, rerr = io.ReadFull(r, *buf); rerr == io.ErrUnexpectedEOF {
+			rerr = nil // a short last part
+		}
+		if rerr != nil || n > 0 && num == maxParts {
+			s.release(buf)
+			rerr = partReadError(key, num+1, n, rerr, s.partSize)
+			break
+		}
+	}
+	if err := group.Wait(); err != nil {
+		return nil, 0, err
+	}
+	if rerr != nil {
+		return nil, 0, rerr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, 0, classify("s3:UploadPart", s.cfg.Bucket, key, err)
+	}
+	slices.SortFunc(parts, func(a, b types.CompletedPart) int { return int(*a.PartNumber - *b.PartNumber) })
+	return parts, size, nil
+}
+
+// partReadError explains why reading part num stopped the upload: nil at
+// the end of the stream, an error for a failed read or a stream too long
+// for S3's 10,000 parts.
+func partReadError(key string, num int32, n int, err error, partSize int64) error {
+	switch {
+	case err == io.EOF:
+		return nil
+	case err != nil:
+		return readError(key, num, err)
+	case n > 0:
+		return fmt.Errorf("%w: Upload %q: longer than %d parts of %d bytes; raise WithPartSize",
+			ErrInvalidArgument, key, maxParts, partSize)
+	}
+	return nil
+}
+
+func (s *Store) uploadPart(ctx context.Context, key, full, id string, num int32, data []byte) (types.CompletedPart, error) {
+	md5sum := s.contentMD5(data)
+	var out *s3.UploadPartOutput
+	err := s.run(ctx, "s3:UploadPart", key, func(ctx context.Context) (err error) {
+		out, err = s.s3.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: &s.cfg.Bucket, Key: &full, UploadId: &id, PartNumber: &num,
+			Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
+			ChecksumAlgorithm: s.checksumAlgorithm(), ContentMD5: md5sum,
+		})
+		return err
+	})
+	if err != nil {
+		return types.CompletedPart{PartNumber: &num}, err
+	}
+	return types.CompletedPart{PartNumber: &num, ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32}, nil
+}
+
+func (s *Store) complete(ctx context.Context, key, full, id string, parts []types.CompletedPart) (ObjectInfo, error) {
+	var out *s3.CompleteMultipartUploadOutput
+	err := s.run(ctx, "s3:CompleteMultipartUpload", key, func(ctx context.Context) (err error) {
+		out, err = s.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+			Bucket: &s.cfg.Bucket, Key: &full, UploadId: &id,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+		})
+		return err
+	})
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	return ObjectInfo{
+		Key:          key,
+		ETag:         unquote(out.ETag),
+		Checksum:     checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256),
+		LastModified: serverTime(out.ResultMetadata),
+	}, nil
+}
+
+// abort aborts the multipart upload after cause, on a context that
+// outlives the caller's cancellation, and returns cause, noting the upload
+// ID if the parts could not be removed.
+func (s *Store) abort(ctx context.Context, key, full, id string, cause error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	err := s.run(ctx, "s3:AbortMultipartUpload", key, func(ctx context.Context) error {
+		_, err := s.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &full, UploadId: &id})
+		return err
+	})
+	var notFound *types.NoSuchUpload
+	if err == nil || errors.As(err, &notFound) {
+		return cause
+	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, "recstore: could not abort a failed multipart upload; its parts remain",
+		slog.String("key", key), slog.String("uploadId", id), slog.String("error", err.Error()))
+	return fmt.Errorf("%w (and aborting multipart upload %s failed, so its parts remain: %v)", cause, id, err)
+}
