@@ -121,10 +121,7 @@ func (s *session) run(ctx context.Context, op, bucket, key string, fn func(conte
 		return classify(op, bucket, key, err)
 	}
 	err = classify(op, bucket, key, fn(ctx))
-	if !rejectsSession(err, used) {
-		return err
-	}
-	if s.disableAuthRetry {
+	if s.disableAuthRetry || !rejectsSession(err) {
 		return err
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "recstore: S3 rejected the temporary session; assuming the role again",
@@ -136,23 +133,10 @@ func (s *session) run(ctx context.Context, op, bucket, key string, fn func(conte
 }
 
 // rejectsSession reports whether err says S3 refused the session's
-// credentials, used. A HEAD reply has no body and so no code; then only the
-// credentials' own expiry tells an expired session from a denial, and the
-// error is reclassified as ErrExpiredToken.
-func rejectsSession(err error, used aws.Credentials) bool {
+// credentials.
+func rejectsSession(err error) bool {
 	var e *Error
-	if !errors.As(err, &e) || e.Op == "sts:AssumeRole" {
-		return false
-	}
-	if e.kind == ErrExpiredToken {
-		return true
-	}
-	headCode := e.Code == "Forbidden" || e.Code == "BadRequest"
-	if headCode && used.CanExpire && !time.Now().Before(used.Expires) {
-		e.markExpired()
-		return true
-	}
-	return false
+	return errors.As(err, &e) && e.Op != "sts:AssumeRole" && e.kind == ErrExpiredToken
 }
 
 // renewAfterRejection drops the rejected credentials and fetches new ones,

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -106,10 +108,13 @@ type configJSON struct {
 //	{"storageProviderBucketName": "recordings", "storageProviderRegion": "eu-west-1", ...}
 //
 // storageProviderSessionDurationSeconds may be a number or a numeric string.
-// An unknown key is an error that names it, so that a misspelt key cannot
-// silently drop a setting. ParseConfig does not validate the values: call
-// Validate, or let Open do it.
+// Keys match exactly, case included. An unknown or repeated key is an error
+// that names it, so that a misspelt key cannot silently drop a setting.
+// ParseConfig does not validate the values: call Validate, or let Open do it.
 func ParseConfig(data []byte) (Config, error) {
+	if err := checkKeys(data); err != nil {
+		return Config{}, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var cj configJSON
@@ -137,9 +142,6 @@ func LoadConfig(path string) (Config, error) {
 
 // jsonConfigError turns an encoding/json error into one that names the key.
 func jsonConfigError(err error) error {
-	if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return &ConfigError{Key: strings.Trim(key, `"`), Problem: "unknown key; see the README for the list of keys"}
-	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
 		return &ConfigError{Key: typeErr.Field, Problem: "wrong JSON type: want " + typeErr.Type.String() + ", got " + typeErr.Value}
@@ -268,4 +270,80 @@ func (s *seconds) UnmarshalJSON(data []byte) error {
 	}
 	*s = seconds(time.Duration(n) * time.Second)
 	return nil
+}
+
+// checkKeys walks the top-level object's keys: encoding/json would match
+// them regardless of case and let a repeated key override the first.
+func checkKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return fmt.Errorf("%w: JSON config: want an object of storageProvider... keys", ErrInvalidConfig)
+	}
+	keys, seen := configKeys(), map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return jsonConfigError(err)
+		}
+		key, _ := tok.(string)
+		switch {
+		case !slices.Contains(keys, key):
+			return unknownKeyError(key, keys)
+		case seen[key]:
+			return &ConfigError{Key: key, Problem: "appears more than once; keep one"}
+		}
+		seen[key] = true
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return jsonConfigError(err)
+		}
+	}
+	return nil
+}
+
+// configKeys lists the JSON keys, from configJSON's tags.
+func configKeys() []string {
+	var keys []string
+	t := reflect.TypeFor[configJSON]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		keys = append(keys, name)
+	}
+	return keys
+}
+
+// unknownKeyError names an unknown key and suggests the closest real one.
+func unknownKeyError(key string, keys []string) *ConfigError {
+	best, bestDistance := "", len(key)/3+1
+	for _, k := range keys {
+		if d := editDistance(strings.ToLower(key), strings.ToLower(k)); d < bestDistance {
+			best, bestDistance = k, d
+		}
+	}
+	problem := "unknown key; the keys are " + strings.Join(keys, ", ")
+	if best != "" {
+		problem = fmt.Sprintf("unknown key; did you mean %q?", best)
+	}
+	return &ConfigError{Key: strconv.Quote(truncate(key)), Problem: problem}
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

@@ -237,9 +237,11 @@ func allIn(s, allowed string) bool {
 
 func isLowerAlnum(b byte) bool { return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' }
 
-// truncate shortens s for an error message.
-func truncate(s string) string {
-	const limit = 64
+// truncate shortens a setting for an error message.
+func truncate(s string) string { return shorten(s, 64) }
+
+// shorten cuts s to about limit bytes, marking the cut.
+func shorten(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}

@@ -88,7 +88,7 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("recstore: " + e.Op)
 	if e.Key != "" {
-		fmt.Fprintf(&b, " %q", e.Key)
+		fmt.Fprintf(&b, " %q", shorten(e.Key, 200))
 	}
 	b.WriteString(": ")
 	if e.Code != "" {
@@ -197,4 +197,12 @@ func isNetworkError(err error) bool {
 	)
 	return errors.As(err, &opErr) || errors.As(err, &dnsErr) || errors.As(err, &certErr) ||
 		errors.As(err, &authErr) || errors.As(err, &hostErr) || errors.As(err, &recErr)
+}
+
+// isBodilessRefusal reports whether err is a 400 or 403 reply to a HEAD
+// request, which carries no body and so no error code: an expired session
+// and a denied action look the same.
+func isBodilessRefusal(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && (api.ErrorCode() == "Forbidden" || api.ErrorCode() == "BadRequest")
 }

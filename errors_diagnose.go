@@ -81,7 +81,9 @@ func diagnoseS3(e *Error) {
 		e.Cause = "the bucket does not exist"
 		e.Fix = "check storageProviderBucketName"
 	case "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "InvalidAccessKeyId", "InvalidTokenId":
-		e.markExpired()
+		e.kind = ErrExpiredToken
+		e.Cause = "S3 rejected the temporary session as expired or invalid"
+		e.Fix = "leave storageProviderDisableAuthRetry off so that recstore renews the session; " + fixExpired
 	case "PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException":
 		e.kind = ErrRegionMismatch
 		e.Cause = "the bucket is in another Region than storageProviderRegion"
@@ -97,11 +99,4 @@ func diagnoseS3(e *Error) {
 			e.Fix = fixRegion
 		}
 	}
-}
-
-// markExpired classifies e as S3 rejecting the temporary session.
-func (e *Error) markExpired() {
-	e.kind = ErrExpiredToken
-	e.Cause = "S3 rejected the temporary session as expired or invalid"
-	e.Fix = "leave storageProviderDisableAuthRetry off so that recstore renews the session; " + fixExpired
 }

@@ -192,6 +192,9 @@ func (s *Store) head(ctx context.Context, key, full string) (ObjectInfo, error) 
 	err := s.run(ctx, "s3:HeadObject", key, func(ctx context.Context) (err error) {
 		out, err = s.s3.HeadObject(ctx, &s3.HeadObjectInput{
 			Bucket: &s.cfg.Bucket, Key: &full, ChecksumMode: "ENABLED"})
+		if isBodilessRefusal(err) {
+			err = s.explainHeadObject(ctx, full, err)
+		}
 		return err
 	})
 	if err != nil {
@@ -206,6 +209,19 @@ func (s *Store) head(ctx context.Context, key, full string) (ObjectInfo, error) 
 		ContentType:  aws.ToString(out.ContentType),
 		Metadata:     out.Metadata,
 	}, nil
+}
+
+// explainHeadObject learns why a HEAD was refused, by asking for the
+// object's first byte: a GET's error reply has a body with the code
+// (InvalidTokenId, AccessDenied, NoSuchKey...) that the HEAD could not
+// carry. It returns headErr if the GET succeeds.
+func (s *Store) explainHeadObject(ctx context.Context, full string, headErr error) error {
+	out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.cfg.Bucket, Key: &full, Range: aws.String("bytes=0-0")})
+	if err != nil {
+		return err
+	}
+	out.Body.Close()
+	return headErr
 }
 
 // Delete removes the object. Deleting a missing object is not an error.

@@ -21,7 +21,6 @@ func (s *Server) assumeRole(ctx context.Context, w http.ResponseWriter, user Use
 	roleARN, sessionName := form.Get("RoleArn"), form.Get("RoleSessionName")
 	s.mu.Lock()
 	role, exists := s.roles[roleARN]
-	lifetime := s.lifetime
 	s.mu.Unlock()
 	if !exists || role.TrustedUserARN != user.ARN || role.ExternalID != form.Get("ExternalId") {
 		// AWS gives one answer for all three, so as not to reveal which.
@@ -44,6 +43,7 @@ func (s *Server) assumeRole(ctx context.Context, w http.ResponseWriter, user Use
 		writeError(w, &apiError{Status: 500, Code: "InternalFailure", Message: "minting MinIO credentials: " + err.Error()})
 		return
 	}
+	lifetime := role.Lifetime
 	if lifetime == 0 {
 		lifetime = duration
 	}
@@ -57,8 +57,10 @@ func (s *Server) assumeRole(ctx context.Context, w http.ResponseWriter, user Use
 		Token:         aws.ToString(minted.Credentials.SessionToken),
 		Expiration:    now.Add(lifetime).UTC().Truncate(time.Second),
 	}
-	if s.record(Session{Issued: now, Expires: result.Expiration, Requested: duration,
-		ExternalID: form.Get("ExternalId"), SessionName: sessionName, AccessKeyID: result.AccessKeyID}) {
+	sess := Session{RoleARN: roleARN, Issued: now, Expires: result.Expiration, Requested: duration,
+		ExternalID: form.Get("ExternalId"), SessionName: sessionName, AccessKeyID: result.AccessKeyID,
+		SecretAccessKey: result.Secret, SessionToken: result.Token}
+	if s.record(sess) {
 		result.Token = "tampered" + result.Token
 	}
 	writeAssumeRole(w, result)

@@ -32,6 +32,10 @@ type Role struct {
 	ExternalID         string        // the trust policy's sts:ExternalId condition; empty for none
 	MaxSessionDuration time.Duration // zero means 1h, as in IAM
 	Policy             string        // the role's S3 permissions, as a MinIO session policy; empty for all
+	// Lifetime, when set, is the session length reported in Expiration,
+	// whatever was asked, to exercise renewal. MinIO's credentials behind
+	// the session stay valid for at least 15 minutes.
+	Lifetime time.Duration
 }
 
 // Minter issues real S3 credentials: MinIO's own AssumeRole, called as its
@@ -49,10 +53,9 @@ type Server struct {
 	mu       sync.Mutex
 	users    map[string]User // by access key ID
 	roles    map[string]Role // by ARN
-	lifetime time.Duration
 	faults   []Fault
 	sessions []Session
-	corrupt  int
+	corrupt  map[string]int // by role ARN
 
 	assumeCalls atomic.Int64
 }
@@ -60,9 +63,10 @@ type Server struct {
 // New starts an endpoint that mints credentials with m and signs for region.
 func New(m Minter, region string) *Server {
 	s := &Server{
-		region: region,
-		users:  map[string]User{},
-		roles:  map[string]Role{},
+		region:  region,
+		users:   map[string]User{},
+		roles:   map[string]Role{},
+		corrupt: map[string]int{},
 		minter: sts.New(sts.Options{
 			Region:       region,
 			BaseEndpoint: aws.String(m.Endpoint),
@@ -93,39 +97,39 @@ func (s *Server) AddRole(r Role) {
 	s.roles[r.ARN] = r
 }
 
-// SetLifetime makes sessions report an Expiration d from now, whatever
-// duration was asked, to exercise renewal; zero restores the asked
-// duration. MinIO's credentials behind them stay valid for at least 15
-// minutes.
-func (s *Server) SetLifetime(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.lifetime = d
-}
-
 // A Session records one successful AssumeRole.
 type Session struct {
+	RoleARN     string
 	Issued      time.Time
 	Expires     time.Time     // the Expiration reported to the caller
 	Requested   time.Duration // DurationSeconds as sent
 	ExternalID  string
 	SessionName string
 	AccessKeyID string
+	// Secrets issued, so that tests can check they never leak.
+	SecretAccessKey, SessionToken string
 }
 
-// Sessions returns the sessions issued so far, oldest first.
-func (s *Server) Sessions() []Session {
+// Sessions returns the sessions issued for role so far, oldest first.
+func (s *Server) Sessions(role string) []Session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Session(nil), s.sessions...)
+	var out []Session
+	for _, sess := range s.sessions {
+		if sess.RoleARN == role {
+			out = append(out, sess)
+		}
+	}
+	return out
 }
 
-// CorruptNextSessions makes the next n sessions carry a tampered session
-// token, which MinIO rejects (InvalidTokenId) as AWS rejects an expired one.
-func (s *Server) CorruptNextSessions(n int) {
+// CorruptNextSessions makes the next n sessions of role carry a tampered
+// session token, which MinIO rejects (InvalidTokenId) as S3 rejects an
+// expired session.
+func (s *Server) CorruptNextSessions(role string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.corrupt = n
+	s.corrupt[role] = n
 }
 
 // record stores a session and reports whether its token is to be
@@ -134,8 +138,8 @@ func (s *Server) record(sess Session) (corrupt bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sessions = append(s.sessions, sess)
-	if s.corrupt > 0 {
-		s.corrupt--
+	if s.corrupt[sess.RoleARN] > 0 {
+		s.corrupt[sess.RoleARN]--
 		return true
 	}
 	return false

@@ -1,0 +1,237 @@
+package recstore_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/auvious/recstore"
+)
+
+const fullJSON = `{
+  "storageProviderBucketName": "recordings",
+  "storageProviderRegion": "eu-west-1",
+  "storageProviderAccessKeyId": "AKIAIOSFODNN7EXAMPLE",
+  "storageProviderSecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+  "storageProviderRoleArn": "arn:aws:iam::123456789012:role/recorder",
+  "storageProviderRoleSessionName": "auvious-recorder-acme",
+  "storageProviderExternalId": "acme-7f3c",
+  "storageProviderSessionDurationSeconds": 1800,
+  "storageProviderDisableAuthRetry": true,
+  "storageProviderEndpoint": "https://s3.example.com",
+  "storageProviderStsEndpoint": "https://sts.example.com",
+  "storageProviderKeyPrefix": "acme/"
+}`
+
+// validConfig is a Config that passes Validate.
+func validConfig() recstore.Config {
+	return recstore.Config{
+		Bucket:          "recordings",
+		Region:          "eu-west-1",
+		AccessKeyID:     "AKIAIOSFODNN7EXAMPLE",
+		SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		RoleARN:         "arn:aws:iam::123456789012:role/recorder",
+		RoleSessionName: "auvious-recorder-acme",
+		ExternalID:      "acme-7f3c",
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	cfg, err := recstore.ParseConfig([]byte(fullJSON))
+	require.NoError(t, err)
+	want := validConfig()
+	want.SessionDuration = 30 * time.Minute
+	want.DisableAuthRetry = true
+	want.Endpoint = "https://s3.example.com"
+	want.STSEndpoint = "https://sts.example.com"
+	want.KeyPrefix = "acme/"
+	assert.Equal(t, want, cfg)
+	assert.NoError(t, cfg.Validate())
+}
+
+func TestParseConfigSessionDuration(t *testing.T) {
+	for _, tc := range []struct {
+		json string
+		want time.Duration
+	}{
+		{`{}`, 0},
+		{`{"storageProviderSessionDurationSeconds": 900}`, 15 * time.Minute},
+		{`{"storageProviderSessionDurationSeconds": "43200"}`, 12 * time.Hour},
+		{`{"storageProviderSessionDurationSeconds": ""}`, 0},
+		{`{"storageProviderSessionDurationSeconds": null}`, 0},
+	} {
+		t.Run(tc.json, func(t *testing.T) {
+			cfg, err := recstore.ParseConfig([]byte(tc.json))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, cfg.SessionDuration)
+		})
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, json, mention string
+	}{
+		{"misspelt key", `{"storageProviderBuckeName": "x"}`, `"storageProviderBuckeName": unknown key; did you mean "storageProviderBucketName"?`},
+		{"wrong case", `{"storageproviderregion": "x"}`, `did you mean "storageProviderRegion"?`},
+		{"unknown key", `{"colour": "x"}`, `"colour": unknown key; the keys are storageProviderBucketName, storageProviderRegion`},
+		{"wrong type", `{"storageProviderBucketName": 7}`, "storageProviderBucketName"},
+		{"duration not a number", `{"storageProviderSessionDurationSeconds": "1h"}`, "storageProviderSessionDurationSeconds"},
+		{"negative duration", `{"storageProviderSessionDurationSeconds": -5}`, "storageProviderSessionDurationSeconds"},
+		{"fractional duration", `{"storageProviderSessionDurationSeconds": 900.5}`, "storageProviderSessionDurationSeconds"},
+		{"bool as string", `{"storageProviderDisableAuthRetry": "yes"}`, "storageProviderDisableAuthRetry"},
+		{"not an object", `["storageProviderBucketName"]`, "want an object"},
+		{"repeated key", `{"storageProviderRegion": "eu-west-1", "storageProviderRegion": "us-east-1"}`, `storageProviderRegion: appears more than once`},
+		{"trailing data", `{} {}`, "after the top-level object"},
+		{"empty", ``, "JSON"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := recstore.ParseConfig([]byte(tc.json))
+			require.ErrorIs(t, err, recstore.ErrInvalidConfig)
+			assert.Contains(t, err.Error(), tc.mention)
+		})
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "storage.json")
+	require.NoError(t, os.WriteFile(path, []byte(fullJSON), 0o600))
+	cfg, err := recstore.LoadConfig(path)
+	require.NoError(t, err)
+	assert.Equal(t, "recordings", cfg.Bucket)
+
+	_, err = recstore.LoadConfig(filepath.Join(t.TempDir(), "absent.json"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
+
+	require.NoError(t, os.WriteFile(path, []byte(`{"bucket": "x"}`), 0o600))
+	_, err = recstore.LoadConfig(path)
+	require.ErrorIs(t, err, recstore.ErrInvalidConfig)
+	assert.Contains(t, err.Error(), path)
+	assert.Contains(t, err.Error(), `"bucket"`)
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	t.Setenv(recstore.EnvBucket, "recordings")
+	t.Setenv(recstore.EnvRegion, "eu-west-1")
+	t.Setenv(recstore.EnvAccessKeyID, "AKIAIOSFODNN7EXAMPLE")
+	t.Setenv(recstore.EnvSecretAccessKey, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+	t.Setenv(recstore.EnvRoleARN, "arn:aws:iam::123456789012:role/recorder")
+	t.Setenv(recstore.EnvRoleSessionName, "auvious-recorder-acme")
+	t.Setenv(recstore.EnvExternalID, "acme-7f3c")
+	t.Setenv(recstore.EnvSessionDuration, "1800")
+	t.Setenv(recstore.EnvDisableAuthRetry, "true")
+	t.Setenv(recstore.EnvEndpoint, "https://s3.example.com")
+	t.Setenv(recstore.EnvSTSEndpoint, "https://sts.example.com")
+	t.Setenv(recstore.EnvKeyPrefix, "acme/")
+	cfg, err := recstore.ConfigFromEnv()
+	require.NoError(t, err)
+	fromJSON, err := recstore.ParseConfig([]byte(fullJSON))
+	require.NoError(t, err)
+	assert.Equal(t, fromJSON, cfg)
+
+	t.Setenv(recstore.EnvSessionDuration, "an hour")
+	t.Setenv(recstore.EnvDisableAuthRetry, "perhaps")
+	_, err = recstore.ConfigFromEnv()
+	require.ErrorIs(t, err, recstore.ErrInvalidConfig)
+	assert.Contains(t, err.Error(), recstore.EnvSessionDuration)
+	assert.Contains(t, err.Error(), recstore.EnvDisableAuthRetry)
+}
+
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		edit  func(*recstore.Config)
+		field string // "" when the edit is valid
+	}{
+		{"valid", func(*recstore.Config) {}, ""},
+		{"bucket missing", func(c *recstore.Config) { c.Bucket = "" }, "Bucket"},
+		{"bucket too short", func(c *recstore.Config) { c.Bucket = "ab" }, "Bucket"},
+		{"bucket upper case", func(c *recstore.Config) { c.Bucket = "My_Recordings" }, "Bucket"},
+		{"bucket leading hyphen", func(c *recstore.Config) { c.Bucket = "-recordings" }, "Bucket"},
+		{"bucket adjacent periods", func(c *recstore.Config) { c.Bucket = "rec..ordings" }, "Bucket"},
+		{"bucket IP address", func(c *recstore.Config) { c.Bucket = "192.168.10.1" }, "Bucket"},
+		{"bucket reserved prefix", func(c *recstore.Config) { c.Bucket = "xn--recordings" }, "Bucket"},
+		{"bucket reserved suffix", func(c *recstore.Config) { c.Bucket = "recordings-s3alias" }, "Bucket"},
+		{"bucket with dots", func(c *recstore.Config) { c.Bucket = "rec.ordings.eu" }, ""},
+		{"region missing", func(c *recstore.Config) { c.Region = "" }, "Region"},
+		{"region upper case", func(c *recstore.Config) { c.Region = "EU-WEST-1" }, "Region"},
+		{"region a name", func(c *recstore.Config) { c.Region = "Ireland" }, "Region"},
+		{"region gov", func(c *recstore.Config) {
+			c.Region, c.RoleARN = "us-gov-west-1", "arn:aws-us-gov:iam::123456789012:role/r"
+		}, ""},
+		{"region free-form with endpoint", func(c *recstore.Config) { c.Region, c.Endpoint = "minio_local", "https://minio.local" }, ""},
+		{"access key missing", func(c *recstore.Config) { c.AccessKeyID = "" }, "AccessKeyID"},
+		{"access key short", func(c *recstore.Config) { c.AccessKeyID = "AKIA123" }, "AccessKeyID"},
+		{"access key temporary", func(c *recstore.Config) { c.AccessKeyID = "ASIAIOSFODNN7EXAMPLE" }, "AccessKeyID"},
+		{"access key with space", func(c *recstore.Config) { c.AccessKeyID = "AKIAIOSFODNN7 EXAMPLE" }, "AccessKeyID"},
+		{"secret missing", func(c *recstore.Config) { c.SecretAccessKey = "" }, "SecretAccessKey"},
+		{"secret trailing newline", func(c *recstore.Config) { c.SecretAccessKey += "\n" }, "SecretAccessKey"},
+		{"role missing", func(c *recstore.Config) { c.RoleARN = "" }, "RoleARN"},
+		{"role short account", func(c *recstore.Config) { c.RoleARN = "arn:aws:iam::1234:role/recorder" }, "RoleARN"},
+		{"role is a user", func(c *recstore.Config) { c.RoleARN = "arn:aws:iam::123456789012:user/recorder" }, "RoleARN"},
+		{"role not IAM", func(c *recstore.Config) { c.RoleARN = "arn:aws:s3:::recordings" }, "RoleARN"},
+		{"role bad partition", func(c *recstore.Config) { c.RoleARN = "arn:azure:iam::123456789012:role/r" }, "RoleARN"},
+		{"role partition vs region", func(c *recstore.Config) { c.RoleARN = "arn:aws-cn:iam::123456789012:role/r" }, "RoleARN"},
+		{"role name with space", func(c *recstore.Config) { c.RoleARN = "arn:aws:iam::123456789012:role/rec order" }, "RoleARN"},
+		{"role with path", func(c *recstore.Config) { c.RoleARN = "arn:aws:iam::123456789012:role/media/recorder" }, ""},
+		{"session name missing", func(c *recstore.Config) { c.RoleSessionName = "" }, "RoleSessionName"},
+		{"session name one char", func(c *recstore.Config) { c.RoleSessionName = "a" }, "RoleSessionName"},
+		{"session name 65 chars", func(c *recstore.Config) { c.RoleSessionName = strings.Repeat("a", 65) }, "RoleSessionName"},
+		{"session name with space", func(c *recstore.Config) { c.RoleSessionName = "auvious recorder" }, "RoleSessionName"},
+		{"external ID empty is allowed", func(c *recstore.Config) { c.ExternalID = "" }, ""},
+		{"external ID one char", func(c *recstore.Config) { c.ExternalID = "a" }, "ExternalID"},
+		{"external ID bad char", func(c *recstore.Config) { c.ExternalID = "acme#1" }, "ExternalID"},
+		{"external ID 1225 chars", func(c *recstore.Config) { c.ExternalID = strings.Repeat("a", 1225) }, "ExternalID"},
+		{"external ID 1224 chars with : and /", func(c *recstore.Config) { c.ExternalID = "a:/" + strings.Repeat("a", 1221) }, ""},
+		{"duration 899 s", func(c *recstore.Config) { c.SessionDuration = 899 * time.Second }, "SessionDuration"},
+		{"duration 900 s", func(c *recstore.Config) { c.SessionDuration = 900 * time.Second }, ""},
+		{"duration 43200 s", func(c *recstore.Config) { c.SessionDuration = 12 * time.Hour }, ""},
+		{"duration 43201 s", func(c *recstore.Config) { c.SessionDuration = 12*time.Hour + time.Second }, "SessionDuration"},
+		{"duration fractional", func(c *recstore.Config) { c.SessionDuration = 1000*time.Second + time.Millisecond }, "SessionDuration"},
+		{"endpoint ftp", func(c *recstore.Config) { c.Endpoint = "ftp://minio.local" }, "Endpoint"},
+		{"endpoint no scheme", func(c *recstore.Config) { c.Endpoint = "minio.local:9000" }, "Endpoint"},
+		{"endpoint with user info", func(c *recstore.Config) { c.Endpoint = "https://admin:pw@minio.local" }, "Endpoint"},
+		{"endpoint with query", func(c *recstore.Config) { c.Endpoint = "https://minio.local/?x=1" }, "Endpoint"},
+		{"sts endpoint no host", func(c *recstore.Config) { c.STSEndpoint = "https://" }, "STSEndpoint"},
+		{"prefix invalid UTF-8", func(c *recstore.Config) { c.KeyPrefix = "acme\xff/" }, "KeyPrefix"},
+		{"prefix control char", func(c *recstore.Config) { c.KeyPrefix = "acme\n/" }, "KeyPrefix"},
+		{"prefix too long", func(c *recstore.Config) { c.KeyPrefix = strings.Repeat("p", 513) }, "KeyPrefix"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := validConfig()
+			tc.edit(&cfg)
+			err := cfg.Validate()
+			if tc.field == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, recstore.ErrInvalidConfig)
+			var ce *recstore.ConfigError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, tc.field, ce.Field)
+			assert.True(t, strings.HasPrefix(ce.Key, "storageProvider"), "key %q", ce.Key)
+			assert.Contains(t, err.Error(), ce.Key)
+			assert.NotEmpty(t, ce.Problem)
+		})
+	}
+}
+
+// TestValidateReportsEverything: an empty Config lists every required
+// field at once.
+func TestValidateReportsEverything(t *testing.T) {
+	err := recstore.Config{}.Validate()
+	require.Error(t, err)
+	var fields []string
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var ce *recstore.ConfigError
+		require.True(t, errors.As(e, &ce))
+		fields = append(fields, ce.Field)
+	}
+	assert.Equal(t, []string{"Bucket", "Region", "AccessKeyID", "SecretAccessKey", "RoleARN", "RoleSessionName"}, fields)
+}

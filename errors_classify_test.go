@@ -1,0 +1,118 @@
+package recstore
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// apiError builds the error the SDK returns for an AWS error reply.
+func apiError(status int, code, message string) error {
+	return &smithy.OperationError{ServiceID: "S3", OperationName: "Op", Err: &awshttp.ResponseError{
+		RequestID: "REQ123",
+		ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+			Err:      &smithy.GenericAPIError{Code: code, Message: message},
+		},
+	}}
+}
+
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		op, key string
+		err     error
+		want    error // nil: no class
+	}{
+		{"trust or External ID", "sts:AssumeRole", "", apiError(403, "AccessDenied", "User: u is not authorized to perform: sts:AssumeRole"), ErrAssumeRoleDenied},
+		{"unknown base key", "sts:AssumeRole", "", apiError(403, "InvalidClientTokenId", ""), ErrInvalidBaseCredentials},
+		{"wrong base secret", "sts:AssumeRole", "", apiError(403, "SignatureDoesNotMatch", ""), ErrInvalidBaseCredentials},
+		{"MinIO unknown key", "sts:AssumeRole", "", apiError(403, "InvalidAccessKeyId", ""), ErrInvalidBaseCredentials},
+		{"duration above max", "sts:AssumeRole", "", apiError(400, "ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."), ErrDurationExceedsMax},
+		{"role chaining limit", "sts:AssumeRole", "", apiError(400, "ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."), ErrDurationExceedsMax},
+		{"other validation error", "sts:AssumeRole", "", apiError(400, "ValidationError", "RoleSessionName failed to satisfy constraint"), nil},
+		{"expired token on refresh", "sts:AssumeRole", "", apiError(403, "ExpiredToken", ""), ErrExpiredToken},
+		{"S3 denied", "s3:PutObject", "k", apiError(403, "AccessDenied", "Access Denied"), ErrS3AccessDenied},
+		{"S3 HEAD denied", "s3:HeadBucket", "", apiError(403, "Forbidden", ""), ErrS3AccessDenied},
+		{"missing key", "s3:GetObject", "k", apiError(404, "NoSuchKey", ""), ErrKeyNotFound},
+		{"missing key on HEAD", "s3:HeadObject", "k", apiError(404, "NotFound", ""), ErrKeyNotFound},
+		{"missing bucket on HEAD", "s3:HeadBucket", "", apiError(404, "NotFound", ""), ErrBucketNotFound},
+		{"missing bucket", "s3:PutObject", "k", apiError(404, "NoSuchBucket", ""), ErrBucketNotFound},
+		{"AWS expired session", "s3:PutObject", "k", apiError(400, "ExpiredToken", ""), ErrExpiredToken},
+		{"AWS invalid token", "s3:PutObject", "k", apiError(400, "InvalidToken", ""), ErrExpiredToken},
+		{"MinIO expired session", "s3:PutObject", "k", apiError(403, "InvalidAccessKeyId", ""), ErrExpiredToken},
+		{"MinIO tampered token", "s3:PutObject", "k", apiError(403, "InvalidTokenId", ""), ErrExpiredToken},
+		{"wrong region", "s3:PutObject", "k", apiError(301, "PermanentRedirect", ""), ErrRegionMismatch},
+		{"wrong signing region", "s3:PutObject", "k", apiError(400, "AuthorizationHeaderMalformed", ""), ErrRegionMismatch},
+		{"HEAD redirect", "s3:HeadBucket", "", apiError(301, "MovedPermanently", ""), ErrRegionMismatch},
+		{"skew", "s3:PutObject", "k", apiError(403, "RequestTimeTooSkewed", ""), ErrClockSkew},
+		{"refused", "s3:PutObject", "k", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, ErrNetwork},
+		{"DNS", "sts:AssumeRole", "", &net.DNSError{Err: "no such host", Name: "sts.nowhere"}, ErrNetwork},
+		{"server error", "s3:PutObject", "k", apiError(500, "InternalError", ""), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := classify(tc.op, "bucket", tc.key, tc.err)
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, tc.op, e.Op)
+			assert.Equal(t, tc.key, e.Key)
+			assert.ErrorIs(t, err, tc.err, "the SDK's error stays in the chain")
+			for _, sentinel := range []error{ErrAssumeRoleDenied, ErrInvalidBaseCredentials, ErrDurationExceedsMax,
+				ErrExpiredToken, ErrS3AccessDenied, ErrRegionMismatch, ErrBucketNotFound, ErrKeyNotFound,
+				ErrClockSkew, ErrNetwork} {
+				assert.Equal(t, sentinel == tc.want, errors.Is(err, sentinel), "errors.Is(err, %v)", sentinel)
+			}
+			var api smithy.APIError
+			if errors.As(tc.err, &api) {
+				require.ErrorAs(t, err, &api, "errors.As still reaches smithy.APIError")
+				assert.Equal(t, api.ErrorCode(), e.Code)
+				assert.Equal(t, "REQ123", e.RequestID)
+				assert.NotZero(t, e.StatusCode)
+			}
+			if tc.want != nil {
+				cause, fix, ok := Diagnose(err)
+				assert.True(t, ok)
+				assert.NotEmpty(t, cause)
+				if tc.want != ErrKeyNotFound {
+					assert.NotEmpty(t, fix)
+				}
+			}
+		})
+	}
+}
+
+func TestClassifyKeepsInnerError(t *testing.T) {
+	inner := classify("sts:AssumeRole", "", "", apiError(403, "AccessDenied", ""))
+	wrapped := &smithy.OperationError{ServiceID: "S3", OperationName: "PutObject", Err: inner}
+	err := classify("s3:PutObject", "bucket", "k", wrapped)
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, "sts:AssumeRole", e.Op, "a failed refresh is reported as the STS failure it is")
+	assert.ErrorIs(t, err, ErrAssumeRoleDenied)
+}
+
+func TestClassifyCanceled(t *testing.T) {
+	err := classify("s3:PutObject", "bucket", "k", &smithy.OperationError{Err: context.Canceled})
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.NotErrorIs(t, err, ErrNetwork)
+	assert.Nil(t, classify("s3:PutObject", "b", "k", nil))
+}
+
+func TestExpiryWindow(t *testing.T) {
+	for _, tc := range []struct{ session, window time.Duration }{
+		{15 * time.Minute, 5 * time.Minute},
+		{time.Hour, 15 * time.Minute},
+		{12 * time.Hour, 15 * time.Minute},
+	} {
+		assert.Equal(t, tc.window, expiryWindow(tc.session), "session %v", tc.session)
+	}
+}

@@ -1,0 +1,83 @@
+// Package storetest is the acceptance suite every way of running a Store
+// must pass: any STS, any key prefix, any checksum setting. It talks to a
+// real S3 server and checks the bucket with unrestricted credentials.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/auvious/recstore"
+)
+
+// PartSize is the part size the suite opens Stores with, S3's smallest, so
+// that multipart uploads stay small.
+const PartSize = recstore.MinPartSize
+
+// A Harness gives the suite Stores on one working configuration.
+type Harness struct {
+	// Open returns a Store; the suite closes it.
+	Open func(t *testing.T, opts ...recstore.Option) *recstore.Store
+	// Admin reads the bucket with unrestricted credentials, to check what a
+	// Store left behind.
+	Admin *s3.Client
+	// Bucket and KeyPrefix are those of the Config behind Open.
+	Bucket, KeyPrefix string
+}
+
+// Run runs the suite against h.
+func Run(t *testing.T, h Harness) {
+	t.Run("UploadSizes", func(t *testing.T) { testUploadSizes(t, h) })
+	t.Run("UploadLarge", func(t *testing.T) { testUploadLarge(t, h) })
+	t.Run("UploadMetadata", func(t *testing.T) { testUploadMetadata(t, h) })
+	t.Run("UploadFailingReaderAborts", func(t *testing.T) { testFailingReader(t, h) })
+	t.Run("UploadCancelAborts", func(t *testing.T) { testCancel(t, h) })
+	t.Run("UploadReplacesAtomically", func(t *testing.T) { testReplace(t, h) })
+	t.Run("DownloadMissing", func(t *testing.T) { testDownloadMissing(t, h) })
+	t.Run("Copy", func(t *testing.T) { testCopy(t, h) })
+	t.Run("Delete", func(t *testing.T) { testDelete(t, h) })
+	t.Run("List", func(t *testing.T) { testList(t, h) })
+	t.Run("PresignGet", func(t *testing.T) { testPresign(t, h) })
+}
+
+// open returns a Store with the suite's part size, closed at the end of t.
+func (h Harness) open(t *testing.T, opts ...recstore.Option) *recstore.Store {
+	t.Helper()
+	s := h.Open(t, append([]recstore.Option{recstore.WithPartSize(PartSize)}, opts...)...)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// requireNoObject checks that key does not exist, through the Store.
+func requireNoObject(t *testing.T, s *recstore.Store, key string) {
+	t.Helper()
+	_, err := s.Stat(context.Background(), key)
+	require.ErrorIs(t, err, recstore.ErrKeyNotFound, "object %q should not exist", key)
+}
+
+// assertNoUploads checks, as root, that no multipart upload is pending
+// under key.
+func (h Harness) assertNoUploads(t *testing.T, key string) {
+	t.Helper()
+	full := h.KeyPrefix + key
+	out, err := h.Admin.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{
+		Bucket: &h.Bucket, Prefix: &full})
+	require.NoError(t, err)
+	assert.Empty(t, out.Uploads, "multipart uploads left under %q", full)
+}
+
+// uniqueKey returns a key no other test uses.
+func uniqueKey(t *testing.T, name string) string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return "storetest/" + hex.EncodeToString(b) + "/" + name
+}
+
+var errSource = errors.New("storetest: the recording source failed")

@@ -1,0 +1,126 @@
+package recstore_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/auvious/recstore"
+)
+
+const sentinelSecret = "SENTINEL/secret+0123456789abcdefghijABCD"
+
+// printed renders v every way a program might print or log it.
+func printed(t *testing.T, v any) []string {
+	t.Helper()
+	out := []string{fmt.Sprint(v), fmt.Sprintf("%v %+v %#v %s %q", v, v, v, v, v)}
+	for _, wrapped := range []any{struct{ C any }{v}, []any{v}, map[string]any{"c": v}} {
+		out = append(out, fmt.Sprintf("%v %+v %#v", wrapped, wrapped, wrapped))
+	}
+	if j, err := json.Marshal(v); err == nil {
+		out = append(out, string(j))
+	}
+	var text, js bytes.Buffer
+	slog.New(slog.NewTextHandler(&text, &slog.HandlerOptions{Level: slog.LevelDebug})).Info("x", "v", v)
+	slog.New(slog.NewJSONHandler(&js, &slog.HandlerOptions{Level: slog.LevelDebug})).Info("x", "v", v)
+	return append(out, text.String(), js.String())
+}
+
+func TestConfigNeverPrintsSecret(t *testing.T) {
+	cfg := validConfig()
+	cfg.SecretAccessKey = sentinelSecret
+	for _, v := range []any{cfg, &cfg} {
+		for _, s := range printed(t, v) {
+			assert.NotContains(t, s, sentinelSecret)
+			assert.Contains(t, s, "REDACTED", "the secret is shown as set")
+		}
+	}
+	j, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	assert.Contains(t, string(j), `"storageProviderSecretAccessKey":"REDACTED"`)
+	assert.Contains(t, string(j), `"storageProviderBucketName":"recordings"`)
+}
+
+func TestErrorsNeverContainSecret(t *testing.T) {
+	cfg := validConfig()
+	cfg.Bucket = "Bad Bucket"
+	for _, secret := range []string{sentinelSecret, sentinelSecret + " ", "\t" + sentinelSecret} {
+		cfg.SecretAccessKey = secret
+		err := cfg.Validate()
+		require.Error(t, err)
+		_, err2 := recstore.Open(context.Background(), cfg)
+		require.Error(t, err2)
+		for _, e := range []error{err, err2} {
+			for _, s := range printed(t, e) {
+				assert.NotContains(t, s, strings.TrimSpace(secret))
+			}
+		}
+	}
+}
+
+func TestStoreNeverPrintsSecret(t *testing.T) {
+	cfg := validConfig()
+	cfg.SecretAccessKey = sentinelSecret
+	s, err := recstore.Open(context.Background(), cfg)
+	require.NoError(t, err)
+	defer s.Close()
+	for _, out := range printed(t, s) {
+		assert.NotContains(t, out, sentinelSecret)
+	}
+	assert.Contains(t, s.String(), cfg.Bucket)
+}
+
+// TestSecretsStayOutOfLogsAndErrors drives a Store through success, an
+// auth retry and failures with debug logging, and checks that neither the
+// base secret nor any session's secret or token is logged or put in an
+// error. (A presigned URL carries its session token by design: it is the
+// capability handed to the player.)
+func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
+	e := requireEnv(t)
+	role := newRole(e, "secrets", nil)
+	e.STS.CorruptNextSessions(role.ARN, 1)
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx := context.Background()
+	s := open(t, e.Config(role), recstore.WithLogger(logger), recstore.WithPartSize(recstore.MinPartSize))
+
+	var outputs []string
+	record := func(err error) {
+		if err != nil {
+			outputs = append(outputs, printed(t, err)...)
+		}
+	}
+	_, err := s.Upload(ctx, "secrets/ok", strings.NewReader(strings.Repeat("x", recstore.MinPartSize+1)))
+	require.NoError(t, err)
+	_, err = s.Stat(ctx, "secrets/absent")
+	record(err)
+	_, _, err = s.Download(ctx, "secrets/absent")
+	record(err)
+	_, err = s.Copy(ctx, "secrets/absent", "secrets/copy")
+	record(err)
+	bad := e.Config(role)
+	bad.SecretAccessKey = "wrong" + bad.SecretAccessKey
+	_, err = open(t, bad, recstore.WithLogger(logger)).Upload(ctx, "secrets/denied", strings.NewReader("x"))
+	require.Error(t, err)
+	record(err)
+	outputs = append(outputs, logs.String())
+	require.Contains(t, logs.String(), "assuming the role again", "the retry was logged")
+
+	secrets := []string{e.User.SecretAccessKey, bad.SecretAccessKey}
+	for _, sess := range e.STS.Sessions(role.ARN) {
+		secrets = append(secrets, sess.SecretAccessKey, sess.SessionToken)
+	}
+	for _, out := range outputs {
+		for _, secret := range secrets {
+			require.NotEmpty(t, secret)
+			assert.NotContains(t, out, secret)
+		}
+	}
+}

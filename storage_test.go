@@ -1,0 +1,197 @@
+package recstore_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/localenv"
+	"github.com/auvious/recstore/internal/storetest"
+)
+
+// TestStore runs the acceptance suite every way a Store is used.
+func TestStore(t *testing.T) {
+	e := requireEnv(t)
+	prefixed := e.Config(e.Role)
+	prefixed.KeyPrefix = "tenant-42/"
+	ways := []struct {
+		name string
+		cfg  recstore.Config
+		opts []recstore.Option
+	}{
+		{"AWSLikeSTS", e.Config(e.Role), nil},
+		{"MinIOSTS", e.MinIOSTSConfig(), nil},
+		{"KeyPrefix", prefixed, nil},
+		{"ChecksumWhenRequired", e.Config(e.Role), []recstore.Option{
+			recstore.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
+			recstore.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired)}},
+	}
+	for _, way := range ways {
+		t.Run(way.name, func(t *testing.T) {
+			t.Parallel()
+			storetest.Run(t, storetest.Harness{
+				Open: func(t *testing.T, opts ...recstore.Option) *recstore.Store {
+					return open(t, way.cfg, append(way.opts, opts...)...)
+				},
+				Admin:     e.Admin,
+				Bucket:    way.cfg.Bucket,
+				KeyPrefix: way.cfg.KeyPrefix,
+			})
+		})
+	}
+}
+
+// open opens a Store on cfg, closed when t ends.
+func open(t *testing.T, cfg recstore.Config, opts ...recstore.Option) *recstore.Store {
+	t.Helper()
+	s, err := recstore.Open(context.Background(), cfg, opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestUploadChecksums(t *testing.T) {
+	e := requireEnv(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		size int
+		opt  aws.RequestChecksumCalculation
+		want string // prefix of ObjectInfo.Checksum
+	}{
+		{"single/CRC32", 100, aws.RequestChecksumCalculationWhenSupported, "CRC32:"},
+		{"multipart/CRC32", storetest.PartSize + 1, aws.RequestChecksumCalculationWhenSupported, "CRC32:"},
+		{"single/Content-MD5", 100, aws.RequestChecksumCalculationWhenRequired, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t, e.Config(e.Role), recstore.WithPartSize(storetest.PartSize), recstore.WithRequestChecksumCalculation(tc.opt))
+			info, err := s.Upload(ctx, "checksums/"+tc.name, strings.NewReader(strings.Repeat("r", tc.size)))
+			require.NoError(t, err)
+			if tc.want == "" {
+				assert.Empty(t, info.Checksum)
+			} else {
+				assert.True(t, strings.HasPrefix(info.Checksum, tc.want), "checksum %q", info.Checksum)
+			}
+		})
+	}
+}
+
+func TestCopyMultipart(t *testing.T) {
+	e := requireEnv(t)
+	ctx := context.Background()
+	s := open(t, e.Config(e.Role), recstore.WithPartSize(storetest.PartSize),
+		recstore.WithCopyLimits(storetest.PartSize, storetest.PartSize))
+	want := strings.Repeat("0123456789abcdef", (2*storetest.PartSize+1234)/16)
+	_, err := s.Upload(ctx, "copy-multipart/src", strings.NewReader(want), recstore.WithContentType("video/webm"))
+	require.NoError(t, err)
+
+	info, err := s.Copy(ctx, "copy-multipart/src", "copy-multipart/dst")
+	require.NoError(t, err)
+	assert.Equal(t, int64(len(want)), info.Size)
+	assert.True(t, strings.HasSuffix(info.ETag, "-3"), "a 3-part copy, ETag %q", info.ETag)
+	got, err := s.Stat(ctx, "copy-multipart/dst")
+	require.NoError(t, err)
+	assert.Equal(t, "video/webm", got.ContentType, "content type carried over")
+	assert.Equal(t, int64(len(want)), got.Size)
+}
+
+func TestAccessDeniedWithoutAction(t *testing.T) {
+	e := requireEnv(t)
+	role := e.AddRole("no-put", localenv.RolePolicy(e.Bucket, "s3:PutObject"))
+	s := open(t, e.Config(role))
+	_, err := s.Upload(context.Background(), "denied.webm", strings.NewReader("x"))
+	require.ErrorIs(t, err, recstore.ErrS3AccessDenied)
+	var re *recstore.Error
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "s3:PutObject", re.Op)
+	assert.Equal(t, "AccessDenied", re.Code)
+	assert.Equal(t, http.StatusForbidden, re.StatusCode)
+	assert.NotEmpty(t, re.RequestID)
+	assert.Contains(t, re.Fix, "s3:PutObject")
+}
+
+// TestConcurrentCallersShareOneSession: 64 goroutines on one Store cause a
+// single sts:AssumeRole.
+func TestConcurrentCallersShareOneSession(t *testing.T) {
+	e := requireEnv(t)
+	role := e.AddRole("shared", localenv.RolePolicy(e.Bucket))
+	s := open(t, e.Config(role))
+	before := e.STS.AssumeRoleCalls()
+	var wg sync.WaitGroup
+	var failures atomic.Int32
+	for i := range 64 {
+		wg.Go(func() {
+			key := "concurrent/" + strings.Repeat("k", i+1)
+			if _, err := s.Upload(context.Background(), key, strings.NewReader(key)); err != nil {
+				failures.Add(1)
+				t.Error(err)
+			}
+			if _, err := s.Stat(context.Background(), key); err != nil {
+				failures.Add(1)
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Zero(t, failures.Load())
+	assert.Equal(t, int64(1), e.STS.AssumeRoleCalls()-before, "sts:AssumeRole calls for 128 requests on 64 goroutines")
+}
+
+// TestInvalidKeySendsNothing: bad keys are refused before any request.
+func TestInvalidKeySendsNothing(t *testing.T) {
+	e := requireEnv(t)
+	var requests atomic.Int32
+	transport := &http.Transport{}
+	t.Cleanup(transport.CloseIdleConnections)
+	client := &http.Client{Transport: countingTransport{&requests, transport}}
+	cfg := e.Config(e.Role)
+	cfg.KeyPrefix = "tenant/"
+	s := open(t, cfg, recstore.WithHTTPClient(client))
+	ctx := context.Background()
+	for name, key := range map[string]string{
+		"empty":         "",
+		"invalid UTF-8": "rec\xffording",
+		"control char":  "rec\x00ording",
+		"too long":      strings.Repeat("k", 1024-len("tenant/")+1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := s.Upload(ctx, key, strings.NewReader("x"))
+			assert.ErrorIs(t, err, recstore.ErrInvalidKey)
+			assert.Contains(t, err.Error(), "key")
+			_, _, err = s.Download(ctx, key)
+			assert.ErrorIs(t, err, recstore.ErrInvalidKey)
+			_, err = s.Stat(ctx, key)
+			assert.ErrorIs(t, err, recstore.ErrInvalidKey)
+			assert.ErrorIs(t, s.Delete(ctx, key), recstore.ErrInvalidKey)
+			_, err = s.Copy(ctx, "ok", key)
+			assert.ErrorContains(t, err, "dstKey")
+			_, _, err = s.PresignGet(ctx, key, 0)
+			assert.ErrorIs(t, err, recstore.ErrInvalidKey)
+		})
+	}
+	longest := strings.Repeat(strings.Repeat("k", 200)+"/", 5) + strings.Repeat("k", 1024-len("tenant/")-5*201)
+	_, err := s.Upload(ctx, longest, strings.NewReader("x"))
+	assert.NoError(t, err, "a key of exactly 1024 bytes with the prefix is allowed")
+	requests.Store(0)
+	_, err = s.Upload(ctx, "", strings.NewReader("x"))
+	require.Error(t, err)
+	assert.Zero(t, requests.Load(), "requests sent for an invalid key")
+}
+
+type countingTransport struct {
+	n    *atomic.Int32
+	next http.RoundTripper
+}
+
+func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.RoundTrip(r)
+}
