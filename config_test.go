@@ -14,20 +14,13 @@ import (
 	"github.com/auvious/recstore"
 )
 
-const fullJSON = `{
-  "storageProviderBucketName": "recordings",
-  "storageProviderRegion": "eu-west-1",
-  "storageProviderAccessKeyId": "AKIAIOSFODNN7EXAMPLE",
-  "storageProviderSecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-  "storageProviderRoleArn": "arn:aws:iam::123456789012:role/recorder",
-  "storageProviderRoleSessionName": "auvious-recorder-acme",
-  "storageProviderExternalId": "acme-7f3c",
-  "storageProviderSessionDurationSeconds": 1800,
-  "storageProviderDisableAuthRetry": true,
-  "storageProviderEndpoint": "https://s3.example.com",
-  "storageProviderStsEndpoint": "https://sts.example.com",
-  "storageProviderKeyPrefix": "acme/"
-}`
+// fullJSON reads testdata/config.json, a configuration with every key set.
+func fullJSON(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "config.json"))
+	require.NoError(t, err)
+	return data
+}
 
 // validConfig is a Config that passes Validate.
 func validConfig() recstore.Config {
@@ -43,7 +36,7 @@ func validConfig() recstore.Config {
 }
 
 func TestParseConfig(t *testing.T) {
-	cfg, err := recstore.ParseConfig([]byte(fullJSON))
+	cfg, err := recstore.ParseConfig(fullJSON(t))
 	require.NoError(t, err)
 	want := validConfig()
 	want.SessionDuration = 30 * time.Minute
@@ -100,11 +93,11 @@ func TestParseConfigErrors(t *testing.T) {
 }
 
 func TestLoadConfig(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "storage.json")
-	require.NoError(t, os.WriteFile(path, []byte(fullJSON), 0o600))
-	cfg, err := recstore.LoadConfig(path)
+	cfg, err := recstore.LoadConfig(filepath.Join("testdata", "config.json"))
 	require.NoError(t, err)
 	assert.Equal(t, "recordings", cfg.Bucket)
+
+	path := filepath.Join(t.TempDir(), "storage.json")
 
 	_, err = recstore.LoadConfig(filepath.Join(t.TempDir(), "absent.json"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
@@ -131,7 +124,7 @@ func TestConfigFromEnv(t *testing.T) {
 	t.Setenv(recstore.EnvKeyPrefix, "acme/")
 	cfg, err := recstore.ConfigFromEnv()
 	require.NoError(t, err)
-	fromJSON, err := recstore.ParseConfig([]byte(fullJSON))
+	fromJSON, err := recstore.ParseConfig(fullJSON(t))
 	require.NoError(t, err)
 	assert.Equal(t, fromJSON, cfg)
 

@@ -55,6 +55,7 @@ type ConfigError struct {
 	Problem string // what is wrong and what is allowed; never contains a secret
 }
 
+// Error says which setting is wrong and what is allowed.
 func (e *ConfigError) Error() string {
 	name := e.Key
 	if e.Field != "" {
@@ -84,6 +85,8 @@ type Error struct {
 	kind error // the sentinel this error matches
 }
 
+// Error gives the operation, the key, the AWS code, status and request ID,
+// and the server's message. Diagnose gives the cause and the fix.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("recstore: " + e.Op)

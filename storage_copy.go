@@ -88,8 +88,11 @@ func (s *Store) copyMultipart(ctx context.Context, dstKey, dst, src string, info
 		return ObjectInfo{}, err
 	}
 	done, err := s.complete(ctx, dstKey, dst, id, parts)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
 	info.ETag, info.Checksum, info.LastModified = done.ETag, done.Checksum, done.LastModified
-	return info, err
+	return info, nil
 }
 
 // copyParts copies the ranges of src, s.concurrency at a time.

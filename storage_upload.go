@@ -166,9 +166,11 @@ func (s *Store) uploadMultipart(ctx context.Context, key, full string, r io.Read
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	info, err = s.complete(ctx, key, full, id, parts)
+	if info, err = s.complete(ctx, key, full, id, parts); err != nil {
+		return ObjectInfo{}, err
+	}
 	info.Size, info.ContentType, info.Metadata = size, o.contentType, o.metadata
-	return info, err
+	return info, nil
 }
 
 // sendParts uploads first and the parts read from r, at most s.concurrency
