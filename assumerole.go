@@ -28,12 +28,14 @@ type session struct {
 	sts              *recordingSTS
 	disableAuthRetry bool
 	log              *slog.Logger
+	target           target // what errors are about
 
 	renewMu sync.Mutex // serialises renewals after S3 rejects a session
 }
 
 func newSession(cfg Config, client *sts.Client, log *slog.Logger) *session {
-	rec := &recordingSTS{client: client, log: log}
+	t := target{bucket: cfg.Bucket, prefix: cfg.KeyPrefix, region: cfg.Region, role: cfg.RoleARN}
+	rec := &recordingSTS{client: client, log: log, target: t}
 	duration := cfg.sessionDuration()
 	assume := stscreds.NewAssumeRoleProvider(rec, cfg.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = cfg.RoleSessionName
@@ -47,7 +49,7 @@ func newSession(cfg Config, client *sts.Client, log *slog.Logger) *session {
 		o.ExpiryWindow = expiryWindow(duration)
 		o.ExpiryWindowJitterFrac = 1.0 / 3
 	})
-	return &session{cache: cache, sts: rec, disableAuthRetry: cfg.DisableAuthRetry, log: log}
+	return &session{cache: cache, sts: rec, disableAuthRetry: cfg.DisableAuthRetry, log: log, target: t}
 }
 
 // expiryWindow is how long before its end a session of length d is renewed:
@@ -87,13 +89,14 @@ func (p *roleProvider) AdjustExpiresBy(c aws.Credentials, by time.Duration) (aws
 type recordingSTS struct {
 	client *sts.Client
 	log    *slog.Logger
+	target target
 	last   atomic.Pointer[AssumedRole]
 }
 
 func (r *recordingSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, opts ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
 	out, err := r.client.AssumeRole(ctx, in, opts...)
 	if err != nil {
-		err = classify("sts:AssumeRole", "", "", err)
+		err = classify("sts:AssumeRole", r.target, err)
 		r.log.LogAttrs(ctx, slog.LevelWarn, "recstore: sts:AssumeRole failed",
 			slog.String("role", aws.ToString(in.RoleArn)), slog.String("error", err.Error()))
 		return nil, err
@@ -112,24 +115,26 @@ func (r *recordingSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, 
 	return out, nil
 }
 
-// run performs one S3 request, fn, and classifies its error. When S3
-// rejects the session's credentials and auth retry is on, run assumes the
-// role again and calls fn once more; fn must be safe to call twice.
-func (s *session) run(ctx context.Context, op, bucket, key string, fn func(context.Context) error) error {
+// run performs one S3 request about key, fn, and classifies its error.
+// When S3 rejects the session's credentials and auth retry is on, run
+// assumes the role again and calls fn once more; fn must be safe to call
+// twice.
+func (s *session) run(ctx context.Context, op, key string, fn func(context.Context) error) error {
+	t := s.target.withKey(key)
 	used, err := s.cache.Retrieve(ctx)
 	if err != nil {
-		return classify(op, bucket, key, err)
+		return classify(op, t, err)
 	}
-	err = classify(op, bucket, key, fn(ctx))
+	err = classify(op, t, fn(ctx))
 	if s.disableAuthRetry || !rejectsSession(err) {
 		return err
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "recstore: S3 rejected the temporary session; assuming the role again",
 		slog.String("op", op), slog.String("error", err.Error()))
 	if err := s.renewAfterRejection(ctx, used.AccessKeyID); err != nil {
-		return classify(op, bucket, key, err)
+		return classify(op, t, err)
 	}
-	return classify(op, bucket, key, fn(ctx))
+	return classify(op, t, fn(ctx))
 }
 
 // rejectsSession reports whether err says S3 refused the session's
@@ -158,7 +163,7 @@ func (s *session) renewAfterRejection(ctx context.Context, rejectedKeyID string)
 func (s *session) credentials(ctx context.Context) (aws.Credentials, error) {
 	creds, err := s.cache.Retrieve(ctx)
 	if err != nil {
-		return aws.Credentials{}, classify("sts:AssumeRole", "", "", err)
+		return aws.Credentials{}, classify("sts:AssumeRole", s.target, err)
 	}
 	return creds, nil
 }

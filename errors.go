@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 )
 
@@ -72,15 +73,16 @@ func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig 
 // errors.As to smithy.APIError still works, and it matches its class's
 // sentinel (such as ErrKeyNotFound) with errors.Is.
 type Error struct {
-	Op         string // operation, such as "s3:PutObject" or "sts:AssumeRole"
-	Bucket     string // bucket, for S3 operations
-	Key        string // object key as the caller gave it (without KeyPrefix), if any
-	Code       string // AWS error code, such as "AccessDenied"; empty when there was no reply
-	StatusCode int    // HTTP status; 0 when there was no reply
-	RequestID  string // AWS request ID, for support cases
-	Cause      string // the likely cause, for people
-	Fix        string // what to change, for people
-	Err        error  // the underlying error
+	Op           string // operation, such as "s3:PutObject" or "sts:AssumeRole"
+	Bucket       string // bucket, for S3 operations
+	Key          string // object key as the caller gave it (without KeyPrefix), if any
+	Code         string // AWS error code, such as "AccessDenied"; empty when there was no reply
+	StatusCode   int    // HTTP status; 0 when there was no reply
+	RequestID    string // AWS request ID, for support cases
+	BucketRegion string // the bucket's Region, when S3 named it in its reply (x-amz-bucket-region)
+	Cause        string // the likely cause, for people
+	Fix          string // what to change, for people
+	Err          error  // the underlying error
 
 	kind error // the sentinel this error matches
 }
@@ -145,47 +147,60 @@ func Diagnose(err error) (cause, fix string, ok bool) {
 	return "", "", false
 }
 
+// target is what a request was about, from the Config: it makes a
+// diagnosis name the exact role, bucket, Region and permission.
+type target struct {
+	bucket, key, prefix string
+	region, role        string
+}
+
+func (t target) withKey(key string) target { t.key = key; return t }
+
 // classify turns an SDK error from operation op into an *Error, or returns
-// err unchanged when it is nil or already an *Error from deeper down (such
-// as an sts:AssumeRole failure during an S3 call).
-func classify(op, bucket, key string, err error) error {
+// the *Error inside err when there is one (such as an sts:AssumeRole
+// failure while refreshing credentials for an S3 call).
+func classify(op string, t target, err error) error {
 	if err == nil {
 		return nil
 	}
 	var inner *Error
 	if errors.As(err, &inner) {
-		return err
+		return inner
 	}
-	e := &Error{Op: op, Bucket: bucket, Key: key, Err: err}
+	e := &Error{Op: op, Bucket: t.bucket, Key: t.key, Err: err}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		e.Code = api.ErrorCode()
 	}
-	var status interface{ HTTPStatusCode() int }
-	if errors.As(err, &status) {
-		e.StatusCode = status.HTTPStatusCode()
+	var resp interface{ HTTPStatusCode() int }
+	if errors.As(err, &resp) {
+		e.StatusCode = resp.HTTPStatusCode()
 	}
 	var reqID interface{ ServiceRequestID() string }
 	if errors.As(err, &reqID) {
 		e.RequestID = reqID.ServiceRequestID()
 	}
-	e.diagnose(api)
+	var raw *awshttp.ResponseError
+	if errors.As(err, &raw) && raw.Response != nil {
+		e.BucketRegion = raw.Response.Header.Get("X-Amz-Bucket-Region")
+	}
+	e.diagnose(api, t)
 	return e
 }
 
 // diagnose sets e's class, cause and fix from its code and status.
-func (e *Error) diagnose(api smithy.APIError) {
+func (e *Error) diagnose(api smithy.APIError, t target) {
 	switch {
 	case errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded):
 		e.Cause = "the operation was canceled or timed out by the caller"
 	case e.Code == "" && e.StatusCode == 0 && isNetworkError(e.Err):
 		e.kind = ErrNetwork
 		e.Cause = "the endpoint could not be reached (DNS, refused connection or TLS)"
-		e.Fix = "check the Region, storageProviderEndpoint and storageProviderStsEndpoint, DNS, proxies and firewalls"
+		e.Fix = "check storageProviderRegion, storageProviderEndpoint and storageProviderStsEndpoint, DNS, proxies and firewalls"
 	case strings.HasPrefix(e.Op, "sts:"):
-		diagnoseSTS(e, api)
+		diagnoseSTS(e, api, t)
 	default:
-		diagnoseS3(e)
+		diagnoseS3(e, api, t)
 	}
 }
 

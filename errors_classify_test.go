@@ -26,6 +26,9 @@ func apiError(status int, code, message string) error {
 	}}
 }
 
+var testTarget = target{bucket: "recordings", prefix: "acme/", region: "eu-west-1",
+	role: "arn:aws:iam::444455556666:role/recorder"}
+
 func TestClassify(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -55,12 +58,15 @@ func TestClassify(t *testing.T) {
 		{"wrong signing region", "s3:PutObject", "k", apiError(400, "AuthorizationHeaderMalformed", ""), ErrRegionMismatch},
 		{"HEAD redirect", "s3:HeadBucket", "", apiError(301, "MovedPermanently", ""), ErrRegionMismatch},
 		{"skew", "s3:PutObject", "k", apiError(403, "RequestTimeTooSkewed", ""), ErrClockSkew},
+		{"STS signature expired", "sts:AssumeRole", "", apiError(403, "SignatureDoesNotMatch", "Signature expired: 20160609T184512Z is now earlier than 20160610T013008Z (20160610T014508Z - 15 min.)"), ErrClockSkew},
+		{"S3 signature expired", "s3:GetObject", "k", apiError(403, "SignatureDoesNotMatch", "Signature expired: 20160609T184512Z is now earlier than 20160610T013008Z"), ErrClockSkew},
+		{"S3 bad signature", "s3:GetObject", "k", apiError(403, "SignatureDoesNotMatch", "The request signature we calculated does not match"), nil},
 		{"refused", "s3:PutObject", "k", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, ErrNetwork},
 		{"DNS", "sts:AssumeRole", "", &net.DNSError{Err: "no such host", Name: "sts.nowhere"}, ErrNetwork},
 		{"server error", "s3:PutObject", "k", apiError(500, "InternalError", ""), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := classify(tc.op, "bucket", tc.key, tc.err)
+			err := classify(tc.op, testTarget.withKey(tc.key), tc.err)
 			var e *Error
 			require.ErrorAs(t, err, &e)
 			assert.Equal(t, tc.op, e.Op)
@@ -91,9 +97,9 @@ func TestClassify(t *testing.T) {
 }
 
 func TestClassifyKeepsInnerError(t *testing.T) {
-	inner := classify("sts:AssumeRole", "", "", apiError(403, "AccessDenied", ""))
+	inner := classify("sts:AssumeRole", testTarget, apiError(403, "AccessDenied", ""))
 	wrapped := &smithy.OperationError{ServiceID: "S3", OperationName: "PutObject", Err: inner}
-	err := classify("s3:PutObject", "bucket", "k", wrapped)
+	err := classify("s3:PutObject", testTarget.withKey("k"), wrapped)
 	var e *Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, "sts:AssumeRole", e.Op, "a failed refresh is reported as the STS failure it is")
@@ -101,10 +107,10 @@ func TestClassifyKeepsInnerError(t *testing.T) {
 }
 
 func TestClassifyCanceled(t *testing.T) {
-	err := classify("s3:PutObject", "bucket", "k", &smithy.OperationError{Err: context.Canceled})
+	err := classify("s3:PutObject", testTarget.withKey("k"), &smithy.OperationError{Err: context.Canceled})
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.NotErrorIs(t, err, ErrNetwork)
-	assert.Nil(t, classify("s3:PutObject", "b", "k", nil))
+	assert.Nil(t, classify("s3:PutObject", testTarget.withKey("k"), nil))
 }
 
 func TestExpiryWindow(t *testing.T) {
@@ -115,4 +121,32 @@ func TestExpiryWindow(t *testing.T) {
 	} {
 		assert.Equal(t, tc.window, expiryWindow(tc.session), "session %v", tc.session)
 	}
+}
+
+// TestAccessDeniedFixNamesAction: the fix for an S3 AccessDenied names the
+// IAM action the failed operation needs, on the right resource.
+func TestAccessDeniedFixNamesAction(t *testing.T) {
+	for _, tc := range []struct{ op, want string }{
+		{"s3:PutObject", "allow s3:PutObject on arn:aws:s3:::recordings/acme/*"},
+		{"s3:UploadPart", "allow s3:PutObject on arn:aws:s3:::recordings/acme/*"},
+		{"s3:CopyObject", "allow s3:GetObject and s3:PutObject on arn:aws:s3:::recordings/acme/*"},
+		{"s3:GetObject", "allow s3:GetObject on arn:aws:s3:::recordings/acme/*"},
+		{"s3:GetObject (presigned URL)", "allow s3:GetObject on arn:aws:s3:::recordings/acme/*"},
+		{"s3:DeleteObject", "allow s3:DeleteObject on arn:aws:s3:::recordings/acme/*"},
+		{"s3:AbortMultipartUpload", "allow s3:AbortMultipartUpload on arn:aws:s3:::recordings/acme/*"},
+		{"s3:HeadBucket", "allow s3:ListBucket on arn:aws:s3:::recordings in"},
+		{"s3:ListObjectsV2", "allow s3:ListBucket on arn:aws:s3:::recordings in"},
+		{"s3:GetBucketLocation", "allow s3:GetBucketLocation on arn:aws:s3:::recordings in"},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			_, fix, ok := Diagnose(classify(tc.op, testTarget, apiError(403, "AccessDenied", "Access Denied")))
+			require.True(t, ok)
+			assert.Contains(t, fix, tc.want)
+			assert.Contains(t, fix, "arn:aws:iam::444455556666:role/recorder")
+		})
+	}
+	china := testTarget
+	china.region = "cn-north-1"
+	_, fix, _ := Diagnose(classify("s3:PutObject", china, apiError(403, "AccessDenied", "")))
+	assert.Contains(t, fix, "arn:aws-cn:s3:::recordings/acme/*", "the partition follows the Region")
 }

@@ -172,9 +172,9 @@ func (s *Store) objectKey(param, key string) (string, error) {
 // callerKey strips the prefix from a stored key.
 func (s *Store) callerKey(full string) string { return strings.TrimPrefix(full, s.cfg.KeyPrefix) }
 
-// run sends one S3 request through the session (see session.run).
+// run sends one S3 request about key through the session (see session.run).
 func (s *Store) run(ctx context.Context, op, key string, fn func(context.Context) error) error {
-	return s.session.run(ctx, op, s.cfg.Bucket, key, fn)
+	return s.session.run(ctx, op, key, fn)
 }
 
 // Stat returns the object's metadata. A missing object returns an error
@@ -263,19 +263,19 @@ func (s *Store) Download(ctx context.Context, key string) (io.ReadCloser, Object
 		ContentType:  aws.ToString(out.ContentType),
 		Metadata:     out.Metadata,
 	}
-	return &objectReader{body: out.Body, bucket: s.cfg.Bucket, key: key}, info, nil
+	return &objectReader{body: out.Body, target: s.session.target.withKey(key)}, info, nil
 }
 
 // objectReader classifies errors in the middle of a download.
 type objectReader struct {
-	body        io.ReadCloser
-	bucket, key string
+	body   io.ReadCloser
+	target target
 }
 
 func (r *objectReader) Read(p []byte) (int, error) {
 	n, err := r.body.Read(p)
 	if err != nil && err != io.EOF {
-		err = classify("s3:GetObject", r.bucket, r.key, err)
+		err = classify("s3:GetObject", r.target, err)
 	}
 	return n, err
 }

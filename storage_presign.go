@@ -60,7 +60,7 @@ func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration) (
 			})
 		})
 	if err != nil {
-		return "", time.Time{}, classify("s3:GetObject (presign)", s.cfg.Bucket, key, err)
+		return "", time.Time{}, classify("s3:GetObject (presign)", s.session.target.withKey(key), err)
 	}
 	return req.URL, now.Add(ttl), nil
 }

@@ -220,7 +220,7 @@ func (s *Store) sendParts(ctx context.Context, key, full, id string, r io.Reader
 		return nil, 0, rerr
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, 0, classify("s3:UploadPart", s.cfg.Bucket, key, err)
+		return nil, 0, classify("s3:UploadPart", s.session.target.withKey(key), err)
 	}
 	slices.SortFunc(parts, func(a, b types.CompletedPart) int { return int(*a.PartNumber - *b.PartNumber) })
 	return parts, size, nil

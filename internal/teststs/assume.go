@@ -47,7 +47,7 @@ func (s *Server) assumeRole(ctx context.Context, w http.ResponseWriter, user Use
 	if lifetime == 0 {
 		lifetime = duration
 	}
-	now := time.Now()
+	now := s.now()
 	result := assumeRoleResult{
 		AssumedRoleARN: fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s",
 			accountOf(roleARN), roleARN[strings.LastIndexByte(roleARN, '/')+1:], sessionName),

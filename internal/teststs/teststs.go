@@ -55,6 +55,7 @@ type Server struct {
 	roles    map[string]Role // by ARN
 	faults   []Fault
 	sessions []Session
+	offset   time.Duration  // of this server's clock
 	corrupt  map[string]int // by role ARN
 
 	assumeCalls atomic.Int64
@@ -145,6 +146,21 @@ func (s *Server) record(sess Session) (corrupt bool) {
 	return false
 }
 
+// SetClockOffset sets this server's clock d ahead of the machine's, as if
+// the client's clock were d behind: its Date header and its signature check
+// use the shifted clock.
+func (s *Server) SetClockOffset(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offset = d
+}
+
+func (s *Server) now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Now().Add(s.offset).UTC()
+}
+
 // AssumeRoleCalls counts the AssumeRole requests received, including
 // refused ones.
 func (s *Server) AssumeRoleCalls() int64 { return s.assumeCalls.Load() }
@@ -180,6 +196,7 @@ func (s *Server) takeFault(action string) (Fault, bool) {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Date", s.now().Format(http.TimeFormat))
 	body, user, apiErr := s.authenticate(r)
 	action := body.Get("Action")
 	if action == "AssumeRole" {

@@ -43,8 +43,10 @@ func writeError(w http.ResponseWriter, e *apiError) {
 		Error     errorBody
 		RequestID string `xml:"RequestId"`
 	}
+	id := requestID()
+	w.Header().Set("X-Amzn-Requestid", id) // STS sends the request ID in a header too
 	writeXML(w, e.Status, errorResponse{Xmlns: stsNamespace,
-		Error: errorBody{Type: kind, Code: e.Code, Message: e.Message}, RequestID: requestID()})
+		Error: errorBody{Type: kind, Code: e.Code, Message: e.Message}, RequestID: id})
 }
 
 type assumeRoleResult struct {
