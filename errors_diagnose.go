@@ -59,7 +59,7 @@ func diagnoseS3(e *Error, api smithy.APIError, t target) {
 	switch e.Code {
 	case "AccessDenied", "Forbidden", "AllAccessDisabled":
 		e.kind = ErrS3AccessDenied
-		e.Cause = fmt.Sprintf("the policy of role %s (or the bucket policy) does not allow %s", t.role, e.Op)
+		e.Cause = fmt.Sprintf("the policy of role %s (or the bucket policy) does not allow %s", t.role, deniedAction(e.Op))
 		e.Fix = accessFix(e.Op, t)
 	case "NoSuchKey":
 		e.kind = ErrKeyNotFound
@@ -128,6 +128,18 @@ func accessFix(op string, t target) string {
 			"s3:DeleteObject and s3:AbortMultipartUpload on its objects in the policy of role " + t.role
 	}
 	return fix + "; if the bucket policy denies by default, allow-list the role ARN there"
+}
+
+// deniedAction names the IAM action behind op, and op when they differ.
+func deniedAction(op string) string {
+	action, _ := neededAction(op)
+	switch {
+	case action == "":
+		return op
+	case action == strings.TrimSuffix(op, " (presigned URL)"):
+		return action
+	}
+	return action + " (which " + op + " needs)"
 }
 
 // neededAction is the IAM action an S3 operation needs, and whether it

@@ -1,8 +1,8 @@
 // Command sandbox runs recstore end to end on this machine, with no AWS
 // account: it starts a local MinIO (installing it on first use) and an
-// AWS-like STS endpoint, then stores a sample recording through the
-// assume-role flow, presigns it, reads it back over plain HTTP and checks
-// every byte.
+// AWS-like STS endpoint, verifies the configuration as the product's Test
+// button does, then stores a sample recording through the assume-role
+// flow, presigns it, reads it back over plain HTTP and checks every byte.
 //
 //	go run ./examples/sandbox
 package main
@@ -49,7 +49,13 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	defer env.Close()
 	cfg := env.Config(env.Role)
-	fmt.Fprintf(out, "Config (secret redacted): %v\n", cfg)
+	fmt.Fprintf(out, "Config (secret redacted): %v\n\n", cfg)
+
+	report := recstore.Verify(ctx, cfg)
+	fmt.Fprintln(out, report)
+	if err := report.Err(); err != nil {
+		return err
+	}
 
 	store, err := recstore.Open(ctx, cfg, recstore.WithPartSize(recstore.MinPartSize))
 	if err != nil {

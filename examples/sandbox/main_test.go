@@ -20,6 +20,8 @@ func TestRun(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out), out.String())
 	assert.Contains(t, out.String(), `SecretAccessKey:"REDACTED"`)
+	assert.Regexp(t, `multipart\s+pass`, out.String(), "the Verify report is printed")
+	assert.Contains(t, out.String(), "PASSED in")
 	assert.Regexp(t, `Uploaded calls/\d{4}/\d\d/\d\d/sample.webm: 25178169 bytes`, out.String())
 	assert.Contains(t, out.String(), "checksum CRC32:")
 	assert.Contains(t, out.String(), "assumed-role/recorder/auvious-recorder-test")

@@ -5,6 +5,7 @@
 package localenv
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -28,16 +29,21 @@ import (
 const (
 	SourceAccount = "111122223333"
 	TargetAccount = "444455556666"
-	Region        = "us-east-1"
+	// DefaultRegion is the Region of an Env started without Options.Region.
+	DefaultRegion = "us-east-1"
 )
 
 // Options configure Start. The zero value is a usable default.
 type Options struct {
 	Log io.Writer // install progress; nil discards it
+	// Region makes MinIO enforce a Region, as AWS does; empty accepts any
+	// signing Region and reports none.
+	Region string
 }
 
 // An Env is a running stand-in. Close stops it.
 type Env struct {
+	Region string // the Region configs name; MinIO enforces it if Options.Region was set
 	MinIO  *minioserver.Server
 	STS    *teststs.Server
 	Admin  *s3.Client // root credentials: for setting up and inspecting, never for the code under test
@@ -51,13 +57,14 @@ type Env struct {
 // Start starts MinIO and the STS endpoint and creates the bucket, the user
 // and the role.
 func Start(ctx context.Context, opts Options) (*Env, error) {
-	srv, err := minioserver.Start(ctx, minioserver.Options{Log: opts.Log})
+	srv, err := minioserver.Start(ctx, minioserver.Options{Log: opts.Log, Region: opts.Region})
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{MinIO: srv, Bucket: "recordings-" + randomHex(4), transport: awshttp.NewBuildableClient().GetTransport()}
+	e := &Env{Region: cmp.Or(opts.Region, DefaultRegion), MinIO: srv, Bucket: "recordings-" + randomHex(4),
+		transport: awshttp.NewBuildableClient().GetTransport()}
 	e.Admin = s3.New(s3.Options{
-		Region:       Region,
+		Region:       e.Region,
 		BaseEndpoint: aws.String(srv.URL),
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider(srv.RootUser, srv.RootPassword, ""),
@@ -67,7 +74,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		srv.Stop()
 		return nil, err
 	}
-	e.STS = teststs.New(teststs.Minter{Endpoint: srv.URL, RootUser: srv.RootUser, RootPassword: srv.RootPassword}, Region)
+	e.STS = teststs.New(teststs.Minter{Endpoint: srv.URL, RootUser: srv.RootUser, RootPassword: srv.RootPassword}, e.Region)
 	e.User = teststs.User{
 		ARN:             "arn:aws:iam::" + SourceAccount + ":user/recorder-base",
 		AccessKeyID:     "AKIA" + strings.ToUpper(randomHex(8)),
@@ -111,7 +118,7 @@ func (e *Env) AddRole(name, policy string) teststs.Role {
 func (e *Env) Config(r teststs.Role) recstore.Config {
 	return recstore.Config{
 		Bucket:          e.Bucket,
-		Region:          Region,
+		Region:          e.Region,
 		AccessKeyID:     e.User.AccessKeyID,
 		SecretAccessKey: e.User.SecretAccessKey,
 		RoleARN:         r.ARN,

@@ -27,7 +27,7 @@ func (s *Server) authenticate(r *http.Request) (url.Values, User, *apiError) {
 		return nil, User{}, &apiError{Status: 400, Code: "MalformedInput", Message: err.Error()}
 	}
 	form, _ := url.ParseQuery(string(raw))
-	akid, signed, signature, ok := parseAuthorization(r.Header.Get("Authorization"))
+	akid, region, signed, signature, ok := parseAuthorization(r.Header.Get("Authorization"))
 	if !ok {
 		return form, User{}, &apiError{Status: 403, Code: "MissingAuthenticationToken",
 			Message: "Request is missing Authentication Token"}
@@ -48,7 +48,7 @@ func (s *Server) authenticate(r *http.Request) (url.Values, User, *apiError) {
 			Message: "Signature expired: " + when.Format("20060102T150405Z") + " is now earlier than " +
 				now.Add(-maxSkew).Format("20060102T150405Z") + " (" + now.Format("20060102T150405Z") + " - 15 min.)"}
 	}
-	if want := s.sign(r, raw, signed, user, when); !hmac.Equal([]byte(want), []byte(signature)) {
+	if want := sign(r, raw, signed, user, region, when); !hmac.Equal([]byte(want), []byte(signature)) {
 		return form, user, &apiError{Status: 403, Code: "SignatureDoesNotMatch",
 			Message: "The request signature we calculated does not match the signature you provided. " +
 				"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}
@@ -58,28 +58,32 @@ func (s *Server) authenticate(r *http.Request) (url.Values, User, *apiError) {
 
 // parseAuthorization splits
 // "AWS4-HMAC-SHA256 Credential=AKID/date/region/sts/aws4_request, SignedHeaders=a;b, Signature=hex".
-func parseAuthorization(h string) (akid string, signed []string, signature string, ok bool) {
+// The Region is the one the client signed for: as with AWS's regional STS
+// endpoints, which the client picks from the same Region, any Region works.
+func parseAuthorization(h string) (akid, region string, signed []string, signature string, ok bool) {
 	rest, ok := strings.CutPrefix(h, "AWS4-HMAC-SHA256 ")
 	if !ok {
-		return "", nil, "", false
+		return "", "", nil, "", false
 	}
 	for _, field := range strings.Split(rest, ",") {
 		name, value, _ := strings.Cut(strings.TrimSpace(field), "=")
 		switch name {
 		case "Credential":
-			akid, _, _ = strings.Cut(value, "/")
+			if scope := strings.Split(value, "/"); len(scope) == 5 {
+				akid, region = scope[0], scope[2]
+			}
 		case "SignedHeaders":
 			signed = strings.Split(value, ";")
 		case "Signature":
 			signature = value
 		}
 	}
-	return akid, signed, signature, akid != "" && signature != ""
+	return akid, region, signed, signature, akid != "" && signature != ""
 }
 
 // sign recomputes the request's signature with the user's secret, from the
 // headers the client signed.
-func (s *Server) sign(r *http.Request, body []byte, signed []string, user User, when time.Time) string {
+func sign(r *http.Request, body []byte, signed []string, user User, region string, when time.Time) string {
 	clone, _ := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), bytes.NewReader(body))
 	clone.Host = r.Host
 	clone.ContentLength = int64(len(body))
@@ -90,9 +94,9 @@ func (s *Server) sign(r *http.Request, body []byte, signed []string, user User, 
 	}
 	sum := sha256.Sum256(body)
 	creds := aws.Credentials{AccessKeyID: user.AccessKeyID, SecretAccessKey: user.SecretAccessKey}
-	if err := v4.NewSigner().SignHTTP(r.Context(), creds, clone, hex.EncodeToString(sum[:]), "sts", s.region, when); err != nil {
+	if err := v4.NewSigner().SignHTTP(r.Context(), creds, clone, hex.EncodeToString(sum[:]), "sts", region, when); err != nil {
 		return ""
 	}
-	_, _, signature, _ := parseAuthorization(clone.Header.Get("Authorization"))
+	_, _, _, signature, _ := parseAuthorization(clone.Header.Get("Authorization"))
 	return signature
 }

@@ -48,7 +48,6 @@ type Minter struct {
 type Server struct {
 	srv    *httptest.Server
 	minter *sts.Client
-	region string
 
 	mu       sync.Mutex
 	users    map[string]User // by access key ID
@@ -61,10 +60,10 @@ type Server struct {
 	assumeCalls atomic.Int64
 }
 
-// New starts an endpoint that mints credentials with m and signs for region.
+// New starts an endpoint that mints credentials with m, calling MinIO's STS
+// for region (the Region MinIO enforces, if any).
 func New(m Minter, region string) *Server {
 	s := &Server{
-		region:  region,
 		users:   map[string]User{},
 		roles:   map[string]Role{},
 		corrupt: map[string]int{},

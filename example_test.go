@@ -1,0 +1,43 @@
+package recstore_test
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/auvious/recstore"
+)
+
+// Validate reports every problem at once, each naming the Go field and the
+// product's JSON key.
+func ExampleConfig_Validate() {
+	cfg := recstore.Config{
+		Bucket:          "Call_Recordings",
+		Region:          "eu-west-1",
+		AccessKeyID:     "AKIAIOSFODNN7EXAMPLE",
+		SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		RoleARN:         "arn:aws:iam::123456789012:role/recorder",
+		RoleSessionName: "auvious recorder",
+	}
+	err := cfg.Validate()
+	fmt.Println(errors.Is(err, recstore.ErrInvalidConfig))
+	fmt.Println(err)
+	// Output:
+	// true
+	// recstore: invalid config: Bucket (storageProviderBucketName): "Call_Recordings" has a character that is not allowed (upper case, space, _?); S3 bucket names are 3 to 63 characters of a-z 0-9 . -, beginning and ending with a letter or digit
+	// recstore: invalid config: RoleSessionName (storageProviderRoleSessionName): has ' ' at byte 7; allowed: A-Z a-z 0-9 _+=,.@-
+}
+
+// Diagnose gives the likely cause of any recstore error and what to change.
+func ExampleDiagnose() {
+	_, err := recstore.ParseConfig([]byte(`{"storageProviderBuckeName": "recordings"}`))
+	cause, fix, ok := recstore.Diagnose(err)
+	fmt.Println(ok)
+	fmt.Println(err)
+	fmt.Println("cause:", cause)
+	fmt.Println("fix:", fix)
+	// Output:
+	// true
+	// recstore: invalid config: "storageProviderBuckeName": unknown key; did you mean "storageProviderBucketName"?
+	// cause: the configuration is invalid: unknown key; did you mean "storageProviderBucketName"?
+	// fix: correct "storageProviderBuckeName" and try again
+}

@@ -1,0 +1,144 @@
+package recstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// verifyPrefix is where Verify writes its probe objects, under KeyPrefix.
+const verifyPrefix = ".recstore-verify/"
+
+// cleanupTimeout bounds Verify's clean-up, which runs even when ctx is done.
+const cleanupTimeout = 15 * time.Second
+
+// Verify tests cfg end to end, as the product's Test button does: it
+// assumes the role, checks the bucket and its Region, writes a 1-byte
+// object, copies, downloads and presigns it, deletes both objects, and
+// starts and aborts a multipart upload. It never returns nil.
+//
+// Each check of the Report says pass, warn, fail or skip (when a check it
+// needs failed), how long it took and, on failure, the error with its
+// cause and fix. Whatever fails, Verify then deletes every object it wrote,
+// on a context of its own, and the Report lists anything it could not
+// remove. Independent checks run concurrently; opts are those of Open.
+func Verify(ctx context.Context, cfg Config, opts ...Option) *Report {
+	start := time.Now()
+	v := &verification{cfg: cfg, opts: opts, written: map[string]bool{}, probe: []byte{randomByte()}}
+	v.keys.probe = verifyPrefix + randomHex(8)
+	v.keys.copy = v.keys.probe + ".copy"
+	v.keys.multipart = v.keys.probe + ".multipart"
+	report := &Report{Bucket: cfg.Bucket, Region: cfg.Region, RoleARN: cfg.RoleARN}
+	report.Checks = v.runChecks(ctx)
+	if v.store != nil {
+		report.Leftovers = v.cleanup(ctx)
+		v.close()
+	}
+	report.Duration = time.Since(start)
+	return report
+}
+
+// A check is one step of Verify. It runs once every check in needs passed
+// (or warned) and every check in after finished; otherwise it is skipped.
+type check struct {
+	name  string
+	needs []string
+	after []string
+	run   func(*verification, context.Context) Check
+}
+
+// checks lists Verify's steps in report order.
+func checks() []check {
+	return []check{
+		{name: "config", run: (*verification).checkConfig},
+		{name: "external-id", needs: []string{"config"}, run: (*verification).checkExternalID},
+		{name: "assume-role", needs: []string{"config"}, run: (*verification).checkAssumeRole},
+		{name: "clock", needs: []string{"config"}, after: []string{"assume-role"}, run: (*verification).checkClock},
+		{name: "head-bucket", needs: []string{"assume-role"}, run: (*verification).checkHeadBucket},
+		{name: "upload", needs: []string{"head-bucket"}, run: (*verification).checkUpload},
+		{name: "copy", needs: []string{"upload"}, run: (*verification).checkCopy},
+		{name: "download", needs: []string{"copy"}, run: (*verification).checkDownload},
+		{name: "presign", needs: []string{"upload"}, run: (*verification).checkPresign},
+		{name: "delete", needs: []string{"upload"}, after: []string{"copy", "download", "presign"}, run: (*verification).checkDelete},
+		{name: "multipart", needs: []string{"head-bucket"}, run: (*verification).checkMultipart},
+	}
+}
+
+// runChecks runs every check as soon as the checks before it allow, and
+// returns the results in report order once all have finished.
+func (v *verification) runChecks(ctx context.Context) []Check {
+	list := checks()
+	results := make([]Check, len(list))
+	done := make(map[string]chan struct{}, len(list))
+	index := make(map[string]int, len(list))
+	for i, c := range list {
+		done[c.name], index[c.name] = make(chan struct{}), i
+	}
+	var wg sync.WaitGroup
+	for i, c := range list {
+		wg.Go(func() {
+			defer close(done[c.name])
+			for _, dep := range slices.Concat(c.needs, c.after) {
+				<-done[dep]
+			}
+			for _, dep := range c.needs {
+				if s := results[index[dep]].Status; s != StatusPass && s != StatusWarn {
+					results[i] = Check{Name: c.name, Status: StatusSkip, Detail: "not run: needs " + dep + ", which did not pass"}
+					return
+				}
+			}
+			start := time.Now()
+			results[i] = c.run(v, ctx)
+			results[i].Name, results[i].Duration = c.name, time.Since(start)
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+// verification is the state Verify's checks share.
+type verification struct {
+	cfg   Config
+	opts  []Option
+	store *Store
+	// transport is Verify's own, when the caller gave no HTTP client.
+	transport *http.Transport
+	clock     *dateRecorder
+	client    *http.Client // for presigned URLs
+	probe     []byte
+	keys      struct{ probe, copy, multipart string }
+
+	mu       sync.Mutex
+	written  map[string]bool // keys a write may have created and no delete removed
+	uploadID string          // the multipart probe, while not aborted
+}
+
+// wrote records that key may exist (or, with false, that it does not).
+func (v *verification) wrote(key string, exists bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.written[key] = exists
+}
+
+func (v *verification) close() {
+	v.store.Close()
+	if v.transport != nil {
+		v.transport.CloseIdleConnections()
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func randomByte() byte {
+	b := []byte{0}
+	rand.Read(b)
+	return b[0]
+}

@@ -1,0 +1,218 @@
+package recstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+)
+
+// mayHaveWritten reports whether a write that returned err may still have
+// created its object: only a refusal (HTTP 4xx) proves it did not.
+func mayHaveWritten(err error) bool {
+	var e *Error
+	return !errors.As(err, &e) || e.StatusCode < 400 || e.StatusCode >= 500
+}
+
+func (v *verification) checkUpload(ctx context.Context) Check {
+	_, err := v.store.Upload(ctx, v.keys.probe, bytes.NewReader(v.probe), WithContentType("application/octet-stream"))
+	v.wrote(v.keys.probe, mayHaveWritten(err))
+	if err != nil {
+		return fail(err)
+	}
+	return pass("wrote 1 byte to " + v.cfg.KeyPrefix + v.keys.probe)
+}
+
+func (v *verification) checkCopy(ctx context.Context) Check {
+	_, err := v.store.Copy(ctx, v.keys.probe, v.keys.copy)
+	v.wrote(v.keys.copy, mayHaveWritten(err))
+	if err != nil {
+		return fail(err)
+	}
+	return pass("copied on the server to " + v.cfg.KeyPrefix + v.keys.copy)
+}
+
+func (v *verification) checkDownload(ctx context.Context) Check {
+	body, _, err := v.store.Download(ctx, v.keys.copy)
+	if err != nil {
+		return fail(err)
+	}
+	defer body.Close()
+	got, err := io.ReadAll(io.LimitReader(body, 1024))
+	if err != nil {
+		return fail(err)
+	}
+	if !bytes.Equal(got, v.probe) {
+		return fail(fmt.Errorf("recstore: the copy read back %d bytes that differ from the 1 byte written", len(got)))
+	}
+	return pass("read the copy back: bytes match")
+}
+
+// checkPresign fetches a presigned URL of the probe with a plain GET, as a
+// player would.
+func (v *verification) checkPresign(ctx context.Context) Check {
+	link, expires, err := v.store.PresignGet(ctx, v.keys.probe, 5*time.Minute)
+	if err != nil {
+		return fail(err)
+	}
+	got, err := v.fetch(ctx, link)
+	if err != nil {
+		return fail(err)
+	}
+	if !bytes.Equal(got, v.probe) {
+		return fail(fmt.Errorf("recstore: the presigned URL returned %d bytes that differ from the 1 byte written", len(got)))
+	}
+	return pass("presigned GET returned the object; URL valid until " + expires.UTC().Format(time.RFC3339))
+}
+
+// fetch GETs a presigned URL. Errors never include the URL, whose query
+// carries the session token.
+func (v *verification) fetch(ctx context.Context, link string) ([]byte, error) {
+	t := v.store.session.target.withKey(v.keys.probe)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+	if err != nil {
+		return nil, fmt.Errorf("recstore: presigned URL: %w", errors.Unwrap(err))
+	}
+	resp, err := v.client.Do(req)
+	if err != nil {
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
+		return nil, classify(opPresignedGet, t, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, classify(opPresignedGet, t, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, classify(opPresignedGet, t, newReplyError(resp, body))
+	}
+	return body, nil
+}
+
+const opPresignedGet = "s3:GetObject (presigned URL)"
+
+// replyError is an S3 error reply read without the SDK, for presigned URLs.
+type replyError struct {
+	smithy.GenericAPIError
+	status    int
+	requestID string
+}
+
+func newReplyError(resp *http.Response, body []byte) *replyError {
+	var parsed struct{ Code, Message string }
+	xml.Unmarshal(body, &parsed)
+	if parsed.Code == "" {
+		parsed.Code = http.StatusText(resp.StatusCode)
+	}
+	return &replyError{GenericAPIError: smithy.GenericAPIError{Code: parsed.Code, Message: parsed.Message},
+		status: resp.StatusCode, requestID: resp.Header.Get("X-Amz-Request-Id")}
+}
+
+func (e *replyError) HTTPStatusCode() int      { return e.status }
+func (e *replyError) ServiceRequestID() string { return e.requestID }
+
+// checkDelete deletes the probe and its copy, then lists their common
+// prefix to confirm they are gone (s3:ListBucket, which head-bucket proved,
+// rather than s3:GetObject, which the role may lack).
+func (v *verification) checkDelete(ctx context.Context) Check {
+	keys := []string{v.keys.probe}
+	if v.mayExist(v.keys.copy) {
+		keys = append(keys, v.keys.copy)
+	}
+	for _, key := range keys {
+		if err := v.store.Delete(ctx, key); err != nil {
+			return fail(err)
+		}
+		v.wrote(key, false)
+	}
+	for obj, err := range v.store.List(ctx, v.keys.probe) {
+		if err != nil {
+			return fail(err)
+		}
+		return fail(fmt.Errorf("recstore: %s still exists after DeleteObject", v.cfg.KeyPrefix+obj.Key))
+	}
+	return pass(fmt.Sprintf("deleted %d objects and confirmed they are gone", len(keys)))
+}
+
+func (v *verification) mayExist(key string) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.written[key]
+}
+
+// checkMultipart starts a multipart upload and aborts it: a failed upload
+// of a long recording must be able to remove its parts.
+func (v *verification) checkMultipart(ctx context.Context) Check {
+	s, full := v.store, v.cfg.KeyPrefix+v.keys.multipart
+	var created *s3.CreateMultipartUploadOutput
+	err := s.run(ctx, "s3:CreateMultipartUpload", v.keys.multipart, func(ctx context.Context) (err error) {
+		created, err = s.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &full})
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	v.mu.Lock()
+	v.uploadID = aws.ToString(created.UploadId)
+	v.mu.Unlock()
+	if err := v.abortProbe(ctx); err != nil {
+		return fail(err)
+	}
+	return pass("started and aborted a multipart upload")
+}
+
+// abortProbe aborts the multipart probe, if one is open.
+func (v *verification) abortProbe(ctx context.Context) error {
+	v.mu.Lock()
+	id := v.uploadID
+	v.mu.Unlock()
+	if id == "" {
+		return nil
+	}
+	s, full := v.store, v.cfg.KeyPrefix+v.keys.multipart
+	err := s.run(ctx, "s3:AbortMultipartUpload", v.keys.multipart, func(ctx context.Context) error {
+		_, err := s.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &full, UploadId: &id})
+		return err
+	})
+	if err == nil {
+		v.mu.Lock()
+		v.uploadID = ""
+		v.mu.Unlock()
+	}
+	return err
+}
+
+// cleanup removes whatever Verify may have left, on a context of its own,
+// and returns what it could not remove.
+func (v *verification) cleanup(ctx context.Context) []Leftover {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	var left []Leftover
+	for _, key := range []string{v.keys.probe, v.keys.copy} {
+		if !v.mayExist(key) {
+			continue
+		}
+		if err := v.store.Delete(ctx, key); err != nil {
+			left = append(left, Leftover{Key: v.cfg.KeyPrefix + key, Err: err})
+		}
+	}
+	v.mu.Lock()
+	id := v.uploadID
+	v.mu.Unlock()
+	if err := v.abortProbe(ctx); err != nil {
+		left = append(left, Leftover{Key: v.cfg.KeyPrefix + v.keys.multipart, UploadID: id, Err: err})
+	}
+	return left
+}

@@ -1,0 +1,294 @@
+package recstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/localenv"
+	"github.com/auvious/recstore/internal/teststs"
+)
+
+// statuses is a report's statuses in check order, such as "pass pass fail skip".
+func statuses(r *recstore.Report) string {
+	var s []string
+	for _, c := range r.Checks {
+		s = append(s, string(c.Status))
+	}
+	return strings.Join(s, " ")
+}
+
+// check returns the named check of r.
+func check(t *testing.T, r *recstore.Report, name string) recstore.Check {
+	t.Helper()
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no check %q in the report", name)
+	return recstore.Check{}
+}
+
+// assertBucketMatchesReport checks, as root, that Verify left nothing in
+// the bucket but what the report lists as left over.
+func assertBucketMatchesReport(t *testing.T, e *localenv.Env, bucket, prefix string, r *recstore.Report) {
+	t.Helper()
+	ctx := context.Background()
+	under := prefix + ".recstore-verify/"
+	var reportedObjects, reportedUploads, objects, uploads []string
+	for _, l := range r.Leftovers {
+		if l.UploadID != "" {
+			reportedUploads = append(reportedUploads, l.Key)
+		} else {
+			reportedObjects = append(reportedObjects, l.Key)
+		}
+	}
+	list, err := e.Admin.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &under})
+	require.NoError(t, err)
+	for _, o := range list.Contents {
+		objects = append(objects, aws.ToString(o.Key))
+	}
+	// MinIO lists multipart uploads by exact key or all of them: filter here.
+	mp, err := e.Admin.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &bucket})
+	require.NoError(t, err)
+	mp.Uploads = slices.DeleteFunc(mp.Uploads, func(u types.MultipartUpload) bool {
+		return !strings.HasPrefix(aws.ToString(u.Key), under)
+	})
+	for _, u := range mp.Uploads {
+		uploads = append(uploads, aws.ToString(u.Key))
+	}
+	assert.ElementsMatch(t, reportedObjects, objects, "objects Verify left in the bucket")
+	assert.ElementsMatch(t, reportedUploads, uploads, "multipart uploads Verify left in the bucket")
+	t.Cleanup(func() { // the test's own clean-up of what the report admitted
+		for _, key := range objects {
+			e.Admin.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key})
+		}
+		for _, u := range mp.Uploads {
+			e.Admin.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &bucket, Key: u.Key, UploadId: u.UploadId})
+		}
+	})
+}
+
+func TestVerify(t *testing.T) {
+	e := requireEnv(t)
+	withRole := func(name, policy string, edit func(*teststs.Role)) recstore.Config {
+		r := e.AddRole(name, policy)
+		if edit != nil {
+			edit(&r)
+			e.STS.AddRole(r)
+		}
+		return e.Config(r)
+	}
+	prefixed := withRole("tenant", localenv.PrefixPolicy(e.Bucket, "tenant-7/"), nil)
+	prefixed.KeyPrefix = "tenant-7/"
+	for _, tc := range []struct {
+		name     string
+		cfg      recstore.Config
+		statuses string // config external-id assume-role clock head-bucket upload copy download presign delete multipart
+		want     error  // class of Report.Err(); nil when it passes
+		failed   string // the first failing check
+		fix      string // what its fix must say
+		left     int    // leftovers
+	}{
+		{"all pass", e.Config(e.Role), "pass pass pass pass pass pass pass pass pass pass pass", nil, "", "", 0},
+		{"all pass through MinIO's STS", e.MinIOSTSConfig(), "pass pass pass pass pass pass pass pass pass pass pass", nil, "", "", 0},
+		{"key prefix with ListBucket limited to it", prefixed, "pass pass pass pass pass pass pass pass pass pass pass", nil, "", "", 0},
+		{"wrong secret", edit(e.Config(e.Role), func(c *recstore.Config) { c.SecretAccessKey += "x" }),
+			"pass pass fail pass skip skip skip skip skip skip skip", recstore.ErrInvalidBaseCredentials, "assume-role", "storageProviderSecretAccessKey", 0},
+		{"wrong External ID", edit(e.Config(e.Role), func(c *recstore.Config) { c.ExternalID = "someone-else" }),
+			"pass pass fail pass skip skip skip skip skip skip skip", recstore.ErrAssumeRoleDenied, "assume-role", "storageProviderExternalId", 0},
+		{"duration above the role's maximum", edit(e.Config(e.Role), func(c *recstore.Config) { c.SessionDuration = 3 * time.Hour }),
+			"pass pass fail pass skip skip skip skip skip skip skip", recstore.ErrDurationExceedsMax, "assume-role", "storageProviderSessionDurationSeconds", 0},
+		{"no s3:PutObject", withRole("no-put", localenv.RolePolicy(e.Bucket, "s3:PutObject"), nil),
+			"pass pass pass pass pass fail skip skip skip skip fail", recstore.ErrS3AccessDenied, "upload", "allow s3:PutObject on arn:aws:s3:::" + e.Bucket + "/*", 0},
+		{"no s3:GetObject", withRole("no-get", localenv.RolePolicy(e.Bucket, "s3:GetObject"), nil),
+			"pass pass pass pass pass pass fail skip fail pass pass", recstore.ErrS3AccessDenied, "copy", "allow s3:GetObject", 0},
+		{"no s3:DeleteObject", withRole("no-delete", localenv.RolePolicy(e.Bucket, "s3:DeleteObject"), nil),
+			"pass pass pass pass pass pass pass pass pass fail pass", recstore.ErrS3AccessDenied, "delete", "allow s3:DeleteObject", 2},
+		{"no s3:ListBucket", withRole("no-list", localenv.RolePolicy(e.Bucket, "s3:ListBucket"), nil),
+			"pass pass pass pass fail skip skip skip skip skip skip", recstore.ErrS3AccessDenied, "head-bucket", "allow s3:ListBucket on arn:aws:s3:::" + e.Bucket + " ", 0},
+		{"no s3:AbortMultipartUpload", withRole("no-abort", localenv.RolePolicy(e.Bucket, "s3:AbortMultipartUpload"), nil),
+			"pass pass pass pass pass pass pass pass pass pass fail", recstore.ErrS3AccessDenied, "multipart", "allow s3:AbortMultipartUpload", 1},
+		{"missing bucket", edit(withRole("elsewhere", localenv.RolePolicy("no-such-bucket-42"), nil), func(c *recstore.Config) { c.Bucket = "no-such-bucket-42" }),
+			"pass pass pass pass fail skip skip skip skip skip skip", recstore.ErrBucketNotFound, "head-bucket", "storageProviderBucketName", 0},
+		{"invalid config", edit(e.Config(e.Role), func(c *recstore.Config) { c.Bucket, c.RoleSessionName = "Bad_Bucket", "" }),
+			"fail skip skip skip skip skip skip skip skip skip skip", recstore.ErrInvalidConfig, "config", "storageProviderBucketName", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := recstore.Verify(context.Background(), tc.cfg)
+			assert.Equal(t, tc.statuses, statuses(r), "\n%s", r)
+			assert.Len(t, r.Leftovers, tc.left, "\n%s", r)
+			if tc.want == nil {
+				assert.True(t, r.OK(), "\n%s", r)
+				assert.NoError(t, r.Err())
+			} else {
+				assert.False(t, r.OK())
+				assert.ErrorIs(t, r.Err(), tc.want, "\n%s", r)
+				assert.Contains(t, check(t, r, tc.failed).Fix, tc.fix)
+				assert.Contains(t, r.String(), tc.fix)
+			}
+			if tc.cfg.Bucket == e.Bucket {
+				assertBucketMatchesReport(t, e, e.Bucket, tc.cfg.KeyPrefix, r)
+			}
+			for _, c := range r.Checks {
+				if c.Status == recstore.StatusSkip {
+					assert.Contains(t, c.Detail, "needs ", "a skipped check names the check it waited on")
+				}
+			}
+		})
+	}
+}
+
+func edit(c recstore.Config, f func(*recstore.Config)) recstore.Config {
+	f(&c)
+	return c
+}
+
+// TestVerifyRegionMismatch: against a MinIO that enforces eu-west-1, a
+// config naming us-east-1 fails head-bucket, naming both Regions.
+func TestVerifyRegionMismatch(t *testing.T) {
+	requireEnv(t)
+	eu, err := localenv.Start(context.Background(), localenv.Options{Region: "eu-west-1"})
+	require.NoError(t, err)
+	defer eu.Close()
+	cfg := eu.Config(eu.Role)
+	cfg.Region = "us-east-1"
+	r := recstore.Verify(context.Background(), cfg)
+	assert.Equal(t, "pass pass pass pass fail skip skip skip skip skip skip", statuses(r), "\n%s", r)
+	require.ErrorIs(t, r.Err(), recstore.ErrRegionMismatch)
+	hb := check(t, r, "head-bucket")
+	cause, _, _ := recstore.Diagnose(hb.Err)
+	assert.Contains(t, cause, "eu-west-1")
+	assert.Contains(t, cause, "us-east-1")
+	assert.Contains(t, hb.Fix, "set storageProviderRegion to eu-west-1")
+	assertBucketMatchesReport(t, eu, eu.Bucket, "", r)
+
+	cfg.Region = "eu-west-1"
+	r = recstore.Verify(context.Background(), cfg)
+	assert.True(t, r.OK(), "\n%s", r)
+	assert.Contains(t, check(t, r, "head-bucket").Detail, "in Region eu-west-1")
+}
+
+// TestVerifyClock: the servers' clocks ahead of the local one by 2 minutes
+// warn, by 10 minutes fail (STS still accepts up to 15).
+func TestVerifyClock(t *testing.T) {
+	e := requireEnv(t)
+	t.Cleanup(func() { e.STS.SetClockOffset(0) })
+	for _, tc := range []struct {
+		offset time.Duration
+		want   recstore.Status
+	}{
+		{0, recstore.StatusPass},
+		{2 * time.Minute, recstore.StatusWarn},
+		{10 * time.Minute, recstore.StatusFail},
+		{-10 * time.Minute, recstore.StatusFail},
+	} {
+		t.Run(tc.offset.String(), func(t *testing.T) {
+			e.STS.SetClockOffset(tc.offset)
+			r := recstore.Verify(context.Background(), e.Config(e.Role))
+			clock := check(t, r, "clock")
+			assert.Equal(t, tc.want, clock.Status, "\n%s", r)
+			_, reported, _ := strings.Cut(clock.Detail, "Date by ")
+			skew, err := time.ParseDuration(reported)
+			require.NoError(t, err, "the detail gives the skew: %q", clock.Detail)
+			assert.InDelta(t, tc.offset.Seconds(), skew.Seconds(), 2, "skew reported, to the Date header's second")
+			if tc.want == recstore.StatusFail {
+				assert.ErrorIs(t, r.Err(), recstore.ErrClockSkew)
+				assert.Contains(t, clock.Fix, "NTP")
+			}
+			assertBucketMatchesReport(t, e, e.Bucket, "", r)
+		})
+	}
+}
+
+// TestVerifyExternalIDWarnings: no External ID warns, and says so more
+// strongly for a cross-account role.
+func TestVerifyExternalIDWarnings(t *testing.T) {
+	e := requireEnv(t)
+	r := e.AddRole("no-external-id", localenv.RolePolicy(e.Bucket))
+	r.ExternalID = ""
+	e.STS.AddRole(r)
+	cfg := e.Config(r)
+	report := recstore.Verify(context.Background(), cfg)
+	c := check(t, report, "external-id")
+	assert.Equal(t, recstore.StatusWarn, c.Status)
+	assert.Contains(t, c.Detail, "cross-account role without an External ID")
+	assert.Contains(t, c.Detail, "111122223333")
+	assert.Contains(t, c.Detail, "444455556666")
+	assert.Contains(t, c.Fix, "storageProviderExternalId")
+	assert.True(t, report.OK(), "a warning does not fail Verify\n%s", report)
+	assertBucketMatchesReport(t, e, e.Bucket, "", report)
+}
+
+func TestVerifyReportJSON(t *testing.T) {
+	e := requireEnv(t)
+	cfg := e.Config(e.AddRole("json-no-put", localenv.RolePolicy(e.Bucket, "s3:PutObject")))
+	r := recstore.Verify(context.Background(), cfg)
+	data, err := json.Marshal(r)
+	require.NoError(t, err)
+	var got struct {
+		OK     bool   `json:"ok"`
+		Bucket string `json:"bucket"`
+		Checks []struct {
+			Name, Status, Detail, Fix string
+			DurationMs                float64 `json:"durationMs"`
+			Error                     *struct {
+				Message, Operation, Code, RequestID, Cause string
+				StatusCode                                 int `json:"statusCode"`
+			}
+		} `json:"checks"`
+		Leftovers []any `json:"leftovers"`
+	}
+	require.NoError(t, json.Unmarshal(data, &got))
+	assert.False(t, got.OK)
+	assert.Equal(t, cfg.Bucket, got.Bucket)
+	require.Len(t, got.Checks, 11)
+	upload := got.Checks[5]
+	assert.Equal(t, "upload", upload.Name)
+	assert.Equal(t, "fail", upload.Status)
+	require.NotNil(t, upload.Error)
+	assert.Equal(t, "s3:PutObject", upload.Error.Operation)
+	assert.Equal(t, "AccessDenied", upload.Error.Code)
+	assert.Equal(t, 403, upload.Error.StatusCode)
+	assert.NotEmpty(t, upload.Error.Cause)
+	assert.Contains(t, upload.Fix, "s3:PutObject")
+	assert.Equal(t, "skip", got.Checks[6].Status)
+	assert.NotNil(t, got.Leftovers, "leftovers is an empty list, not null")
+	assertBucketMatchesReport(t, e, e.Bucket, "", r)
+	assert.NotContains(t, string(data), cfg.SecretAccessKey)
+	assert.NotContains(t, r.String(), cfg.SecretAccessKey)
+}
+
+// TestVerifyCancelledCleansUp: when the caller's context is cancelled in
+// the middle, Verify still removes what it wrote, on a context of its own.
+func TestVerifyCancelledCleansUp(t *testing.T) {
+	e := requireEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	transport := &http.Transport{}
+	t.Cleanup(transport.CloseIdleConnections)
+	client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Header.Get("X-Amz-Copy-Source") != "" {
+			cancel() // the caller gives up just as the copy is sent
+		}
+		return transport.RoundTrip(r)
+	})}
+	r := recstore.Verify(ctx, e.Config(e.Role), recstore.WithHTTPClient(client))
+	assert.Equal(t, recstore.StatusPass, check(t, r, "upload").Status, "\n%s", r)
+	assert.Equal(t, recstore.StatusFail, check(t, r, "copy").Status, "\n%s", r)
+	assert.ErrorIs(t, r.Err(), context.Canceled)
+	assert.Empty(t, r.Leftovers, "\n%s", r)
+	assertBucketMatchesReport(t, e, e.Bucket, "", r)
+}
