@@ -57,9 +57,7 @@ func testCopy(t *testing.T, h Harness) {
 func testDelete(t *testing.T, h Harness) {
 	ctx := context.Background()
 	s := h.open(t)
-	key := uniqueKey(t, "deleted.webm")
-	_, err := s.Upload(ctx, key, strings.NewReader("x"))
-	require.NoError(t, err)
+	key := put(t, s, "deleted.webm", "x")
 	require.NoError(t, s.Delete(ctx, key))
 	requireNoObject(t, s, key)
 	assert.NoError(t, s.Delete(ctx, key), "deleting a missing key is not an error")
@@ -95,9 +93,7 @@ func testList(t *testing.T, h Harness) {
 func testPresign(t *testing.T, h Harness) {
 	ctx := context.Background()
 	s := h.open(t)
-	key := uniqueKey(t, "play me.webm")
-	_, err := s.Upload(ctx, key, strings.NewReader("recording bytes"))
-	require.NoError(t, err)
+	key := put(t, s, "play me.webm", "recording bytes")
 
 	before := time.Now()
 	link, expires, err := s.PresignGet(ctx, key, 10*time.Minute)

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -73,6 +74,15 @@ func (h Harness) assertNoUploads(t *testing.T, key string) {
 	for _, u := range out.Uploads {
 		assert.NotEqual(t, full, aws.ToString(u.Key), "multipart upload %s left for %q", aws.ToString(u.UploadId), full)
 	}
+}
+
+// put uploads content under a fresh key named after name, and returns the key.
+func put(t *testing.T, s *recstore.Store, name, content string) string {
+	t.Helper()
+	key := uniqueKey(t, name)
+	_, err := s.Upload(context.Background(), key, strings.NewReader(content))
+	require.NoError(t, err)
+	return key
 }
 
 // uniqueKey returns a key no other test uses.

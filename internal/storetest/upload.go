@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -105,10 +104,8 @@ func (c cancelOnRead) Read([]byte) (int, error) { c.cancel(); return 0, io.EOF }
 func testReplace(t *testing.T, h Harness) {
 	ctx := context.Background()
 	s := h.open(t)
-	key := uniqueKey(t, "replaced.webm")
-	_, err := s.Upload(ctx, key, strings.NewReader("first take"))
-	require.NoError(t, err)
-	_, err = s.Upload(ctx, key, &failAfter{r: stream(1 << 40), n: 2 * PartSize, err: errSource})
+	key := put(t, s, "replaced.webm", "first take")
+	_, err := s.Upload(ctx, key, &failAfter{r: stream(1 << 40), n: 2 * PartSize, err: errSource})
 	require.ErrorIs(t, err, errSource)
 	body, _, err := s.Download(ctx, key)
 	require.NoError(t, err)
