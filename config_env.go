@@ -33,17 +33,27 @@ const (
 // recstore reads no AWS_* variable: each Store's settings come only from its
 // Config, so that one tenant's environment cannot redirect another's data.
 func ConfigFromEnv() (Config, error) {
-	c := Config{
-		Bucket:          os.Getenv(EnvBucket),
-		Region:          os.Getenv(EnvRegion),
-		AccessKeyID:     os.Getenv(EnvAccessKeyID),
-		SecretAccessKey: os.Getenv(EnvSecretAccessKey),
-		RoleARN:         os.Getenv(EnvRoleARN),
-		RoleSessionName: os.Getenv(EnvRoleSessionName),
-		ExternalID:      os.Getenv(EnvExternalID),
-		Endpoint:        os.Getenv(EnvEndpoint),
-		STSEndpoint:     os.Getenv(EnvSTSEndpoint),
-		KeyPrefix:       os.Getenv(EnvKeyPrefix),
+	var c Config
+	if err := c.UpdateFromEnv(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// UpdateFromEnv sets each field whose RECSTORE_* variable is set and not
+// empty, and leaves the others as they are, so that the environment can
+// override a file. On error c is unchanged.
+func (c *Config) UpdateFromEnv() error {
+	next := *c
+	for env, field := range map[string]*string{
+		EnvBucket: &next.Bucket, EnvRegion: &next.Region, EnvAccessKeyID: &next.AccessKeyID,
+		EnvSecretAccessKey: &next.SecretAccessKey, EnvRoleARN: &next.RoleARN,
+		EnvRoleSessionName: &next.RoleSessionName, EnvExternalID: &next.ExternalID,
+		EnvEndpoint: &next.Endpoint, EnvSTSEndpoint: &next.STSEndpoint, EnvKeyPrefix: &next.KeyPrefix,
+	} {
+		if v := os.Getenv(env); v != "" {
+			*field = v
+		}
 	}
 	var errs []error
 	if v := os.Getenv(EnvSessionDuration); v != "" {
@@ -52,7 +62,7 @@ func ConfigFromEnv() (Config, error) {
 			errs = append(errs, &ConfigError{Field: "SessionDuration", Key: sessionDurationKey,
 				Problem: EnvSessionDuration + "=" + strconv.Quote(truncate(v)) + " is not a whole number of seconds (AWS accepts 900 to 43200)"})
 		}
-		c.SessionDuration = time.Duration(n) * time.Second
+		next.SessionDuration = time.Duration(n) * time.Second
 	}
 	if v := os.Getenv(EnvDisableAuthRetry); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -60,10 +70,11 @@ func ConfigFromEnv() (Config, error) {
 			errs = append(errs, &ConfigError{Field: "DisableAuthRetry", Key: "storageProviderDisableAuthRetry",
 				Problem: EnvDisableAuthRetry + "=" + strconv.Quote(truncate(v)) + " is not true or false"})
 		}
-		c.DisableAuthRetry = b
+		next.DisableAuthRetry = b
 	}
 	if err := errors.Join(errs...); err != nil {
-		return Config{}, err
+		return err
 	}
-	return c, nil
+	*c = next
+	return nil
 }

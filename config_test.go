@@ -128,6 +128,14 @@ func TestConfigFromEnv(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, fromJSON, cfg)
 
+	fromFile := validConfig()
+	fromFile.Bucket, fromFile.KeyPrefix = "from-file", "file/"
+	t.Setenv(recstore.EnvKeyPrefix, "")
+	require.NoError(t, fromFile.UpdateFromEnv())
+	assert.Equal(t, "recordings", fromFile.Bucket, "a set variable overrides the file")
+	assert.Equal(t, "file/", fromFile.KeyPrefix, "an empty variable leaves the file's value")
+	assert.True(t, fromFile.DisableAuthRetry)
+
 	t.Setenv(recstore.EnvSessionDuration, "an hour")
 	t.Setenv(recstore.EnvDisableAuthRetry, "perhaps")
 	_, err = recstore.ConfigFromEnv()

@@ -1,44 +1,35 @@
 package localenv
 
 import (
-	"encoding/json"
 	"slices"
+
+	"github.com/auvious/recstore"
 )
 
-// RolePolicy is the spec's least-privilege S3 policy of the recorder role
-// for bucket, less the actions in omit (to provoke AccessDenied).
+// RolePolicy is recstore's role policy for bucket, less the actions in
+// omit (to provoke AccessDenied), as a MinIO session policy.
 func RolePolicy(bucket string, omit ...string) string {
 	return PrefixPolicy(bucket, "", omit...)
 }
 
-// PrefixPolicy is RolePolicy with the object actions limited to keys under
-// prefix and s3:ListBucket limited by an s3:prefix condition, as for a
-// tenant's share of a bucket. An empty prefix means the whole bucket.
+// PrefixPolicy is RolePolicy for a role limited to keys under prefix.
 func PrefixPolicy(bucket, prefix string, omit ...string) string {
-	keep := func(actions ...string) []string {
-		return slices.DeleteFunc(actions, func(a string) bool { return slices.Contains(omit, a) })
+	p, err := recstore.RolePolicy(recstore.Config{Bucket: bucket, KeyPrefix: prefix})
+	if err != nil {
+		return "invalid bucket name: " + err.Error() // MinIO refuses it, and the test fails loudly
 	}
-	type statement struct {
-		Sid       string
-		Effect    string
-		Action    []string
-		Resource  string
-		Condition map[string]map[string][]string `json:",omitempty"`
-	}
-	var statements []statement
-	if a := keep("s3:GetBucketLocation"); len(a) > 0 {
-		statements = append(statements, statement{"BucketLocation", "Allow", a, "arn:aws:s3:::" + bucket, nil})
-	}
-	if a := keep("s3:ListBucket"); len(a) > 0 {
-		var cond map[string]map[string][]string
-		if prefix != "" {
-			cond = map[string]map[string][]string{"StringLike": {"s3:prefix": {prefix + "*"}}}
+	return Without(p, omit...).String()
+}
+
+// Without returns p less the given actions, dropping statements left empty.
+func Without(p recstore.Policy, actions ...string) recstore.Policy {
+	var kept []recstore.Statement
+	for _, s := range p.Statement {
+		s.Action = slices.DeleteFunc(slices.Clone(s.Action), func(a string) bool { return slices.Contains(actions, a) })
+		if len(s.Action) > 0 {
+			kept = append(kept, s)
 		}
-		statements = append(statements, statement{"BucketList", "Allow", a, "arn:aws:s3:::" + bucket, cond})
 	}
-	if a := keep("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"); len(a) > 0 {
-		statements = append(statements, statement{"ObjectLevel", "Allow", a, "arn:aws:s3:::" + bucket + "/" + prefix + "*", nil})
-	}
-	doc, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": statements})
-	return string(doc)
+	p.Statement = kept
+	return p
 }

@@ -1,0 +1,156 @@
+package recstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// A Policy is an IAM policy document, as AWS reads it. The functions that
+// build one (BaseUserPolicy, TrustPolicy, RolePolicy) fill in the spec's
+// documents from a Config; String renders it for pasting into the console.
+type Policy struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
+}
+
+// A Statement is one statement of a Policy.
+type Statement struct {
+	Sid       string                           `json:"Sid"`
+	Effect    string                           `json:"Effect"`
+	Principal map[string]string                `json:"Principal,omitempty"`
+	Action    StringList                       `json:"Action"`
+	Resource  string                           `json:"Resource,omitempty"` // empty in a trust policy
+	Condition map[string]map[string]StringList `json:"Condition,omitempty"`
+}
+
+// StringList is a list of actions or condition values. One element is
+// written as a plain string, as in AWS's own examples.
+type StringList []string
+
+// MarshalJSON writes one element as a string and several as a list.
+func (l StringList) MarshalJSON() ([]byte, error) {
+	if len(l) == 1 {
+		return json.Marshal(l[0])
+	}
+	return json.Marshal([]string(l))
+}
+
+// String renders p as indented JSON.
+func (p Policy) String() string {
+	out, _ := json.MarshalIndent(p, "", "  ")
+	return string(out)
+}
+
+const policyVersion = "2012-10-17"
+
+// BaseUserPolicy is the base IAM user's policy: sts:AssumeRole on
+// cfg.RoleARN and nothing else, with an sts:ExternalId condition when
+// cfg.ExternalID is set.
+func BaseUserPolicy(cfg Config) (Policy, error) {
+	if p := checkRoleARN(cfg.RoleARN, ""); p != "" {
+		return Policy{}, &ConfigError{Field: "RoleARN", Key: "storageProviderRoleArn", Problem: p}
+	}
+	return Policy{Version: policyVersion, Statement: []Statement{{
+		Sid: "AllowAssumeRecorderRole", Effect: "Allow", Action: StringList{"sts:AssumeRole"},
+		Resource: cfg.RoleARN, Condition: externalIDCondition(cfg),
+	}}}, nil
+}
+
+// TrustPolicy is the role's trust policy: it lets userARN, the base IAM
+// user (such as arn:aws:iam::111122223333:user/recorder-base), assume the
+// role, with an sts:ExternalId condition when cfg.ExternalID is set.
+func TrustPolicy(cfg Config, userARN string) (Policy, error) {
+	if err := checkUserARN(userARN); err != nil {
+		return Policy{}, err
+	}
+	return Policy{Version: policyVersion, Statement: []Statement{{
+		Sid: "TrustedBaseUser", Effect: "Allow", Principal: map[string]string{"AWS": userARN},
+		Action: StringList{"sts:AssumeRole"}, Condition: externalIDCondition(cfg),
+	}}}, nil
+}
+
+// A PolicyOption adds to the role policy.
+type PolicyOption func(*policyOptions)
+
+type policyOptions struct{ kmsKeyARN string }
+
+// WithKMSKey grants kms:GenerateDataKey and kms:Decrypt on the KMS key that
+// encrypts the bucket (SSE-KMS).
+func WithKMSKey(arn string) PolicyOption { return func(o *policyOptions) { o.kmsKeyARN = arn } }
+
+// RolePolicy is the role's least-privilege S3 policy on cfg.Bucket:
+// s3:GetBucketLocation and s3:ListBucket on the bucket, and s3:GetObject,
+// s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload on its objects.
+// With cfg.KeyPrefix set, the object actions are limited to keys under it
+// and s3:ListBucket to listings of it (an s3:prefix condition).
+func RolePolicy(cfg Config, opts ...PolicyOption) (Policy, error) {
+	var o policyOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if p := checkBucket(cfg.Bucket); p != "" {
+		return Policy{}, &ConfigError{Field: "Bucket", Key: "storageProviderBucketName", Problem: p}
+	}
+	if err := checkKMSKeyARN(o.kmsKeyARN); err != nil {
+		return Policy{}, err
+	}
+	bucket := "arn:" + cfg.partition() + ":s3:::" + cfg.Bucket
+	statements := []Statement{
+		{Sid: "BucketLevel", Effect: "Allow", Action: StringList{"s3:GetBucketLocation", "s3:ListBucket"}, Resource: bucket},
+		{Sid: "ObjectLevel", Effect: "Allow", Resource: bucket + "/" + cfg.KeyPrefix + "*",
+			Action: StringList{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}},
+	}
+	if cfg.KeyPrefix != "" {
+		// GetBucketLocation carries no s3:prefix, so it keeps a statement of its own.
+		statements = []Statement{
+			{Sid: "BucketLocation", Effect: "Allow", Action: StringList{"s3:GetBucketLocation"}, Resource: bucket},
+			{Sid: "ListKeyPrefix", Effect: "Allow", Action: StringList{"s3:ListBucket"}, Resource: bucket,
+				Condition: map[string]map[string]StringList{"StringLike": {"s3:prefix": {cfg.KeyPrefix + "*"}}}},
+			statements[1],
+		}
+	}
+	if o.kmsKeyARN != "" {
+		statements = append(statements, Statement{Sid: "BucketKMSKey", Effect: "Allow",
+			Action: StringList{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: o.kmsKeyARN})
+	}
+	return Policy{Version: policyVersion, Statement: statements}, nil
+}
+
+func externalIDCondition(cfg Config) map[string]map[string]StringList {
+	if cfg.ExternalID == "" {
+		return nil
+	}
+	return map[string]map[string]StringList{"StringEquals": {"sts:ExternalId": {cfg.ExternalID}}}
+}
+
+// partition is the ARN partition of cfg's role, or else of its Region.
+func (c Config) partition() string {
+	if parts := strings.Split(c.RoleARN, ":"); len(parts) > 1 && strings.HasPrefix(parts[1], "aws") {
+		return parts[1]
+	}
+	return partitionOf(c.Region)
+}
+
+// checkUserARN accepts arn:<partition>:iam::<12 digits>:user/<optional path/><name>.
+func checkUserARN(arn string) error {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || len(parts[4]) != 12 ||
+		!allIn(parts[4], "0123456789") || !strings.HasPrefix(parts[5], "user/") || !strings.HasPrefix(parts[1], "aws") {
+		return fmt.Errorf("%w: base user ARN %q: want arn:aws:iam::<12-digit account>:user/<name>", ErrInvalidArgument, truncate(arn))
+	}
+	return nil
+}
+
+// checkKMSKeyARN accepts empty, or arn:<partition>:kms:<region>:<account>:key/<id> or alias/<name>.
+func checkKMSKeyARN(arn string) error {
+	if arn == "" {
+		return nil
+	}
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "kms" || parts[3] == "" ||
+		!(strings.HasPrefix(parts[5], "key/") || strings.HasPrefix(parts[5], "alias/")) {
+		return fmt.Errorf("%w: KMS key ARN %q: want arn:aws:kms:<region>:<account>:key/<key id>", ErrInvalidArgument, truncate(arn))
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package recstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/localenv"
+)
+
+// The spec's documents, with its placeholders filled from validConfig.
+const (
+	specBaseUserPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"AllowAssumeRecorderRole","Effect":"Allow",
+		"Action":"sts:AssumeRole","Resource":"arn:aws:iam::123456789012:role/recorder",
+		"Condition":{"StringEquals":{"sts:ExternalId":"acme-7f3c"}}}]}`
+	specTrustPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"TrustedBaseUser","Effect":"Allow",
+		"Principal":{"AWS":"arn:aws:iam::111122223333:user/recorder-base"},"Action":"sts:AssumeRole",
+		"Condition":{"StringEquals":{"sts:ExternalId":"acme-7f3c"}}}]}`
+	specRolePolicy = `{"Version":"2012-10-17","Statement":[
+		{"Sid":"BucketLevel","Effect":"Allow","Action":["s3:GetBucketLocation","s3:ListBucket"],"Resource":"arn:aws:s3:::recordings"},
+		{"Sid":"ObjectLevel","Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:DeleteObject","s3:AbortMultipartUpload"],
+		 "Resource":"arn:aws:s3:::recordings/*"}]}`
+)
+
+// sameJSON compares two documents as AWS would read them. The spec writes a
+// single condition value as a string, recstore as a one-element list: both
+// mean the same, so lists of one are compared as their element.
+func sameJSON(t *testing.T, want string, got recstore.Policy) {
+	t.Helper()
+	data, err := json.Marshal(got)
+	require.NoError(t, err)
+	var w, g any
+	require.NoError(t, json.Unmarshal([]byte(want), &w))
+	require.NoError(t, json.Unmarshal(data, &g), "the document is valid JSON")
+	assert.Equal(t, flatten(w), flatten(g), "%s", data)
+}
+
+func flatten(v any) any {
+	switch v := v.(type) {
+	case []any:
+		if len(v) == 1 {
+			return flatten(v[0])
+		}
+		for i := range v {
+			v[i] = flatten(v[i])
+		}
+	case map[string]any:
+		for k := range v {
+			v[k] = flatten(v[k])
+		}
+	}
+	return v
+}
+
+func TestPoliciesAreTheSpecs(t *testing.T) {
+	cfg := validConfig()
+	cfg.RoleARN = "arn:aws:iam::123456789012:role/recorder"
+	base, err := recstore.BaseUserPolicy(cfg)
+	require.NoError(t, err)
+	sameJSON(t, specBaseUserPolicy, base)
+	trust, err := recstore.TrustPolicy(cfg, "arn:aws:iam::111122223333:user/recorder-base")
+	require.NoError(t, err)
+	sameJSON(t, specTrustPolicy, trust)
+	role, err := recstore.RolePolicy(cfg)
+	require.NoError(t, err)
+	sameJSON(t, specRolePolicy, role)
+}
+
+func TestPolicyVariants(t *testing.T) {
+	cfg := validConfig()
+	cfg.ExternalID = ""
+	base, err := recstore.BaseUserPolicy(cfg)
+	require.NoError(t, err)
+	assert.Nil(t, base.Statement[0].Condition, "no External ID, no condition")
+
+	cfg.KeyPrefix = "tenant-7/"
+	role, err := recstore.RolePolicy(cfg, recstore.WithKMSKey("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"))
+	require.NoError(t, err)
+	sameJSON(t, `{"Version":"2012-10-17","Statement":[
+		{"Sid":"BucketLocation","Effect":"Allow","Action":"s3:GetBucketLocation","Resource":"arn:aws:s3:::recordings"},
+		{"Sid":"ListKeyPrefix","Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::recordings",
+		 "Condition":{"StringLike":{"s3:prefix":"tenant-7/*"}}},
+		{"Sid":"ObjectLevel","Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:DeleteObject","s3:AbortMultipartUpload"],
+		 "Resource":"arn:aws:s3:::recordings/tenant-7/*"},
+		{"Sid":"BucketKMSKey","Effect":"Allow","Action":["kms:GenerateDataKey","kms:Decrypt"],
+		 "Resource":"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}]}`, role)
+
+	cfg.Region, cfg.RoleARN = "cn-north-1", "arn:aws-cn:iam::123456789012:role/recorder"
+	role, err = recstore.RolePolicy(cfg)
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws-cn:s3:::recordings", role.Statement[0].Resource)
+}
+
+func TestPolicyErrors(t *testing.T) {
+	cfg := validConfig()
+	_, err := recstore.TrustPolicy(cfg, "arn:aws:iam::111122223333:role/not-a-user")
+	assert.ErrorIs(t, err, recstore.ErrInvalidArgument)
+	_, err = recstore.RolePolicy(cfg, recstore.WithKMSKey("my-key"))
+	assert.ErrorIs(t, err, recstore.ErrInvalidArgument)
+	cfg.Bucket = "Bad Bucket"
+	_, err = recstore.RolePolicy(cfg)
+	assert.ErrorIs(t, err, recstore.ErrInvalidConfig)
+	cfg.RoleARN = "recorder"
+	_, err = recstore.BaseUserPolicy(cfg)
+	assert.ErrorContains(t, err, "storageProviderRoleArn")
+}
+
+// TestRolePolicyPassesVerify: a session whose policy is exactly RolePolicy
+// passes Verify, with and without KeyPrefix; without one action, the check
+// that needs it fails and its fix names the action.
+func TestRolePolicyPassesVerify(t *testing.T) {
+	e := requireEnv(t)
+	for _, prefix := range []string{"", "tenant-9/"} {
+		for _, omit := range []struct{ action, check string }{
+			{"", ""},
+			{"s3:PutObject", "upload"},
+			{"s3:GetObject", "copy"},
+			{"s3:DeleteObject", "delete"},
+			{"s3:ListBucket", "head-bucket"},
+			{"s3:AbortMultipartUpload", "multipart"},
+		} {
+			t.Run(prefix+"without "+omit.action, func(t *testing.T) {
+				cfg := e.Config(e.Role)
+				cfg.KeyPrefix = prefix
+				policy, err := recstore.RolePolicy(cfg)
+				require.NoError(t, err)
+				role := e.AddRole("generated", localenv.Without(policy, omit.action).String())
+				cfg.RoleARN, cfg.ExternalID = role.ARN, role.ExternalID
+
+				r := recstore.Verify(context.Background(), cfg)
+				assertBucketMatchesReport(t, e, e.Bucket, prefix, r)
+				if omit.action == "" {
+					assert.True(t, r.OK(), "\n%s", r)
+					return
+				}
+				c := check(t, r, omit.check)
+				assert.Equal(t, recstore.StatusFail, c.Status, "\n%s", r)
+				assert.Contains(t, c.Fix, omit.action, "\n%s", r)
+			})
+		}
+	}
+}
