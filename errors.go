@@ -111,15 +111,17 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// message is the server's message, or the underlying error's text when
-// there was no reply.
+// message is the server's message; for a reply without one (any HEAD),
+// the likely cause; with no reply at all, the underlying error's text.
 func (e *Error) message() string {
 	var api smithy.APIError
-	if errors.As(e.Err, &api) && api.ErrorMessage() != "" {
+	switch {
+	case errors.As(e.Err, &api) && api.ErrorMessage() != "":
 		return api.ErrorMessage()
-	}
-	if e.Err == nil {
+	case e.Err == nil || api != nil && e.Cause != "":
 		return e.Cause
+	case api != nil:
+		return "no message in the reply"
 	}
 	return e.Err.Error()
 }

@@ -36,6 +36,16 @@ func (l StringList) MarshalJSON() ([]byte, error) {
 	return json.Marshal([]string(l))
 }
 
+// UnmarshalJSON reads a string or a list of strings.
+func (l *StringList) UnmarshalJSON(data []byte) error {
+	var one string
+	if err := json.Unmarshal(data, &one); err == nil {
+		*l = StringList{one}
+		return nil
+	}
+	return json.Unmarshal(data, (*[]string)(l))
+}
+
 // String renders p as indented JSON.
 func (p Policy) String() string {
 	out, _ := json.MarshalIndent(p, "", "  ")

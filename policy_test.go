@@ -144,3 +144,13 @@ func TestRolePolicyPassesVerify(t *testing.T) {
 		}
 	}
 }
+
+func TestPolicyRoundTrip(t *testing.T) {
+	cfg := validConfig()
+	cfg.KeyPrefix = "acme/"
+	want, err := recstore.RolePolicy(cfg)
+	require.NoError(t, err)
+	var got recstore.Policy
+	require.NoError(t, json.Unmarshal([]byte(want.String()), &got))
+	assert.Equal(t, want, got, "a Policy reads back what it writes, single strings included")
+}

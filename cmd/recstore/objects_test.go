@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestObjectCommands drives upload, stat, ls, cp, download, presign and rm
+// against MinIO through the assumed role, with a key prefix.
+func TestObjectCommands(t *testing.T) {
+	e := requireEnv(t)
+	cfg := e.Config(e.Role)
+	cfg.KeyPrefix = "cli/"
+	dir, path := configFile(t, cfg)
+	recording := make([]byte, 6<<20+77) // more than one 5 MiB part
+	rand.Read(recording)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "call.webm"), recording, 0o600))
+	run := func(stdin string, args ...string) result {
+		t.Helper()
+		return runCLI(t, dir, nil, stdin, append(args, "--config", path)...)
+	}
+
+	r := run("", "upload", "call.webm", "calls/c-42.webm")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "uploaded calls/c-42.webm: 6291533 bytes")
+	assert.NotContains(t, r.stderr, "MiB/s", "no progress bar when stderr is not a terminal")
+
+	r = run("live audio", "upload", "-", "calls/live.opus", "--content-type", "audio/ogg")
+	require.Equal(t, exitOK, r.code, r.stderr)
+
+	r = run("", "stat", "calls/c-42.webm")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "size:          6291533")
+	assert.Contains(t, r.stdout, "content-type:  video/webm", "the type comes from the file's extension")
+
+	r = run("", "ls", "calls/")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	require.Len(t, lines, 2, r.stdout)
+	assert.Regexp(t, `^\S+Z\s+6291533 calls/c-42.webm$`, lines[0], "keys without the key prefix")
+	assert.Regexp(t, `^\S+Z\s+10 calls/live.opus$`, lines[1])
+
+	r = run("", "cp", "calls/c-42.webm", "archive/c-42.webm")
+	require.Equal(t, exitOK, r.code, r.stderr)
+
+	r = run("", "download", "archive/c-42.webm", "copy.webm")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	got, err := os.ReadFile(filepath.Join(dir, "copy.webm"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(recording, got), "downloaded bytes match")
+
+	r = run("", "download", "calls/live.opus", "-")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, "live audio", r.stdout)
+
+	r = run("", "presign", "calls/live.opus", "--ttl", "2m")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "valid until")
+	assert.Equal(t, "live audio", httpGet(t, strings.TrimSpace(r.stdout)))
+
+	r = run("", "rm", "calls/c-42.webm", "calls/live.opus", "archive/c-42.webm")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = run("", "ls")
+	assert.Empty(t, r.stdout)
+}
+
+// TestDownloadMissingKeepsFile: a failed download leaves the destination
+// as it was and no partial file.
+func TestDownloadMissingKeepsFile(t *testing.T) {
+	e := requireEnv(t)
+	dir, path := configFile(t, e.Config(e.Role))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "keep.webm"), []byte("older"), 0o600))
+	r := runCLI(t, dir, nil, "", "download", "no/such/key.webm", "keep.webm", "--config", path)
+	assert.Equal(t, exitFailed, r.code)
+	assert.Contains(t, r.stderr, "NoSuchKey")
+	assert.Contains(t, r.stderr, "cause: no object has this key")
+	got, err := os.ReadFile(filepath.Join(dir, "keep.webm"))
+	require.NoError(t, err)
+	assert.Equal(t, "older", string(got))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 2, "only storage.json and keep.webm")
+}
+
+// TestObjectCommandFailures: a denied operation exits 1 with its cause and
+// fix.
+func TestObjectCommandFailures(t *testing.T) {
+	e := requireEnv(t)
+	role := e.AddRole("cli-no-delete", rolePolicyWithout(t, e.Bucket, "s3:DeleteObject"))
+	dir, path := configFile(t, e.Config(role))
+	r := runCLI(t, dir, nil, "", "rm", "anything.webm", "--config", path)
+	assert.Equal(t, exitFailed, r.code)
+	assert.Contains(t, r.stderr, "s3:DeleteObject")
+	assert.Contains(t, r.stderr, "fix:   allow s3:DeleteObject on arn:aws:s3:::"+e.Bucket+"/*")
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	return string(body)
+}

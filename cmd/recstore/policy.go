@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/auvious/recstore"
+)
+
+func policyCommand() command {
+	var doc, userARN, kmsKey string
+	return command{
+		name:    "policy",
+		summary: "print the IAM documents the customer's AWS admin must set",
+		details: "Prints, filled from the configuration: the base IAM user's policy (sts:AssumeRole on the role), the\n" +
+			"role's trust policy (trusting the base user, --user-arn) and the role's least-privilege S3 policy on\n" +
+			"the bucket. With an External ID both STS documents carry the sts:ExternalId condition; with a key\n" +
+			"prefix the S3 permissions are limited to it. No secret is needed.",
+		examples: []string{
+			"policy --config storage.json --user-arn arn:aws:iam::111122223333:user/recorder-base",
+			"policy --config storage.json --doc role --kms-key arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+		},
+		flags: func(fs *flagSet) {
+			fs.configFlags()
+			fs.StringVar(&doc, "doc", "", "print one document: base, trust or role (default all three)")
+			fs.StringVar(&userARN, "user-arn", "", "the base IAM user's `ARN`, for the trust policy")
+			fs.StringVar(&kmsKey, "kms-key", "", "`ARN` of the KMS key encrypting the bucket: adds kms:GenerateDataKey and kms:Decrypt")
+		},
+		run: func(_ context.Context, c *cli, fs *flagSet) error {
+			if err := fs.wantArgs(0, 0); err != nil {
+				return err
+			}
+			cfg, err := fs.config()
+			if err != nil {
+				return err
+			}
+			docs, err := policies(cfg, doc, userARN, kmsKey)
+			if err != nil {
+				return err
+			}
+			for i, d := range docs {
+				if i > 0 {
+					fmt.Fprintln(c.stdout)
+				}
+				if doc == "" {
+					fmt.Fprintf(c.stdout, "# %s\n", d.title)
+				}
+				fmt.Fprintln(c.stdout, d.policy)
+			}
+			return nil
+		},
+	}
+}
+
+type titledPolicy struct {
+	title  string
+	policy recstore.Policy
+}
+
+// policies builds the requested documents: "" means all three.
+func policies(cfg recstore.Config, doc, userARN, kmsKey string) ([]titledPolicy, error) {
+	if doc != "" && doc != "base" && doc != "trust" && doc != "role" {
+		return nil, usagef("--doc %q: want base, trust or role", doc)
+	}
+	if (doc == "" || doc == "trust") && userARN == "" {
+		return nil, usagef("--user-arn ARN is required: the trust policy names the base IAM user (or use --doc base or --doc role)")
+	}
+	var out []titledPolicy
+	add := func(name, title string, build func() (recstore.Policy, error)) error {
+		if doc != "" && doc != name {
+			return nil
+		}
+		p, err := build()
+		out = append(out, titledPolicy{title, p})
+		return err
+	}
+	if err := add("base", "Base IAM user policy (attach to the user whose keys recstore holds)", func() (recstore.Policy, error) {
+		return recstore.BaseUserPolicy(cfg)
+	}); err != nil {
+		return nil, err
+	}
+	if err := add("trust", "Recorder role trust policy", func() (recstore.Policy, error) {
+		return recstore.TrustPolicy(cfg, userARN)
+	}); err != nil {
+		return nil, err
+	}
+	var opts []recstore.PolicyOption
+	if kmsKey != "" {
+		opts = append(opts, recstore.WithKMSKey(kmsKey))
+	}
+	err := add("role", "Recorder role S3 permissions (least privilege)", func() (recstore.Policy, error) {
+		return recstore.RolePolicy(cfg, opts...)
+	})
+	return out, err
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/auvious/recstore"
+)
+
+// errChecksFailed reports a failed Verify, whose report says why.
+var errChecksFailed = errors.New("verify failed: see the report")
+
+func verifyCommand() command {
+	var asJSON bool
+	return command{
+		name:    "verify",
+		summary: "test a storage configuration end to end (the product's Test button)",
+		details: "Assumes the role, checks the bucket and its Region, writes, copies, reads, presigns and deletes a\n" +
+			"1-byte object, and starts and aborts a multipart upload. Exit status: 0 when no check failed,\n" +
+			"1 when one did, 2 for bad usage or an invalid config.",
+		examples: []string{"verify --config storage.json", "verify --config storage.json --json", "verify --config storage.json --key-prefix tenant-42/"},
+		flags: func(fs *flagSet) {
+			fs.configFlags()
+			fs.BoolVar(&asJSON, "json", false, "print the report as JSON, for the product UI")
+		},
+		run: func(ctx context.Context, c *cli, fs *flagSet) error {
+			cfg, err := validConfig(fs, 0, 0)
+			if err != nil {
+				return err
+			}
+			r := recstore.Verify(ctx, cfg)
+			if asJSON {
+				out, _ := json.MarshalIndent(r, "", "  ")
+				fmt.Fprintln(c.stdout, string(out))
+			} else {
+				fmt.Fprint(c.stdout, r)
+			}
+			if !r.OK() {
+				return errChecksFailed
+			}
+			return nil
+		},
+	}
+}
+
+// validConfig checks the positional arguments, then builds and validates
+// the Config, so that an invalid one exits with status 2 before any request.
+func validConfig(fs *flagSet, minArgs, maxArgs int) (recstore.Config, error) {
+	if err := fs.wantArgs(minArgs, maxArgs); err != nil {
+		return recstore.Config{}, err
+	}
+	cfg, err := fs.config()
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func configCommand() command {
+	return command{
+		name:     "config",
+		summary:  "print the configuration the other commands would use, secret redacted",
+		details:  "Merges --config FILE, the RECSTORE_* environment and flags, prints the result as JSON with the\nproduct's keys, and lists any problem Validate finds (exit status 2).",
+		examples: []string{"config --config storage.json", "config --config storage.json --region eu-west-1"},
+		flags:    func(fs *flagSet) { fs.configFlags() },
+		run: func(_ context.Context, c *cli, fs *flagSet) error {
+			if err := fs.wantArgs(0, 0); err != nil {
+				return err
+			}
+			cfg, err := fs.config()
+			if err != nil {
+				return err
+			}
+			out, _ := json.MarshalIndent(cfg, "", "  ")
+			fmt.Fprintln(c.stdout, string(out))
+			return cfg.Validate()
+		},
+	}
+}

@@ -1,0 +1,106 @@
+// Package examples_test builds each example program and runs it against
+// MinIO and the AWS-like STS endpoint, as a reader of the README would.
+package examples_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/auvious/recstore/internal/localenv"
+)
+
+var env *localenv.Env
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if !testing.Short() {
+		var err error
+		if env, err = localenv.Start(context.Background(), localenv.Options{Log: os.Stderr}); err != nil {
+			fmt.Fprintln(os.Stderr, "examples: cannot start MinIO and the test STS endpoint:", err)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	if env != nil {
+		env.Close()
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "leaked goroutines:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// build compiles the example in dir and returns the binary's path.
+func build(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), dir)
+	out, err := exec.Command("go", "build", "-o", bin, "./"+dir).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return bin
+}
+
+// runExample runs bin with args and stdin and returns its output and exit status.
+func runExample(t *testing.T, bin string, stdin io.Reader, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Stdin = stdin
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !assert.ErrorAs(t, err, &exit) {
+		t.FailNow()
+	}
+	assert.NotContains(t, string(out), env.User.SecretAccessKey, "an example printed the secret")
+	return string(out), cmd.ProcessState.ExitCode()
+}
+
+func TestExamples(t *testing.T) {
+	if env == nil {
+		t.Skip("integration test: needs MinIO (not run with -short)")
+	}
+	config := filepath.Join(t.TempDir(), "storage.json")
+	require.NoError(t, localenv.WriteConfigFile(config, env.Config(env.Role)))
+	recording := make([]byte, 9<<20+5) // longer than one 8 MiB part
+	rand.Read(recording)
+
+	out, code := runExample(t, build(t, "verify"), nil, "-config", config)
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "PASSED")
+
+	out, code = runExample(t, build(t, "upload"), bytes.NewReader(recording), "-config", config, "calls/example.webm")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "stored calls/example.webm: 9437189 bytes, checksum CRC32:")
+
+	out, code = runExample(t, build(t, "presign"), nil, "-config", config, "-ttl", "5m", "calls/example.webm")
+	require.Equal(t, 0, code, out)
+	url, _, _ := strings.Cut(out, "\n")
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(recording, got), "the presigned URL plays back the upload")
+
+	out, code = runExample(t, build(t, "presign"), nil, "-config", config, "calls/missing.webm")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, `s3:HeadObject "calls/missing.webm": NotFound (HTTP 404, request ID `)
+	assert.Contains(t, out, "): no object has this key")
+}
