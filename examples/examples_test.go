@@ -4,10 +4,7 @@ package examples_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
-	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -16,36 +13,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/auvious/recstore/internal/localenv"
+	"github.com/auvious/recstore/internal/testmain"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
-
-	"github.com/auvious/recstore/internal/localenv"
 )
 
 var env *localenv.Env
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if !testing.Short() {
-		var err error
-		if env, err = localenv.Start(context.Background(), localenv.Options{Log: os.Stderr}); err != nil {
-			fmt.Fprintln(os.Stderr, "examples: cannot start MinIO and the test STS endpoint:", err)
-			os.Exit(1)
-		}
-	}
-	code := m.Run()
-	if env != nil {
-		env.Close()
-	}
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "leaked goroutines:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testmain.Main(m, &env)) }
 
 // build compiles the example in dir and returns the binary's path.
 func build(t *testing.T, dir string) string {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,12 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
-
 	"github.com/auvious/recstore"
 	"github.com/auvious/recstore/internal/localenv"
+	"github.com/auvious/recstore/internal/testmain"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The binary under test and the stand-in account, set up once by TestMain.
@@ -25,10 +22,9 @@ var (
 	env    *localenv.Env
 )
 
-// TestMain builds the recstore binary once and starts MinIO and the test
-// STS endpoint. If either fails, the run fails: nothing skips silently.
+// TestMain builds the recstore binary once, then starts MinIO and the test
+// STS endpoint for the tests that drive it.
 func TestMain(m *testing.M) {
-	flag.Parse()
 	dir, err := os.MkdirTemp("", "recstore-cli-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -39,23 +35,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "building recstore: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	if !testing.Short() {
-		if env, err = localenv.Start(context.Background(), localenv.Options{Log: os.Stderr}); err != nil {
-			fmt.Fprintln(os.Stderr, "recstore CLI tests: cannot start MinIO and the test STS endpoint:", err)
-			os.Exit(1)
-		}
-	}
-	code := m.Run()
-	if env != nil {
-		env.Close()
-	}
+	code := testmain.Main(m, &env)
 	os.RemoveAll(dir)
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "leaked goroutines:", err)
-			code = 1
-		}
-	}
 	os.Exit(code)
 }
 
