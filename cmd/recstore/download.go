@@ -16,7 +16,8 @@ func downloadCommand() command {
 		summary: "download a recording to a file or standard output",
 		details: "Writes KEY to FILE (default: the key's last path element, in the current directory), or to\n" +
 			"standard output for -. A file is written under a temporary name and renamed when complete and\n" +
-			"verified, so an interrupted download never leaves a partial file under FILE.",
+			"verified, so an interrupted download never leaves a partial file under FILE. The file is created\n" +
+			"readable by its owner only (mode 0600): recordings are private.",
 		examples: []string{"download --config storage.json calls/c-42.webm", "download --config storage.json calls/c-42.webm - | ffprobe -"},
 		flags: func(fs *flagSet) {
 			fs.configFlags()

@@ -58,6 +58,9 @@ func runSandbox(ctx context.Context, c *cli, configOut string, keep, quiet bool)
 	fmt.Fprintf(c.stdout, "MinIO is PID %d at %s, STS at %s (ready in %s).\n",
 		env.MinIO.PID(), env.MinIO.URL, env.STS.URL(), time.Since(start).Round(time.Millisecond))
 	if err := localenv.WriteConfigFile(configOut, env.Config(env.Role)); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return usagef("%s exists: a sandbox stopped by force leaves it behind; remove it or choose --config-out", configOut)
+		}
 		return fmt.Errorf("writing the sandbox config: %w", err)
 	}
 	fmt.Fprintf(c.stdout, "Wrote %s: bucket %s, role %s with External ID, keys of the sandbox's base user.\n\n",

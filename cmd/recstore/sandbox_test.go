@@ -39,6 +39,12 @@ func TestSandbox(t *testing.T) {
 	assert.Contains(t, r.stdout, "Sandbox stopped")
 	assertGone(t, r.stdout)
 	assert.NoFileExists(t, filepath.Join(dir, "recstore-sandbox.json"), "the config file is removed")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "recstore-sandbox.json"), []byte("{}"), 0o600))
+	r = runCLI(t, dir, nil, "", "sandbox", "--quiet")
+	assert.Equal(t, exitUsage, r.code, "an existing config file is not overwritten")
+	assert.Contains(t, r.stderr, "remove it or choose --config-out")
+	assertGone(t, r.stdout)
 }
 
 // TestSandboxKeep: with --keep the sandbox serves the other commands until
