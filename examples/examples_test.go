@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/auvious/recstore/internal/localenv"
+	"github.com/auvious/recstore/internal/storetest"
 	"github.com/auvious/recstore/internal/testmain"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -66,14 +67,9 @@ func TestExamples(t *testing.T) {
 	out, code = runExample(t, build(t, "presign"), nil, "-config", config, "-ttl", "5m", "calls/example.webm")
 	require.Equal(t, 0, code, out)
 	url, _, _ := strings.Cut(out, "\n")
-	client := &http.Client{Transport: &http.Transport{}}
-	defer client.CloseIdleConnections()
-	resp, err := client.Get(url)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	got, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	assert.True(t, bytes.Equal(recording, got), "the presigned URL plays back the upload")
+	got, status := storetest.Get(t, url)
+	assert.Equal(t, http.StatusOK, status)
+	assert.True(t, bytes.Equal(recording, []byte(got)), "the presigned URL plays back the upload")
 
 	out, code = runExample(t, build(t, "presign"), nil, "-config", config, "calls/missing.webm")
 	assert.Equal(t, 1, code)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/auvious/recstore/internal/storetest"
 )
 
 // TestObjectCommands drives upload, stat, ls, cp, download, presign and rm
@@ -65,7 +66,9 @@ func TestObjectCommands(t *testing.T) {
 	r = run("", "presign", "calls/live.opus", "--ttl", "2m")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "valid until")
-	assert.Equal(t, "live audio", httpGet(t, strings.TrimSpace(r.stdout)))
+	body, status := storetest.Get(t, strings.TrimSpace(r.stdout))
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "live audio", body)
 
 	r = run("", "rm", "calls/c-42.webm", "calls/live.opus", "archive/c-42.webm")
 	require.Equal(t, exitOK, r.code, r.stderr)
@@ -101,17 +104,4 @@ func TestObjectCommandFailures(t *testing.T) {
 	assert.Equal(t, exitFailed, r.code)
 	assert.Contains(t, r.stderr, "s3:DeleteObject")
 	assert.Contains(t, r.stderr, "fix:   allow s3:DeleteObject on arn:aws:s3:::"+e.Bucket+"/*")
-}
-
-func httpGet(t *testing.T, url string) string {
-	t.Helper()
-	client := &http.Client{Transport: &http.Transport{}}
-	defer client.CloseIdleConnections()
-	resp, err := client.Get(url)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	return string(body)
 }

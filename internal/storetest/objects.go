@@ -101,10 +101,10 @@ func testPresign(t *testing.T, h Harness) {
 	assert.True(t, expires.After(before), "expires %v is in the future", expires)
 	assert.False(t, expires.After(before.Add(10*time.Minute+time.Second)), "expires %v is within the TTL", expires)
 
-	got, status := fetch(t, link)
+	got, status := Get(t, link)
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "recording bytes", got)
-	_, status = fetch(t, strings.Replace(link, "X-Amz-Signature=", "X-Amz-Signature=0", 1))
+	_, status = Get(t, strings.Replace(link, "X-Amz-Signature=", "X-Amz-Signature=0", 1))
 	assert.Equal(t, http.StatusForbidden, status, "a tampered URL is refused")
 
 	_, _, err = s.PresignGet(ctx, key, -time.Second)
@@ -113,8 +113,9 @@ func testPresign(t *testing.T, h Harness) {
 	assert.ErrorIs(t, err, recstore.ErrInvalidArgument)
 }
 
-// fetch GETs url with a plain, unsigned client.
-func fetch(t *testing.T, url string) (string, int) {
+// Get fetches url with a plain, unsigned client, as a player fetches a
+// presigned URL, and returns the body and the HTTP status.
+func Get(t *testing.T, url string) (string, int) {
 	t.Helper()
 	client := &http.Client{Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
