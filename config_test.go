@@ -1,6 +1,7 @@
 package recstore_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -235,4 +236,41 @@ func TestValidateReportsEverything(t *testing.T) {
 		fields = append(fields, ce.Field)
 	}
 	assert.Equal(t, []string{"Bucket", "Region", "AccessKeyID", "SecretAccessKey", "RoleARN", "RoleSessionName"}, fields)
+}
+
+// TestValidateInsecureEndpoint: plain http is for loopback only, unless the
+// caller allows it explicitly.
+func TestValidateInsecureEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		endpoint string
+		ok       bool
+	}{
+		{"https://s3.example.com", true},
+		{"http://127.0.0.1:9000", true},
+		{"http://localhost:9000", true},
+		{"http://[::1]:9000", true},
+		{"http://minio.internal:9000", false},
+		{"http://10.0.0.5:9000", false},
+	} {
+		for _, field := range []string{"Endpoint", "STSEndpoint"} {
+			cfg := validConfig()
+			if field == "Endpoint" {
+				cfg.Endpoint = tc.endpoint
+			} else {
+				cfg.STSEndpoint = tc.endpoint
+			}
+			err := cfg.Validate()
+			if tc.ok {
+				assert.NoError(t, err, "%s %s", field, tc.endpoint)
+				continue
+			}
+			var ce *recstore.ConfigError
+			require.ErrorAs(t, err, &ce, "%s %s", field, tc.endpoint)
+			assert.Equal(t, field, ce.Field)
+			assert.Contains(t, ce.Problem, "AllowInsecureEndpoint")
+			assert.NoError(t, cfg.Validate(recstore.AllowInsecureEndpoint()), "allowed explicitly")
+			_, err = recstore.Open(context.Background(), cfg)
+			assert.ErrorIs(t, err, recstore.ErrInvalidConfig, "Open refuses it too")
+		}
+	}
 }

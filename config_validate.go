@@ -30,7 +30,15 @@ const (
 // reports every problem at once, joined with errors.Join; each is a
 // *ConfigError naming the Go field and the JSON key, and all match
 // ErrInvalidConfig.
-func (c Config) Validate() error {
+//
+// An http:// Endpoint or STSEndpoint is refused unless it is a loopback
+// address: requests would cross the network unencrypted. opts are those of
+// Open; with AllowInsecureEndpoint, http:// is accepted anywhere.
+func (c Config) Validate(opts ...Option) error {
+	o, err := newOptions(opts)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	add := func(field, key, problem string) {
 		if problem != "" {
@@ -49,8 +57,8 @@ func (c Config) Validate() error {
 			checkChars(c.ExternalID, 2, 1224, externalIDChars, "A-Z a-z 0-9 _+=,.@:/-"))
 	}
 	add("SessionDuration", sessionDurationKey, checkSessionDuration(c.SessionDuration))
-	add("Endpoint", "storageProviderEndpoint", checkEndpoint(c.Endpoint))
-	add("STSEndpoint", "storageProviderStsEndpoint", checkEndpoint(c.STSEndpoint))
+	add("Endpoint", "storageProviderEndpoint", checkEndpoint(c.Endpoint, o.allowInsecure))
+	add("STSEndpoint", "storageProviderStsEndpoint", checkEndpoint(c.STSEndpoint, o.allowInsecure))
 	add("KeyPrefix", "storageProviderKeyPrefix", checkKeyPrefix(c.KeyPrefix))
 	return errors.Join(errs...)
 }
@@ -181,9 +189,10 @@ func checkSessionDuration(d time.Duration) string {
 	return ""
 }
 
-// checkEndpoint accepts an absolute http or https URL without credentials,
-// query or fragment. It never quotes user info, which may hold a secret.
-func checkEndpoint(raw string) string {
+// checkEndpoint accepts an absolute https URL without credentials, query or
+// fragment, and http only for loopback hosts or when allowInsecure is set.
+// It never quotes user info, which may hold a secret.
+func checkEndpoint(raw string, allowInsecure bool) string {
 	if raw == "" {
 		return ""
 	}
@@ -199,8 +208,20 @@ func checkEndpoint(raw string) string {
 		return "has no host; want https://host[:port]"
 	case u.RawQuery != "" || u.Fragment != "":
 		return "must not have a query or fragment; want https://host[:port]"
+	case u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()):
+		return fmt.Sprintf("http:// to %s would send requests and recordings unencrypted; use https://, or for a "+
+			"store on a trusted network pass recstore.AllowInsecureEndpoint() (CLI: --allow-insecure-endpoint)", truncate(u.Host))
 	}
 	return ""
+}
+
+// isLoopback reports whether host names this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func checkKeyPrefix(p string) string {

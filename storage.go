@@ -59,9 +59,9 @@ type ObjectInfo struct {
 
 // Open checks cfg and returns a Store for it. It does not touch the
 // network: the role is assumed on first use. An invalid cfg returns the
-// errors of cfg.Validate, all matching ErrInvalidConfig.
+// errors of cfg.Validate(opts...), all matching ErrInvalidConfig.
 func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Validate(opts...); err != nil {
 		return nil, err
 	}
 	o, err := newOptions(opts)

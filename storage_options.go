@@ -33,6 +33,7 @@ type options struct {
 	concurrency      int
 	requestChecksum  aws.RequestChecksumCalculation
 	responseChecksum aws.ResponseChecksumValidation
+	allowInsecure    bool
 	copyThreshold    int64 // tests only: see export_test.go
 	copyPartSize     int64
 }
@@ -43,6 +44,12 @@ type options struct {
 // idle connections. c should not follow redirects either: S3 answers a
 // request for a bucket in another Region with one.
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
+
+// AllowInsecureEndpoint accepts http:// Endpoint and STSEndpoint URLs that
+// are not loopback addresses, for an S3-compatible store on a trusted
+// network. Without it such a Config is invalid: requests, the session's
+// token included, would cross the network unencrypted.
+func AllowInsecureEndpoint() Option { return func(o *options) { o.allowInsecure = true } }
 
 // WithLogger makes the Store log to l: session renewals at debug level,
 // auth retries at info, failed clean-ups at warn. Without it the Store does

@@ -26,7 +26,7 @@ func fail(err error) Check {
 // checkConfig validates cfg and opens the Store the other checks share,
 // with an HTTP client that notes the servers' clocks.
 func (v *verification) checkConfig(ctx context.Context) Check {
-	if err := v.cfg.Validate(); err != nil {
+	if err := v.cfg.Validate(v.opts...); err != nil {
 		return fail(err)
 	}
 	o, err := newOptions(v.opts)

@@ -84,3 +84,13 @@ func TestVerifyCommand(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "no such file")
 }
+
+func TestInsecureEndpointFlag(t *testing.T) {
+	e := requireEnv(t)
+	dir, path := configFile(t, e.Config(e.Role))
+	r := runCLI(t, dir, nil, "", "config", "--config", path, "--endpoint", "http://minio.internal:9000")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "--allow-insecure-endpoint")
+	r = runCLI(t, dir, nil, "", "config", "--config", path, "--endpoint", "http://minio.internal:9000", "--allow-insecure-endpoint")
+	assert.Equal(t, exitOK, r.code, r.stderr)
+}

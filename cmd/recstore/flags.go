@@ -23,9 +23,9 @@ type flagSet struct {
 	args []string // positional arguments
 
 	// Configuration: a file, then the environment, then these flags.
-	configPath string
-	overrides  []func(*recstore.Config)
-	hasConfig  bool
+	configPath    string
+	overrides     []func(*recstore.Config)
+	allowInsecure bool
 }
 
 func newFlagSet(cmd command, stderr io.Writer) *flagSet {
@@ -70,7 +70,8 @@ func (fs *flagSet) wantArgs(min, max int) error {
 
 // configFlags adds --config and one flag per Config field.
 func (fs *flagSet) configFlags() {
-	fs.hasConfig = true
+	fs.BoolVar(&fs.allowInsecure, "allow-insecure-endpoint", false,
+		"accept http:// endpoints that are not loopback (a store on a trusted network)")
 	fs.StringVar(&fs.configPath, "config", os.Getenv("RECSTORE_CONFIG"),
 		"JSON config `file` with the product's keys (default $RECSTORE_CONFIG)")
 	for _, f := range []struct {
@@ -128,6 +129,14 @@ func (fs *flagSet) config() (recstore.Config, error) {
 		set(&cfg)
 	}
 	return cfg, nil
+}
+
+// storeOptions are the library options the flags ask for.
+func (fs *flagSet) storeOptions() []recstore.Option {
+	if fs.allowInsecure {
+		return []recstore.Option{recstore.AllowInsecureEndpoint()}
+	}
+	return nil
 }
 
 // usage prints the command's help.

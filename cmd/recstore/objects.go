@@ -19,7 +19,7 @@ func openStore(ctx context.Context, fs *flagSet, minArgs, maxArgs int) (*recstor
 	if err != nil {
 		return nil, err
 	}
-	return recstore.Open(ctx, cfg)
+	return recstore.Open(ctx, cfg, fs.storeOptions()...)
 }
 
 func uploadCommand() command {

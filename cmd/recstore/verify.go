@@ -30,7 +30,7 @@ func verifyCommand() command {
 			if err != nil {
 				return err
 			}
-			r := recstore.Verify(ctx, cfg)
+			r := recstore.Verify(ctx, cfg, fs.storeOptions()...)
 			if asJSON {
 				out, _ := json.MarshalIndent(r, "", "  ")
 				fmt.Fprintln(c.stdout, string(out))
@@ -55,7 +55,7 @@ func validConfig(fs *flagSet, minArgs, maxArgs int) (recstore.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	return cfg, cfg.Validate()
+	return cfg, cfg.Validate(fs.storeOptions()...)
 }
 
 func configCommand() command {
@@ -75,7 +75,7 @@ func configCommand() command {
 			}
 			out, _ := json.MarshalIndent(cfg, "", "  ")
 			fmt.Fprintln(c.stdout, string(out))
-			return cfg.Validate()
+			return cfg.Validate(fs.storeOptions()...)
 		},
 	}
 }
