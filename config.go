@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -112,6 +113,9 @@ type configJSON struct {
 // that names it, so that a misspelt key cannot silently drop a setting.
 // ParseConfig does not validate the values: call Validate, or let Open do it.
 func ParseConfig(data []byte) (Config, error) {
+	if len(data) > maxConfigBytes {
+		return Config{}, fmt.Errorf("%w: JSON config is %d bytes; a recstore config is at most %d", ErrInvalidConfig, len(data), maxConfigBytes)
+	}
 	if err := checkKeys(data); err != nil {
 		return Config{}, err
 	}
@@ -127,9 +131,19 @@ func ParseConfig(data []byte) (Config, error) {
 	return cj.config(), nil
 }
 
+// maxConfigBytes bounds a config: the largest valid one is a few KiB.
+const maxConfigBytes = 1 << 20
+
 // LoadConfig reads a Config from the JSON file at path; see ParseConfig.
+// It reads at most 1 MiB and one byte, so a wrong path to a large file
+// fails fast.
 func LoadConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("recstore: reading config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
 	if err != nil {
 		return Config{}, fmt.Errorf("recstore: reading config: %w", err)
 	}
@@ -295,7 +309,7 @@ func checkKeys(data []byte) error {
 		seen[key] = true
 		var value json.RawMessage
 		if err := dec.Decode(&value); err != nil {
-			return jsonConfigError(err)
+			return &ConfigError{Key: key, Problem: "the value is not valid JSON: " + strings.TrimPrefix(err.Error(), "json: ")}
 		}
 	}
 	return nil

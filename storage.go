@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,7 +148,9 @@ func (s *Store) AssumedRole() (AssumedRole, bool) {
 }
 
 // objectKey checks key and returns it with the prefix; param names the
-// argument in errors.
+// argument in errors. Keys must be non-empty, valid UTF-8, free of control
+// characters and of "." and ".." segments, and at most 1024 bytes with the
+// prefix.
 func (s *Store) objectKey(param, key string) (string, error) {
 	if s.closed.Load() {
 		return "", ErrClosed
@@ -161,6 +164,8 @@ func (s *Store) objectKey(param, key string) (string, error) {
 		problem = "is not valid UTF-8"
 	case strings.IndexFunc(key, unicode.IsControl) >= 0:
 		problem = "contains a control character"
+	case slices.Contains(strings.Split(key, "/"), "..") || slices.Contains(strings.Split(key, "/"), "."):
+		problem = `has a "." or ".." path segment, which tools that map keys to files would follow`
 	case len(full) > maxKeyBytes:
 		problem = fmt.Sprintf("is %d bytes with the key prefix; S3 allows %d", len(full), maxKeyBytes)
 	default:
