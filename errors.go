@@ -6,8 +6,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
+	"syscall"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -44,8 +46,12 @@ var (
 	ErrKeyNotFound = errors.New("recstore: key not found")
 	// ErrClockSkew: the local clock differs too much from the server's.
 	ErrClockSkew = errors.New("recstore: clock skew")
-	// ErrNetwork: the endpoint could not be reached (DNS, refused connection, TLS).
+	// ErrNetwork: the endpoint could not be reached, or the connection broke
+	// before a reply (DNS, refused or reset connection, TLS).
 	ErrNetwork = errors.New("recstore: network error")
+	// ErrUnavailable: S3 or STS failed or throttled (HTTP 5xx, SlowDown,
+	// RequestTimeout) even after the SDK's retries. Trying later may work.
+	ErrUnavailable = errors.New("recstore: service unavailable")
 )
 
 // A ConfigError reports one invalid Config setting. It matches
@@ -207,6 +213,10 @@ func (e *Error) diagnose(api smithy.APIError, t target) {
 }
 
 func isNetworkError(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true // the connection broke before a reply
+	}
 	var (
 		opErr   *net.OpError
 		dnsErr  *net.DNSError

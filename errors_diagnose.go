@@ -48,6 +48,8 @@ func diagnoseSTS(e *Error, api smithy.APIError, t target) {
 		e.kind = ErrDurationExceedsMax
 		e.Cause = "the requested session duration is higher than the role's MaxSessionDuration (or the one-hour limit of role chaining)"
 		e.Fix = fixDuration
+	case e.Code == "Throttling" || e.Code == "ServiceUnavailable" || e.Code == "InternalFailure" || e.StatusCode >= 500:
+		unavailable(e, "STS")
 	case e.Code == "RegionDisabledException":
 		e.Cause = "STS is not activated in this Region for the role's account"
 		e.Fix = "activate the Region for STS in the account's IAM settings, or set storageProviderStsEndpoint to an active Region"
@@ -81,15 +83,26 @@ func diagnoseS3(e *Error, api smithy.APIError, t target) {
 		regionMismatch(e, t)
 	case "RequestTimeTooSkewed":
 		skewed(e)
+	case "InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout":
+		unavailable(e, "S3")
 	case "SignatureDoesNotMatch":
 		if api != nil && strings.HasPrefix(api.ErrorMessage(), "Signature expired") {
 			skewed(e)
 		}
 	default:
-		if e.StatusCode == 301 {
+		switch {
+		case e.StatusCode == 301:
 			regionMismatch(e, t)
+		case e.StatusCode >= 500:
+			unavailable(e, "S3")
 		}
 	}
+}
+
+func unavailable(e *Error, service string) {
+	e.kind = ErrUnavailable
+	e.Cause = service + " failed, throttled or timed out even after retries"
+	e.Fix = "try again later; if it persists, check the service's health and the network between the recorder and " + service
 }
 
 func bucketNotFound(e *Error, t target) {

@@ -83,11 +83,21 @@ func TrustPolicy(cfg Config, userARN string) (Policy, error) {
 // A PolicyOption adds to the role policy.
 type PolicyOption func(*policyOptions)
 
-type policyOptions struct{ kmsKeyARN string }
+type policyOptions struct {
+	kmsKeyARN        string
+	multipartCleanup bool
+}
 
 // WithKMSKey grants kms:GenerateDataKey and kms:Decrypt on the KMS key that
 // encrypts the bucket (SSE-KMS).
 func WithKMSKey(arn string) PolicyOption { return func(o *policyOptions) { o.kmsKeyARN = arn } }
+
+// WithMultipartCleanup grants s3:ListBucketMultipartUploads on the bucket,
+// beyond the spec's minimum, so that recstore can find and abort a stray
+// multipart upload left when a CreateMultipartUpload reply is lost. The
+// other safety net, which also covers a recorder that dies mid-upload, is
+// a bucket lifecycle rule that aborts incomplete multipart uploads.
+func WithMultipartCleanup() PolicyOption { return func(o *policyOptions) { o.multipartCleanup = true } }
 
 // RolePolicy is the role's least-privilege S3 policy on cfg.Bucket:
 // s3:GetBucketLocation and s3:ListBucket on the bucket, and s3:GetObject,
@@ -119,6 +129,9 @@ func RolePolicy(cfg Config, opts ...PolicyOption) (Policy, error) {
 				Condition: map[string]map[string]StringList{"StringLike": {"s3:prefix": {cfg.KeyPrefix + "*"}}}},
 			statements[1],
 		}
+	}
+	if o.multipartCleanup {
+		statements[0].Action = append(statements[0].Action, "s3:ListBucketMultipartUploads")
 	}
 	if o.kmsKeyARN != "" {
 		statements = append(statements, Statement{Sid: "BucketKMSKey", Effect: "Allow",

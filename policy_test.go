@@ -154,3 +154,15 @@ func TestPolicyRoundTrip(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(want.String()), &got))
 	assert.Equal(t, want, got, "a Policy reads back what it writes, single strings included")
 }
+
+func TestPolicyMultipartCleanup(t *testing.T) {
+	for _, prefix := range []string{"", "acme/"} {
+		cfg := validConfig()
+		cfg.KeyPrefix = prefix
+		p, err := recstore.RolePolicy(cfg, recstore.WithMultipartCleanup())
+		require.NoError(t, err)
+		assert.Contains(t, p.Statement[0].Action, "s3:ListBucketMultipartUploads")
+		assert.Equal(t, "arn:aws:s3:::recordings", p.Statement[0].Resource, "a bucket action, on the bucket")
+		assert.Nil(t, p.Statement[0].Condition, "ListBucketMultipartUploads takes no s3:prefix condition")
+	}
+}

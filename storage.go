@@ -192,13 +192,17 @@ func (s *Store) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 	return s.head(ctx, key, full)
 }
 
-func (s *Store) head(ctx context.Context, key, full string) (ObjectInfo, error) {
+// head sends HeadObject for full; sdkOpts apply to each request.
+func (s *Store) head(ctx context.Context, key, full string, sdkOpts ...func(*s3.Options)) (ObjectInfo, error) {
 	var out *s3.HeadObjectOutput
 	err := s.run(ctx, "s3:HeadObject", key, func(ctx context.Context) (err error) {
 		out, err = s.s3.HeadObject(ctx, &s3.HeadObjectInput{
-			Bucket: &s.cfg.Bucket, Key: &full, ChecksumMode: "ENABLED"})
+			Bucket: &s.cfg.Bucket, Key: &full, ChecksumMode: "ENABLED"}, sdkOpts...)
 		if isBodilessRefusal(err) {
-			err = s.explainHeadObject(ctx, full, err)
+			if err = s.explainHeadObject(ctx, full, sdkOpts); err == nil { // the refusal was passing
+				out, err = s.s3.HeadObject(ctx, &s3.HeadObjectInput{
+					Bucket: &s.cfg.Bucket, Key: &full, ChecksumMode: "ENABLED"}, sdkOpts...)
+			}
 		}
 		return err
 	})
@@ -219,14 +223,13 @@ func (s *Store) head(ctx context.Context, key, full string) (ObjectInfo, error) 
 // explainHeadObject learns why a HEAD was refused, by asking for the
 // object's first byte: a GET's error reply has a body with the code
 // (InvalidTokenId, AccessDenied, NoSuchKey...) that the HEAD could not
-// carry. It returns headErr if the GET succeeds.
-func (s *Store) explainHeadObject(ctx context.Context, full string, headErr error) error {
-	out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.cfg.Bucket, Key: &full, Range: aws.String("bytes=0-0")})
+// carry. It returns nil if the GET succeeds: the refusal has passed.
+func (s *Store) explainHeadObject(ctx context.Context, full string, sdkOpts []func(*s3.Options)) error {
+	out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.cfg.Bucket, Key: &full, Range: aws.String("bytes=0-0")}, sdkOpts...)
 	if err != nil {
 		return err
 	}
-	out.Body.Close()
-	return headErr
+	return out.Body.Close()
 }
 
 // Delete removes the object. Deleting a missing object is not an error.

@@ -67,17 +67,13 @@ func (s *Store) copySource(full string) string {
 
 // copyMultipart copies src to dst with UploadPartCopy, aborting on failure.
 func (s *Store) copyMultipart(ctx context.Context, dstKey, dst, src string, info ObjectInfo) (_ ObjectInfo, err error) {
-	var created *s3.CreateMultipartUploadOutput
-	err = s.run(ctx, "s3:CreateMultipartUpload", dstKey, func(ctx context.Context) (err error) {
-		created, err = s.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-			Bucket: &s.cfg.Bucket, Key: &dst, ContentType: optional(info.ContentType), Metadata: info.Metadata,
-		})
-		return err
+	id, removeStrays, err := s.createUpload(ctx, dstKey, &s3.CreateMultipartUploadInput{
+		Bucket: &s.cfg.Bucket, Key: &dst, ContentType: optional(info.ContentType), Metadata: info.Metadata,
 	})
+	defer removeStrays()
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	id := aws.ToString(created.UploadId)
 	defer func() {
 		if err != nil {
 			err = s.abort(ctx, dstKey, dst, id, err)

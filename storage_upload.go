@@ -89,6 +89,7 @@ func readError(key string, part int32, err error) error {
 func (s *Store) putObject(ctx context.Context, key, full string, data []byte, o uploadOptions) (ObjectInfo, error) {
 	md5sum := s.contentMD5(data)
 	var out *s3.PutObjectOutput
+	var watch writeWatch
 	err := s.run(ctx, "s3:PutObject", key, func(ctx context.Context) (err error) {
 		out, err = s.s3.PutObject(ctx, &s3.PutObjectInput{
 			Bucket:            &s.cfg.Bucket,
@@ -99,11 +100,19 @@ func (s *Store) putObject(ctx context.Context, key, full string, data []byte, o 
 			Metadata:          o.metadata,
 			ChecksumAlgorithm: s.checksumAlgorithm(),
 			ContentMD5:        md5sum,
-		})
+		}, watch.option)
 		return err
 	})
 	if err != nil {
-		return ObjectInfo{}, err
+		if !watch.mayHaveWritten() {
+			return ObjectInfo{}, err
+		}
+		info, ok := s.landed(ctx, key, full, md5Hex(data))
+		if !ok {
+			return ObjectInfo{}, err
+		}
+		info.ContentType, info.Metadata = o.contentType, o.metadata
+		return info, nil
 	}
 	return ObjectInfo{
 		Key:          key,
@@ -144,19 +153,15 @@ func serverTime(md middleware.Metadata) time.Time {
 // uploadMultipart sends first and the rest of r as a multipart upload, and
 // aborts it on any failure.
 func (s *Store) uploadMultipart(ctx context.Context, key, full string, r io.Reader, first *[]byte, o uploadOptions) (info ObjectInfo, err error) {
-	var created *s3.CreateMultipartUploadOutput
-	err = s.run(ctx, "s3:CreateMultipartUpload", key, func(ctx context.Context) (err error) {
-		created, err = s.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-			Bucket: &s.cfg.Bucket, Key: &full, ContentType: optional(o.contentType), Metadata: o.metadata,
-			ChecksumAlgorithm: s.checksumAlgorithm(),
-		})
-		return err
+	id, removeStrays, err := s.createUpload(ctx, key, &s3.CreateMultipartUploadInput{
+		Bucket: &s.cfg.Bucket, Key: &full, ContentType: optional(o.contentType), Metadata: o.metadata,
+		ChecksumAlgorithm: s.checksumAlgorithm(),
 	})
+	defer removeStrays()
 	if err != nil {
 		s.release(first)
 		return ObjectInfo{}, err
 	}
-	id := aws.ToString(created.UploadId)
 	defer func() {
 		if err != nil {
 			err = s.abort(ctx, key, full, id, err)
@@ -261,14 +266,20 @@ func (s *Store) uploadPart(ctx context.Context, key, full, id string, num int32,
 
 func (s *Store) complete(ctx context.Context, key, full, id string, parts []types.CompletedPart) (ObjectInfo, error) {
 	var out *s3.CompleteMultipartUploadOutput
+	var watch writeWatch
 	err := s.run(ctx, "s3:CompleteMultipartUpload", key, func(ctx context.Context) (err error) {
 		out, err = s.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 			Bucket: &s.cfg.Bucket, Key: &full, UploadId: &id,
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-		})
+		}, watch.option)
 		return err
 	})
 	if err != nil {
+		if etag := multipartETag(parts); etag != "" && watch.mayHaveWritten() {
+			if info, ok := s.landed(ctx, key, full, etag); ok {
+				return info, nil
+			}
+		}
 		return ObjectInfo{}, err
 	}
 	return ObjectInfo{
@@ -285,15 +296,32 @@ func (s *Store) complete(ctx context.Context, key, full, id string, parts []type
 func (s *Store) abort(ctx context.Context, key, full, id string, cause error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
-	err := s.run(ctx, "s3:AbortMultipartUpload", key, func(ctx context.Context) error {
-		_, err := s.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &full, UploadId: &id})
-		return err
-	})
-	var notFound *types.NoSuchUpload
-	if err == nil || errors.As(err, &notFound) {
+	err := s.abortUpload(ctx, key, full, id)
+	if err == nil {
 		return cause
 	}
 	s.log.LogAttrs(ctx, slog.LevelWarn, "recstore: could not abort a failed multipart upload; its parts remain",
 		slog.String("key", key), slog.String("uploadId", id), slog.String("error", err.Error()))
 	return fmt.Errorf("%w (and aborting multipart upload %s failed, so its parts remain: %v)", cause, id, err)
+}
+
+// abortUpload aborts one multipart upload, patiently: an upload already
+// gone counts as aborted. A rejected session gets a few fresh ones.
+func (s *Store) abortUpload(ctx context.Context, key, full, id string) error {
+	var err error
+	for range 3 {
+		err = s.run(ctx, "s3:AbortMultipartUpload", key, func(ctx context.Context) error {
+			_, err := s.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &full, UploadId: &id},
+				patientRetries)
+			return err
+		})
+		var notFound *types.NoSuchUpload
+		if err == nil || errors.As(err, &notFound) {
+			return nil
+		}
+		if !errors.Is(err, ErrExpiredToken) {
+			return err
+		}
+	}
+	return err
 }

@@ -9,6 +9,7 @@ import (
 
 func policyCommand() command {
 	var doc, userARN, kmsKey string
+	var cleanup bool
 	return command{
 		name:    "policy",
 		summary: "print the IAM documents the customer's AWS admin must set",
@@ -25,6 +26,7 @@ func policyCommand() command {
 			fs.StringVar(&doc, "doc", "", "print one document: base, trust or role (default all three)")
 			fs.StringVar(&userARN, "user-arn", "", "the base IAM user's `ARN`, for the trust policy")
 			fs.StringVar(&kmsKey, "kms-key", "", "`ARN` of the KMS key encrypting the bucket: adds kms:GenerateDataKey and kms:Decrypt")
+			fs.BoolVar(&cleanup, "multipart-cleanup", false, "add s3:ListBucketMultipartUploads, so that recstore can remove a stray upload left by a lost reply")
 		},
 		run: func(_ context.Context, c *cli, fs *flagSet) error {
 			if err := fs.wantArgs(0, 0); err != nil {
@@ -34,7 +36,14 @@ func policyCommand() command {
 			if err != nil {
 				return err
 			}
-			docs, err := policies(cfg, doc, userARN, kmsKey)
+			var opts []recstore.PolicyOption
+			if kmsKey != "" {
+				opts = append(opts, recstore.WithKMSKey(kmsKey))
+			}
+			if cleanup {
+				opts = append(opts, recstore.WithMultipartCleanup())
+			}
+			docs, err := policies(cfg, doc, userARN, opts)
 			if err != nil {
 				return err
 			}
@@ -58,7 +67,7 @@ type titledPolicy struct {
 }
 
 // policies builds the requested documents: "" means all three.
-func policies(cfg recstore.Config, doc, userARN, kmsKey string) ([]titledPolicy, error) {
+func policies(cfg recstore.Config, doc, userARN string, opts []recstore.PolicyOption) ([]titledPolicy, error) {
 	if doc != "" && doc != "base" && doc != "trust" && doc != "role" {
 		return nil, usagef("--doc %q: want base, trust or role", doc)
 	}
@@ -83,10 +92,6 @@ func policies(cfg recstore.Config, doc, userARN, kmsKey string) ([]titledPolicy,
 		return recstore.TrustPolicy(cfg, userARN)
 	}); err != nil {
 		return nil, err
-	}
-	var opts []recstore.PolicyOption
-	if kmsKey != "" {
-		opts = append(opts, recstore.WithKMSKey(kmsKey))
 	}
 	err := add("role", "Recorder role S3 permissions (least privilege)", func() (recstore.Policy, error) {
 		return recstore.RolePolicy(cfg, opts...)
