@@ -48,7 +48,7 @@ func TestAssumeRoleRequest(t *testing.T) {
 			require.ErrorIs(t, err, recstore.ErrKeyNotFound)
 
 			sessions := e.STS.Sessions(role.ARN)
-			require.Len(t, sessions, 1)
+			require.Equal(t, 1, len(sessions), "sessions issued")
 			assert.Equal(t, tc.want, sessions[0].Requested, "DurationSeconds")
 			assert.Equal(t, role.ExternalID, sessions[0].ExternalID)
 			assert.Equal(t, cfg.RoleSessionName, sessions[0].SessionName)
@@ -222,7 +222,7 @@ func TestAuthRetry(t *testing.T) {
 				require.ErrorAs(t, err, &re)
 				assert.Equal(t, "s3:PutObject", re.Op)
 			}
-			assert.Len(t, e.STS.Sessions(role.ARN), tc.wantAssumeCalls, "sts:AssumeRole calls")
+			assert.Equal(t, tc.wantAssumeCalls, len(e.STS.Sessions(role.ARN)), "sts:AssumeRole calls")
 			assert.Equal(t, tc.wantS3Requests, s3Requests.Load(), "S3 requests")
 		})
 	}
@@ -243,7 +243,7 @@ func TestAuthRetryConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	assert.Len(t, e.STS.Sessions(role.ARN), 2, "one session, then one renewal for 64 rejected requests")
+	assert.Equal(t, 2, len(e.STS.Sessions(role.ARN)), "one session, then one renewal for 64 rejected requests")
 }
 
 // TestPresignNeverOutlivesSession: a URL cannot outlast the session that

@@ -110,6 +110,16 @@ type Session struct {
 	SecretAccessKey, SessionToken string
 }
 
+// String describes the session without its secret and token, so that a
+// failing test cannot print them.
+func (s Session) String() string {
+	return fmt.Sprintf("{role %s, key %s, issued %s, expires %s, requested %s}",
+		s.RoleARN, s.AccessKeyID, s.Issued.Format(time.RFC3339Nano), s.Expires.Format(time.RFC3339), s.Requested)
+}
+
+// GoString is String, for %#v.
+func (s Session) GoString() string { return s.String() }
+
 // Sessions returns the sessions issued for role so far, oldest first.
 func (s *Server) Sessions(role string) []Session {
 	s.mu.Lock()

@@ -1,0 +1,86 @@
+package recstore_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/faultproxy"
+	"github.com/auvious/recstore/internal/teststs"
+)
+
+// TestS3ExpiredToken: S3 answers AWS's ExpiredToken (400) to the first
+// PutObject. With auth retry, one fresh AssumeRole and one retry succeed;
+// with DisableAuthRetry, the call fails with ErrExpiredToken after exactly
+// one STS call and one S3 attempt.
+func TestS3ExpiredToken(t *testing.T) {
+	e := requireEnv(t)
+	for _, tc := range []struct {
+		disable                bool
+		wantSessions, wantPuts int
+		wantErr                error
+	}{
+		{false, 2, 2, nil},
+		{true, 1, 1, recstore.ErrExpiredToken},
+	} {
+		t.Run(map[bool]string{false: "auth retry", true: "DisableAuthRetry"}[tc.disable], func(t *testing.T) {
+			var puts atomic.Int32
+			cfg, _ := proxied(t, e, func(r *http.Request) faultproxy.Fault {
+				if operation(r) == "PutObject" && puts.Add(1) == 1 {
+					return faultproxy.ExpiredToken()
+				}
+				return faultproxy.Fault{}
+			})
+			role := newRole(e, "expired-token-"+strings.ToLower(strings.ReplaceAll(t.Name()[len("TestS3ExpiredToken/"):], " ", "-")), nil)
+			cfg.RoleARN, cfg.ExternalID, cfg.DisableAuthRetry = role.ARN, role.ExternalID, tc.disable
+			_, err := open(t, cfg).Upload(context.Background(), "expired/x", strings.NewReader("x"))
+			if tc.wantErr == nil {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tc.wantErr)
+				var re *recstore.Error
+				require.ErrorAs(t, err, &re)
+				assert.Equal(t, "ExpiredToken", re.Code)
+				assert.Equal(t, 400, re.StatusCode)
+			}
+			assert.Equal(t, tc.wantSessions, len(e.STS.Sessions(role.ARN)), "sts:AssumeRole calls")
+			assert.EqualValues(t, tc.wantPuts, puts.Load(), "PutObject attempts")
+		})
+	}
+}
+
+// TestSTSUnreachableDuringRefresh: when the session must be renewed and
+// STS cannot be reached, the error names sts:AssumeRole, not the S3 call.
+func TestSTSUnreachableDuringRefresh(t *testing.T) {
+	e := requireEnv(t)
+	role := newRole(e, "refresh-fails", func(r *teststs.Role) { r.Lifetime = 2 * time.Second })
+	var down atomic.Bool
+	sts := faultproxy.New(e.STS.URL(), func(*http.Request) faultproxy.Fault {
+		if down.Load() {
+			return faultproxy.Fault{Kind: faultproxy.ResetRequest}
+		}
+		return faultproxy.Fault{}
+	})
+	t.Cleanup(sts.Close)
+	cfg := e.Config(role)
+	cfg.STSEndpoint = sts.URL()
+	s := open(t, cfg)
+	_, err := s.Upload(context.Background(), "refresh/first", strings.NewReader("x"))
+	require.NoError(t, err)
+
+	down.Store(true)
+	time.Sleep(2 * time.Second) // the session ends
+	_, err = s.Upload(context.Background(), "refresh/second", strings.NewReader("x"))
+	require.ErrorIs(t, err, recstore.ErrNetwork)
+	var re *recstore.Error
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "sts:AssumeRole", re.Op, "the error says it was STS")
+	assert.Contains(t, re.Fix, "storageProviderStsEndpoint")
+}
