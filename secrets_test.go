@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/localenv"
 )
 
 const sentinelSecret = "SENTINEL/secret+0123456789abcdefghijABCD"
@@ -77,11 +79,12 @@ func TestStoreNeverPrintsSecret(t *testing.T) {
 	assert.Contains(t, s.String(), cfg.Bucket)
 }
 
-// TestSecretsStayOutOfLogsAndErrors drives a Store through success, an
-// auth retry and failures with debug logging, and checks that neither the
-// base secret nor any session's secret or token is logged or put in an
-// error. (A presigned URL carries its session token by design: it is the
-// capability handed to the player.)
+// TestSecretsStayOutOfLogsAndErrors drives every public entry point of a
+// Store, and Verify, through success, an auth retry and failures, with
+// debug logging, and checks that neither the base secret nor any session's
+// secret or token is logged, put in an error or in a report. (A presigned
+// URL carries its session token by design: it is the capability handed to
+// the player.)
 func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 	e := requireEnv(t)
 	role := newRole(e, "secrets", nil)
@@ -89,7 +92,8 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx := context.Background()
-	s := open(t, e.Config(role), recstore.WithLogger(logger), recstore.WithPartSize(recstore.MinPartSize))
+	cfg := e.Config(role)
+	s := open(t, cfg, recstore.WithLogger(logger), recstore.WithPartSize(recstore.MinPartSize))
 
 	var outputs []string
 	record := func(err error) {
@@ -105,18 +109,36 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 	record(err)
 	_, err = s.Copy(ctx, "secrets/absent", "secrets/copy")
 	record(err)
-	bad := e.Config(role)
+	record(s.Delete(ctx, "secrets/../bad"))
+	_, _, err = s.PresignGet(ctx, "secrets/ok", -time.Second)
+	record(err)
+	for _, err := range s.List(ctx, "secrets/") {
+		record(err)
+	}
+
+	bad := cfg
 	bad.SecretAccessKey = "wrong" + bad.SecretAccessKey
 	_, err = open(t, bad, recstore.WithLogger(logger)).Upload(ctx, "secrets/denied", strings.NewReader("x"))
 	require.Error(t, err)
 	record(err)
+	noPut := e.Config(e.AddRole("secrets-no-put", localenv.RolePolicy(e.Bucket, "s3:PutObject")))
+	for _, c := range []recstore.Config{cfg, bad, noPut} {
+		r := recstore.Verify(ctx, c, recstore.WithLogger(logger))
+		data, err := json.Marshal(r)
+		require.NoError(t, err)
+		outputs = append(outputs, r.String(), string(data))
+		record(r.Err())
+	}
 	outputs = append(outputs, logs.String())
-	require.Contains(t, logs.String(), "assuming the role again", "the retry was logged")
+	require.Contains(t, logs.String(), "assuming the role again", "the retry was logged at debug level or above")
 
 	secrets := []string{e.User.SecretAccessKey, bad.SecretAccessKey}
-	for _, sess := range e.STS.Sessions(role.ARN) {
-		secrets = append(secrets, sess.SecretAccessKey, sess.SessionToken)
+	for _, arn := range []string{role.ARN, noPut.RoleARN} {
+		for _, sess := range e.STS.Sessions(arn) {
+			secrets = append(secrets, sess.SecretAccessKey, sess.SessionToken)
+		}
 	}
+	require.Greater(t, len(secrets), 4, "sessions were issued")
 	for _, out := range outputs {
 		for _, secret := range secrets {
 			require.NotEmpty(t, secret)
