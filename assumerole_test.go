@@ -111,6 +111,7 @@ func closedURL(t *testing.T) string {
 // credentials in the last moments of their session.
 func TestRenewsBeforeExpiry(t *testing.T) {
 	e := requireEnv(t)
+	t.Parallel() // long and self-contained: overlaps with the other slow tests
 	role := newRole(e, "short-lived", func(r *teststs.Role) { r.Lifetime = 3 * time.Second })
 	minio, err := url.Parse(e.MinIO.URL)
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package recstore_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -83,4 +84,37 @@ func TestSTSUnreachableDuringRefresh(t *testing.T) {
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "sts:AssumeRole", re.Op, "the error says it was STS")
 	assert.Contains(t, re.Fix, "storageProviderStsEndpoint")
+}
+
+// TestMultipartSpansExpiries: with 20-second sessions, a 45-second
+// multipart upload (a part a second, as a live call produces) spans two
+// expiries and succeeds; each session is renewed before the previous one
+// ends, and every request is signed with time to spare.
+func TestMultipartSpansExpiries(t *testing.T) {
+	e := requireEnv(t)
+	t.Parallel()
+	role := newRole(e, "twenty-seconds", func(r *teststs.Role) { r.Lifetime = 20 * time.Second })
+	minio, err := url.Parse(e.MinIO.URL)
+	require.NoError(t, err)
+	var signed signingLog
+	s := open(t, e.Config(role), recstore.WithPartSize(recstore.MinPartSize), recstore.WithHTTPClient(signed.client(t, minio.Host)))
+	const parts = 45
+	src := &slowReader{r: strings.NewReader(strings.Repeat("p", parts*recstore.MinPartSize)), every: recstore.MinPartSize, pause: time.Second}
+	info, err := s.Upload(context.Background(), "spans-expiries/call.webm", src)
+	require.NoError(t, err)
+	assert.Equal(t, int64(parts*recstore.MinPartSize), info.Size)
+
+	sessions := e.STS.Sessions(role.ARN)
+	require.GreaterOrEqual(t, len(sessions), 3, "45 s of 20 s sessions")
+	byKey := map[string]teststs.Session{}
+	for i, sess := range sessions {
+		byKey[sess.AccessKeyID] = sess
+		if i > 0 {
+			assert.True(t, sess.Issued.Before(sessions[i-1].Expires), "session %d renewed at %v, before %v", i, sess.Issued, sessions[i-1].Expires)
+		}
+	}
+	for _, req := range signed.requests() {
+		// The window of a 20 s session is 3.3 to 5 s; a part goes out each second.
+		assert.Greater(t, byKey[req.accessKeyID].Expires.Sub(req.at), 2*time.Second, "request at %v", req.at)
+	}
 }

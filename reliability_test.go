@@ -226,6 +226,7 @@ type attempt struct {
 // and no multipart upload remains.
 func TestReliabilityUnderFaults(t *testing.T) {
 	e := requireEnv(t)
+	t.Parallel() // long and self-contained: overlaps with the other slow tests
 	seed := uint64(time.Now().UnixNano())
 	var mu sync.Mutex
 	cfg, proxy := proxied(t, e, mixedFaults(rand.New(rand.NewPCG(seed, 1)), &mu))
