@@ -106,40 +106,6 @@ func closedURL(t *testing.T) string {
 	return "http://" + l.Addr().String()
 }
 
-// TestRenewsBeforeExpiry: with 3-second sessions, a multipart upload that
-// lasts several of them succeeds, and no request is signed with
-// credentials in the last moments of their session.
-func TestRenewsBeforeExpiry(t *testing.T) {
-	e := requireEnv(t)
-	t.Parallel() // long and self-contained: overlaps with the other slow tests
-	role := newRole(e, "short-lived", func(r *teststs.Role) { r.Lifetime = 3 * time.Second })
-	minio, err := url.Parse(e.MinIO.URL)
-	require.NoError(t, err)
-	var signed signingLog
-	s := open(t, e.Config(role), recstore.WithPartSize(recstore.MinPartSize), recstore.WithConcurrency(2),
-		recstore.WithHTTPClient(signed.client(t, minio.Host)))
-	const parts = 8
-	src := &slowReader{r: strings.NewReader(strings.Repeat("v", parts*recstore.MinPartSize)), every: recstore.MinPartSize, pause: time.Second}
-	info, err := s.Upload(context.Background(), "renewal/long-call.webm", src)
-	require.NoError(t, err)
-	assert.Equal(t, int64(parts*recstore.MinPartSize), info.Size)
-
-	sessions := map[string]teststs.Session{}
-	for _, sess := range e.STS.Sessions(role.ARN) {
-		sessions[sess.AccessKeyID] = sess
-	}
-	used := map[string]bool{}
-	for _, req := range signed.requests() {
-		sess, ok := sessions[req.accessKeyID]
-		require.True(t, ok, "request signed with a key no session issued")
-		used[req.accessKeyID] = true
-		// The expiry window for a 3 s session is 0.5 to 0.75 s.
-		assert.Greater(t, sess.Expires.Sub(req.at), 300*time.Millisecond,
-			"a request at %v was signed with a session ending at %v", req.at, sess.Expires)
-	}
-	assert.GreaterOrEqual(t, len(used), 3, "an ~8 s upload with 3 s sessions signs with at least three sessions")
-}
-
 // signingLog records which access key signed each request to one host.
 type signingLog struct {
 	mu  sync.Mutex
