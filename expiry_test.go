@@ -118,3 +118,23 @@ func TestMultipartSpansExpiries(t *testing.T) {
 		assert.Greater(t, byKey[req.accessKeyID].Expires.Sub(req.at), 2*time.Second, "request at %v", req.at)
 	}
 }
+
+// TestStalledReplyIsRetried: a server that takes a request and does not
+// answer is given up on after the response header timeout, and the SDK's
+// retry then succeeds.
+func TestStalledReplyIsRetried(t *testing.T) {
+	e := requireEnv(t)
+	var puts atomic.Int32
+	cfg, _ := proxied(t, e, func(r *http.Request) faultproxy.Fault {
+		if operation(r) == "PutObject" && puts.Add(1) == 1 {
+			return faultproxy.Fault{Kind: faultproxy.Stall, Delay: time.Minute}
+		}
+		return faultproxy.Fault{}
+	})
+	s := open(t, cfg, recstore.WithResponseHeaderTimeout(500*time.Millisecond))
+	start := time.Now()
+	_, err := s.Upload(context.Background(), "stalled/x", strings.NewReader("stall"))
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 5*time.Second, "the stall was cut short")
+	assert.EqualValues(t, 2, puts.Load(), "one stalled attempt, one retry")
+}

@@ -74,7 +74,7 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 		crc32: o.requestChecksum == aws.RequestChecksumCalculationWhenSupported}
 	httpClient := o.httpClient
 	if httpClient == nil {
-		s.transport = newTransport()
+		s.transport = newTransport(o.responseHeaderTimeout)
 		httpClient = &http.Client{Transport: s.transport, CheckRedirect: noRedirects}
 	}
 	stsClient := sts.New(sts.Options{
@@ -102,11 +102,16 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 }
 
 // newTransport is the SDK's default transport with a pool sized for many
-// goroutines sharing one Store.
-func newTransport() *http.Transport {
+// goroutines sharing one Store, and a bound on the wait for a reply's
+// headers: a server that takes a request and never answers would
+// otherwise hold the call until the caller's deadline, if there is one.
+// S3 sends headers promptly even for long operations (it streams the rest),
+// so the bound only ends stalls, which the SDK then retries.
+func newTransport(responseHeaderTimeout time.Duration) *http.Transport {
 	t := awshttp.NewBuildableClient().GetTransport()
 	t.MaxIdleConns = 128
 	t.MaxIdleConnsPerHost = 64
+	t.ResponseHeaderTimeout = responseHeaderTimeout
 	return t
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
@@ -34,8 +35,11 @@ type options struct {
 	requestChecksum  aws.RequestChecksumCalculation
 	responseChecksum aws.ResponseChecksumValidation
 	allowInsecure    bool
-	copyThreshold    int64 // tests only: see export_test.go
-	copyPartSize     int64
+	// responseHeaderTimeout bounds the wait for a reply's headers on the
+	// Store's own transport; tests lower it (export_test.go).
+	responseHeaderTimeout time.Duration
+	copyThreshold         int64 // tests only: see export_test.go
+	copyPartSize          int64
 }
 
 // WithHTTPClient makes the Store send its STS and S3 requests through c. The
@@ -86,12 +90,13 @@ func WithResponseChecksumValidation(v aws.ResponseChecksumValidation) Option {
 
 func newOptions(opts []Option) (options, error) {
 	o := options{
-		partSize:         DefaultPartSize,
-		concurrency:      DefaultConcurrency,
-		requestChecksum:  aws.RequestChecksumCalculationWhenSupported,
-		responseChecksum: aws.ResponseChecksumValidationWhenSupported,
-		copyThreshold:    maxCopyObjectSize,
-		copyPartSize:     copyPartSize,
+		partSize:              DefaultPartSize,
+		concurrency:           DefaultConcurrency,
+		requestChecksum:       aws.RequestChecksumCalculationWhenSupported,
+		responseChecksum:      aws.ResponseChecksumValidationWhenSupported,
+		responseHeaderTimeout: 2 * time.Minute,
+		copyThreshold:         maxCopyObjectSize,
+		copyPartSize:          copyPartSize,
 	}
 	for _, opt := range opts {
 		opt(&o)

@@ -35,7 +35,7 @@ func (v *verification) checkConfig(ctx context.Context) Check {
 	}
 	base := o.httpClient
 	if base == nil {
-		v.transport = newTransport()
+		v.transport = newTransport(o.responseHeaderTimeout)
 		base = &http.Client{Transport: v.transport, CheckRedirect: noRedirects}
 	}
 	v.clock = &dateRecorder{next: base.Transport}
