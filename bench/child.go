@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/auvious/recstore"
+)
+
+// The child side: one measured operation per process, so that the parent
+// can read the process's peak RSS. Settings arrive in the environment:
+// recstore's through its own RECSTORE_* variables, the peers' session
+// through BENCH_* ones.
+
+const childEnv = "BENCH_CHILD"
+
+func childTarget() (target, error) {
+	cfg, err := recstore.ConfigFromEnv()
+	if err != nil {
+		return target{}, err
+	}
+	partSize, _ := strconv.ParseInt(os.Getenv("BENCH_PART_SIZE"), 10, 64)
+	concurrency, _ := strconv.Atoi(os.Getenv("BENCH_CONCURRENCY"))
+	return target{Config: cfg, Endpoint: cfg.Endpoint, Region: cfg.Region, Bucket: cfg.Bucket,
+		AccessKey: os.Getenv("BENCH_ACCESS_KEY"), SecretKey: os.Getenv("BENCH_SECRET_KEY"), Token: os.Getenv("BENCH_TOKEN"),
+		PartSize: partSize, Concurrency: concurrency}, nil
+}
+
+// runChild performs the operation its flags name: upload KEY from FILE or
+// standard input, or download KEY to standard output.
+func runChild(args []string) error {
+	fs := flag.NewFlagSet("child", flag.ContinueOnError)
+	name := fs.String("client", "", "client")
+	op := fs.String("op", "", "upload or download")
+	key := fs.String("key", "", "object key")
+	file := fs.String("file", "-", "upload source")
+	size := fs.Int64("size", -1, "upload size, or -1 for unknown")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	t, err := childTarget()
+	if err != nil {
+		return err
+	}
+	c, err := newClient(*name, t)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	switch *op {
+	case "upload":
+		src, done, err := source(*file)
+		if err != nil {
+			return err
+		}
+		defer done()
+		return c.upload(ctx, *key, src, *size)
+	case "download":
+		return c.download(ctx, *key, os.Stdout)
+	}
+	return fmt.Errorf("unknown op %q", *op)
+}

@@ -1,0 +1,142 @@
+// Command bench measures recstore side by side with other S3 clients in
+// one run, against a local MinIO on loopback, and prints one table:
+// throughput and peak memory of uploads and downloads, small-object
+// latency, STS calls, and Verify's cost in HeadBucket round trips.
+//
+//	cd bench && go run .          # the full run (a 1 GiB stream, a 256 MiB file, ...)
+//	cd bench && go run . -smoke   # a few MiB, to check the harness works
+//
+// It is its own module so that the peers (minio-go, the SDK's transfer
+// manager) never enter recstore's go.mod; rclone and mc are installed with
+// go install into the same cache as MinIO, and run as separate processes.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/localenv"
+)
+
+// bench is one run of the harness.
+type bench struct {
+	env     *localenv.Env
+	t       target
+	tmp     string
+	results []result
+}
+
+type settings struct {
+	smoke              bool
+	streamSize         int64
+	fileSize           int64
+	small, workers     int
+	stsOps, stsWorkers int
+	peers              []string
+}
+
+func main() {
+	if os.Getenv(childEnv) != "" {
+		if err := runChild(os.Args[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	s := parseFlags()
+	if err := run(s); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags() settings {
+	var s settings
+	var peers string
+	flag.BoolVar(&s.smoke, "smoke", false, "tiny sizes, to check that the harness runs")
+	flag.Int64Var(&s.streamSize, "stream", 1<<30, "bytes of the stream upload (unknown length)")
+	flag.Int64Var(&s.fileSize, "file", 256<<20, "bytes of the file upload")
+	flag.IntVar(&s.small, "small", 2000, "small objects (4 KiB) put and got")
+	flag.IntVar(&s.workers, "workers", 32, "goroutines for the small objects")
+	flag.IntVar(&s.stsOps, "sts-ops", 10000, "S3 operations of the STS amortization scenario")
+	flag.IntVar(&s.stsWorkers, "sts-workers", 64, "goroutines of the STS amortization scenario")
+	flag.StringVar(&peers, "peers", "aws-sdk-tm,minio-go,rclone,mc", "peers to compare with")
+	flag.Parse()
+	s.peers = strings.Split(peers, ",")
+	if s.smoke {
+		s.streamSize, s.fileSize, s.small, s.stsOps = 12<<20, 6<<20, 64, 200
+	}
+	return s
+}
+
+func run(s settings) error {
+	ctx := context.Background()
+	b, err := setup(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	fmt.Fprintf(os.Stderr, "bench: MinIO at %s; part size %d MiB, concurrency %d\n", b.env.MinIO.URL, b.t.PartSize>>20, b.t.Concurrency)
+	if err := b.throughput(s); err != nil {
+		return err
+	}
+	b.smallObjects(ctx, s)
+	b.stsAmortization(ctx, s)
+	b.verifyCost(ctx)
+	b.print(os.Stdout, s)
+	return nil
+}
+
+// setup starts MinIO and assumes one role session for the peers.
+func setup(ctx context.Context) (*bench, error) {
+	env, err := localenv.Start(ctx, localenv.Options{Log: os.Stderr})
+	if err != nil {
+		return nil, err
+	}
+	b := &bench{env: env}
+	if b.tmp, err = os.MkdirTemp("", "recstore-bench-"); err != nil {
+		b.close()
+		return nil, err
+	}
+	client := sts.New(sts.Options{Region: localenv.DefaultRegion, BaseEndpoint: aws.String(env.MinIO.URL),
+		Credentials: credentials.NewStaticCredentialsProvider(env.MinIO.RootUser, env.MinIO.RootPassword, "")})
+	out, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(env.Role.ARN),
+		RoleSessionName: aws.String("bench"), DurationSeconds: aws.Int32(12 * 3600)})
+	if err != nil {
+		b.close()
+		return nil, fmt.Errorf("assuming the peers' session: %w", err)
+	}
+	cfg := env.MinIOSTSConfig()
+	b.t = target{Config: cfg, Endpoint: cfg.Endpoint, Region: cfg.Region, Bucket: cfg.Bucket,
+		AccessKey: aws.ToString(out.Credentials.AccessKeyId), SecretKey: aws.ToString(out.Credentials.SecretAccessKey),
+		Token: aws.ToString(out.Credentials.SessionToken), PartSize: recstore.DefaultPartSize, Concurrency: recstore.DefaultConcurrency}
+	return b, nil
+}
+
+func (b *bench) close() {
+	if b.tmp != "" {
+		os.RemoveAll(b.tmp)
+	}
+	b.env.Close()
+}
+
+// configEnv passes recstore's Config to a child as RECSTORE_* variables.
+func configEnv(t target) []string {
+	c := t.Config
+	return []string{recstore.EnvBucket + "=" + c.Bucket, recstore.EnvRegion + "=" + c.Region,
+		recstore.EnvAccessKeyID + "=" + c.AccessKeyID, recstore.EnvSecretAccessKey + "=" + c.SecretAccessKey,
+		recstore.EnvRoleARN + "=" + c.RoleARN, recstore.EnvRoleSessionName + "=" + c.RoleSessionName,
+		recstore.EnvExternalID + "=" + c.ExternalID, recstore.EnvEndpoint + "=" + c.Endpoint,
+		recstore.EnvSTSEndpoint + "=" + c.STSEndpoint,
+		recstore.EnvSessionDuration + "=" + strconv.Itoa(int(c.SessionDuration/time.Second))}
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// A result is one row of the table.
+type result struct {
+	client, scenario string
+	bytes            int64         // moved, for throughput rows
+	elapsed          time.Duration // wall time of the transfer's process
+	ops              float64       // per second, for small-object rows
+	p50, p99         time.Duration
+	peakRSS          int64 // bytes; 0 when not measured
+	note             string
+	err              error
+}
+
+func (r result) mibps() float64 { return float64(r.bytes) / (1 << 20) / r.elapsed.Seconds() }
+
+// runMeasured runs cmd with stdin, discards its output, and returns the
+// wall time and the process's peak resident set.
+func runMeasured(cmd *exec.Cmd, stdin io.Reader) (time.Duration, int64, error) {
+	var stderr bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, io.Discard, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	elapsed := time.Since(start)
+	if err != nil {
+		return elapsed, 0, fmt.Errorf("%v: %w\n%s", cmd.Args, err, tail(stderr.Bytes()))
+	}
+	usage, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if usage == nil {
+		return elapsed, 0, nil
+	}
+	return elapsed, usage.Maxrss * 1024, nil // Linux reports KiB
+}
+
+// childCmd re-runs this binary as a measured child for a library client.
+func (b *bench) childCmd(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), childEnv+"=1",
+		"BENCH_ACCESS_KEY="+b.t.AccessKey, "BENCH_SECRET_KEY="+b.t.SecretKey, "BENCH_TOKEN="+b.t.Token,
+		"BENCH_PART_SIZE="+strconv.FormatInt(b.t.PartSize, 10), "BENCH_CONCURRENCY="+strconv.Itoa(b.t.Concurrency))
+	cmd.Env = append(cmd.Env, configEnv(b.t)...)
+	return cmd
+}
+
+// stream is the upload source of the stream scenario: size pseudo-random
+// bytes, the same for every client.
+func stream(size int64) io.Reader {
+	return io.LimitReader(rand.NewChaCha8([32]byte{7}), size)
+}
+
+func tail(b []byte) []byte {
+	if len(b) > 2000 {
+		return b[len(b)-2000:]
+	}
+	return b
+}

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/auvious/recstore"
+)
+
+// latencies runs op for n keys on workers goroutines and returns each
+// call's duration, sorted, and the wall time.
+func latencies(n, workers int, op func(i int) error) ([]time.Duration, time.Duration, error) {
+	all := make([]time.Duration, n)
+	var next atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				t := time.Now()
+				if err := op(i); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+				}
+				all[i] = time.Since(t)
+			}
+		})
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	slices.Sort(all)
+	err, _ := firstErr.Load().(error)
+	return all, wall, err
+}
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
+}
+
+// smallObjects puts then gets 4 KiB objects with many goroutines, with
+// recstore and with the raw SDK (same session kind, same checksums). Each
+// client runs twice, alternating, and keeps its better run, to damp noise.
+func (b *bench) smallObjects(ctx context.Context, s settings) {
+	store, err := recstore.Open(ctx, b.t.Config, recstore.WithHTTPClient(&http.Client{Transport: sharedTransport()}))
+	if err != nil {
+		b.results = append(b.results, result{client: "recstore", scenario: "4 KiB objects", err: err})
+		return
+	}
+	defer store.Close()
+	raw := sdkS3(b.t)
+	data := bytes.Repeat([]byte("s"), 4<<10)
+	ops := map[string][2]func(int) error{
+		"recstore": {
+			func(i int) error { _, err := store.Upload(ctx, smallKey("recstore", i), bytes.NewReader(data)); return err },
+			func(i int) error { return drain(store.Download(ctx, smallKey("recstore", i))) },
+		},
+		"aws-sdk": {
+			func(i int) error {
+				_, err := raw.PutObject(ctx, &s3.PutObjectInput{Bucket: &b.t.Bucket, Key: aws.String(smallKey("aws-sdk", i)),
+					Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data)))})
+				return err
+			},
+			func(i int) error {
+				out, err := raw.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.t.Bucket, Key: aws.String(smallKey("aws-sdk", i))})
+				if err != nil {
+					return err
+				}
+				defer out.Body.Close()
+				_, err = io.Copy(io.Discard, out.Body)
+				return err
+			},
+		},
+	}
+	for phase, name := range []string{"put 4 KiB", "get 4 KiB"} {
+		best := map[string]result{}
+		for range 2 {
+			for _, c := range []string{"aws-sdk", "recstore"} {
+				fmt.Fprintf(os.Stderr, "bench: %s %s...\n", c, name)
+				lat, wall, err := latencies(s.small, s.workers, ops[c][phase])
+				r := result{client: c, scenario: name, ops: float64(s.small) / wall.Seconds(),
+					p50: percentile(lat, .5), p99: percentile(lat, .99), err: err}
+				if prev, ok := best[c]; !ok || r.ops > prev.ops {
+					best[c] = r
+				}
+			}
+		}
+		b.results = append(b.results, best["recstore"], best["aws-sdk"])
+	}
+}
+
+func smallKey(client string, i int) string { return fmt.Sprintf("bench/small/%s/%05d", client, i) }
+
+func drain(body io.ReadCloser, _ recstore.ObjectInfo, err error) error {
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	_, err = io.Copy(io.Discard, body)
+	return err
+}
+
+// sharedTransport is a transport like recstore's own, for a fair fight.
+func sharedTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 128, 64
+	return t
+}
+
+// stsCounter counts sts:AssumeRole requests (STS's query protocol is a
+// form POST; S3 never sends one).
+type stsCounter struct {
+	next  http.RoundTripper
+	calls atomic.Int64
+}
+
+func (c *stsCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		c.calls.Add(1)
+	}
+	return c.next.RoundTrip(r)
+}
+
+// stsAmortization makes many S3 requests from many goroutines and counts
+// the AssumeRole calls: recstore's cached session, and the SDK's
+// assume-role provider used without a cache.
+func (b *bench) stsAmortization(ctx context.Context, s settings) {
+	key := "bench/sts/probe"
+	if _, err := sdkS3(b.t).PutObject(ctx, &s3.PutObjectInput{Bucket: &b.t.Bucket, Key: &key, Body: strings.NewReader("p")}); err != nil {
+		b.results = append(b.results, result{client: "recstore", scenario: "STS calls", err: err})
+		return
+	}
+	counted := &stsCounter{next: sharedTransport()}
+	client := &http.Client{Transport: counted}
+	store, err := recstore.Open(ctx, b.t.Config, recstore.WithHTTPClient(client))
+	if err == nil {
+		_, _, err = latencies(s.stsOps, s.stsWorkers, func(int) error { _, err := store.Stat(ctx, key); return err })
+		store.Close()
+	}
+	b.results = append(b.results, result{client: "recstore", scenario: "STS calls", ops: float64(counted.calls.Load()),
+		note: fmt.Sprintf("%d S3 requests on %d goroutines, one session", s.stsOps, s.stsWorkers), err: err})
+
+	plain := &stsCounter{next: sharedTransport()}
+	c := b.t.Config
+	stsClient := sts.New(sts.Options{Region: c.Region, BaseEndpoint: aws.String(c.STSEndpoint), HTTPClient: &http.Client{Transport: plain},
+		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")})
+	raw := s3.New(s3.Options{Region: c.Region, BaseEndpoint: aws.String(c.Endpoint), UsePathStyle: true,
+		HTTPClient: &http.Client{Transport: plain}, Credentials: stscreds.NewAssumeRoleProvider(stsClient, c.RoleARN)})
+	_, _, err = latencies(s.stsOps, s.stsWorkers, func(int) error {
+		_, err := raw.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &c.Bucket, Key: &key})
+		return err
+	})
+	b.results = append(b.results, result{client: "aws-sdk stscreds, no cache", scenario: "STS calls", ops: float64(plain.calls.Load()),
+		note: "the provider as given, without aws.CredentialsCache", err: err})
+}
+
+// verifyCost compares a passing Verify's wall time with the median
+// HeadBucket round trip on a warm connection.
+func (b *bench) verifyCost(ctx context.Context) {
+	raw := sdkS3(b.t)
+	var rtts []time.Duration
+	for i := range 51 {
+		start := time.Now()
+		_, err := raw.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &b.t.Bucket})
+		if err != nil {
+			b.results = append(b.results, result{client: "recstore", scenario: "verify", err: err})
+			return
+		}
+		if i > 0 { // the first opens the connection
+			rtts = append(rtts, time.Since(start))
+		}
+	}
+	var walls []time.Duration
+	var err error
+	for range 5 {
+		start := time.Now()
+		if r := recstore.Verify(ctx, b.t.Config); !r.OK() {
+			err = r.Err()
+		}
+		walls = append(walls, time.Since(start))
+	}
+	slices.Sort(rtts)
+	slices.Sort(walls)
+	rtt, wall := percentile(rtts, .5), percentile(walls, .5)
+	b.results = append(b.results, result{client: "recstore", scenario: "verify", p50: wall, ops: float64(wall) / float64(rtt),
+		note: fmt.Sprintf("median of 5; HeadBucket round trip %s", rtt.Round(time.Microsecond)), err: err})
+}
