@@ -145,4 +145,3 @@ func source(path string) (io.Reader, func(), error) {
 	}
 	return f, func() { f.Close() }, nil
 }
-

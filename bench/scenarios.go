@@ -66,7 +66,10 @@ func (b *bench) smallObjects(ctx context.Context, s settings) {
 	data := bytes.Repeat([]byte("s"), 4<<10)
 	ops := map[string][2]func(int) error{
 		"recstore": {
-			func(i int) error { _, err := store.Upload(ctx, smallKey("recstore", i), bytes.NewReader(data)); return err },
+			func(i int) error {
+				_, err := store.Upload(ctx, smallKey("recstore", i), bytes.NewReader(data))
+				return err
+			},
 			func(i int) error { return drain(store.Download(ctx, smallKey("recstore", i))) },
 		},
 		"aws-sdk": {
