@@ -40,8 +40,14 @@ func (s *Store) Copy(ctx context.Context, srcKey, dstKey string) (ObjectInfo, er
 	if info.Size > s.copyThreshold {
 		return s.copyMultipart(ctx, dstKey, dst, src, info)
 	}
+	return s.copyObject(ctx, dstKey, dst, src, info)
+}
+
+// copyObject copies src to dst with one CopyObject, for objects up to
+// 5 GiB, and completes info (the source's) from the reply.
+func (s *Store) copyObject(ctx context.Context, dstKey, dst, src string, info ObjectInfo) (ObjectInfo, error) {
 	var out *s3.CopyObjectOutput
-	err = s.run(ctx, "s3:CopyObject", dstKey, func(ctx context.Context) (err error) {
+	err := s.run(ctx, "s3:CopyObject", dstKey, func(ctx context.Context) (err error) {
 		out, err = s.s3.CopyObject(ctx, &s3.CopyObjectInput{
 			Bucket: &s.cfg.Bucket, Key: &dst, CopySource: aws.String(s.copySource(src)),
 			ChecksumAlgorithm: s.checksumAlgorithm(),

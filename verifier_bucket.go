@@ -12,12 +12,20 @@ import (
 // the prefix instead of HeadBucket, so that a role whose s3:ListBucket is
 // limited to the prefix passes.
 func (v *verification) checkHeadBucket(ctx context.Context) Check {
+	// Ask for the location at the same time: S3-compatible stores send no
+	// Region header, and one round trip less is worth a request that AWS
+	// makes needless (its answer is then ignored, errors included).
+	located := make(chan struct{})
+	var location string
+	var locErr error
+	go func() { defer close(located); location, locErr = v.bucketLocation(ctx) }()
 	region, err := v.reachBucket(ctx)
+	<-located
 	if err != nil {
 		return fail(err)
 	}
 	if region == "" {
-		if region, err = v.bucketLocation(ctx); err != nil {
+		if region, err = location, locErr; err != nil {
 			return fail(err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,7 +34,10 @@ func (v *verification) checkUpload(ctx context.Context) Check {
 }
 
 func (v *verification) checkCopy(ctx context.Context) Check {
-	_, err := v.store.Copy(ctx, v.keys.probe, v.keys.copy)
+	// The probe's size is known, so skip Copy's HeadObject of the source.
+	cfg := v.cfg
+	_, err := v.store.copyObject(ctx, v.keys.copy, cfg.KeyPrefix+v.keys.copy, cfg.KeyPrefix+v.keys.probe,
+		ObjectInfo{Key: v.keys.copy, Size: int64(len(v.probe))})
 	v.wrote(v.keys.copy, mayHaveWritten(err))
 	if err != nil {
 		return fail(err)
@@ -123,19 +127,28 @@ func newReplyError(resp *http.Response, body []byte) *replyError {
 func (e *replyError) HTTPStatusCode() int      { return e.status }
 func (e *replyError) ServiceRequestID() string { return e.requestID }
 
-// checkDelete deletes the probe and its copy, then lists their common
-// prefix to confirm they are gone (s3:ListBucket, which head-bucket proved,
-// rather than s3:GetObject, which the role may lack).
+// checkDelete deletes the probe and its copy, concurrently, then lists
+// their common prefix to confirm they are gone (s3:ListBucket, which
+// head-bucket proved, rather than s3:GetObject, which the role may lack).
 func (v *verification) checkDelete(ctx context.Context) Check {
 	keys := []string{v.keys.probe}
 	if v.mayExist(v.keys.copy) {
 		keys = append(keys, v.keys.copy)
 	}
-	for _, key := range keys {
-		if err := v.store.Delete(ctx, key); err != nil {
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	for i, key := range keys {
+		wg.Go(func() {
+			if errs[i] = v.store.Delete(ctx, key); errs[i] == nil {
+				v.wrote(key, false)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return fail(err)
 		}
-		v.wrote(key, false)
 	}
 	for obj, err := range v.store.List(ctx, v.keys.probe) {
 		if err != nil {
