@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
@@ -42,7 +41,6 @@ type Store struct {
 	copyThreshold int64
 	copyPartSize  int64
 	crc32         bool // uploads carry CRC32 checksums; otherwise Content-MD5
-	buffers       sync.Pool
 	log           *slog.Logger
 	closed        atomic.Bool
 }

@@ -63,7 +63,7 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // WithPartSize sets the size of the parts of multipart uploads, and the size
 // below which an upload is a single PutObject. It must be from MinPartSize to
 // MaxPartSize; the default is DefaultPartSize. An upload holds at most
-// (concurrency + 1) parts in memory and can be at most 10,000 parts long.
+// concurrency parts in memory and can be at most 10,000 parts long.
 func WithPartSize(n int64) Option { return func(o *options) { o.partSize = n } }
 
 // WithConcurrency sets how many parts of one upload are sent at once. It

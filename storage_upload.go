@@ -31,8 +31,8 @@ const abortTimeout = 30 * time.Second
 // in progress. Upload reads it in parts of the part size (WithPartSize): a
 // stream shorter than one part is sent with a single PutObject, a longer one
 // as a multipart upload whose parts are sent concurrently (WithConcurrency).
-// Upload holds at most (concurrency + 1) parts in memory, and the largest
-// upload is 10,000 parts.
+// Upload holds at most concurrency parts in memory (part size x
+// concurrency, 32 MiB by default), and the largest upload is 10,000 parts.
 //
 // Upload either stores all of r or returns an error. On error (a failed
 // request, a read error from r, or ctx cancelled) no new object exists under
@@ -58,29 +58,79 @@ func (s *Store) Upload(ctx context.Context, key string, r io.Reader, opts ...Upl
 	for _, opt := range opts {
 		opt(&o)
 	}
-	buf := s.buffer()
-	n, err := io.ReadFull(r, *buf)
+	first, err := readFirstPart(r, s.partSize)
 	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		defer s.release(buf)
-		return s.putObject(ctx, key, full, (*buf)[:n], o)
+	case err == io.EOF:
+		return s.putObject(ctx, key, full, first, o)
 	case err != nil:
-		s.release(buf)
 		return ObjectInfo{}, readError(key, 1, err)
 	}
-	return s.uploadMultipart(ctx, key, full, r, buf, o)
+	return s.uploadMultipart(ctx, key, full, r, first, o)
 }
 
-// buffer returns a part buffer from the Store's pool.
-func (s *Store) buffer() *[]byte {
-	if b, ok := s.buffers.Get().(*[]byte); ok {
-		return b
+// readFirstPart reads up to size bytes, growing its buffer as they come,
+// so that a short recording costs a short buffer; a full part ends in a
+// buffer of capacity size. It returns io.EOF if the stream ended first.
+// The buffer doubles up to 1 MiB, then takes the whole part at once, so
+// that growing leaves at most 2 MiB of garbage behind.
+func readFirstPart(r io.Reader, size int64) ([]byte, error) {
+	buf := make([]byte, 0, min(size, 64<<10))
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) == size {
+				return buf, nil
+			}
+			next := 2 * int64(cap(buf))
+			if next > 1<<20 {
+				next = size
+			}
+			grown := make([]byte, len(buf), min(next, size))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			return buf, err
+		}
 	}
-	b := make([]byte, s.partSize)
-	return &b
 }
 
-func (s *Store) release(b *[]byte) { s.buffers.Put(b) }
+// partBuffers hands out the part buffers of one multipart upload: at most
+// max exist, the first part's included, and they are freed with the
+// upload, so an idle Store holds none. When all are in use, get waits for
+// a part to finish: reading the next part then overlaps with max-1
+// uploads, at a small cost in speed for a memory bound of part size x
+// concurrency.
+type partBuffers struct {
+	size      int64
+	free      chan []byte
+	made, max int // made is touched only by the reading goroutine
+}
+
+func newPartBuffers(size int64, max int) *partBuffers {
+	return &partBuffers{size: size, free: make(chan []byte, max), made: 1, max: max}
+}
+
+func (p *partBuffers) get(ctx context.Context) ([]byte, error) {
+	select {
+	case b := <-p.free:
+		return b[:cap(b)], nil
+	default:
+	}
+	if p.made < p.max {
+		p.made++
+		return make([]byte, p.size), nil
+	}
+	select {
+	case b := <-p.free:
+		return b[:cap(b)], nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (p *partBuffers) put(b []byte) { p.free <- b }
 
 func readError(key string, part int32, err error) error {
 	return fmt.Errorf("recstore: Upload %q: reading part %d from the source: %w", key, part, err)
@@ -152,14 +202,13 @@ func serverTime(md middleware.Metadata) time.Time {
 
 // uploadMultipart sends first and the rest of r as a multipart upload, and
 // aborts it on any failure.
-func (s *Store) uploadMultipart(ctx context.Context, key, full string, r io.Reader, first *[]byte, o uploadOptions) (info ObjectInfo, err error) {
+func (s *Store) uploadMultipart(ctx context.Context, key, full string, r io.Reader, first []byte, o uploadOptions) (info ObjectInfo, err error) {
 	id, removeStrays, err := s.createUpload(ctx, key, &s3.CreateMultipartUploadInput{
 		Bucket: &s.cfg.Bucket, Key: &full, ContentType: optional(o.contentType), Metadata: o.metadata,
 		ChecksumAlgorithm: s.checksumAlgorithm(),
 	})
 	defer removeStrays()
 	if err != nil {
-		s.release(first)
 		return ObjectInfo{}, err
 	}
 	defer func() {
@@ -181,42 +230,47 @@ func (s *Store) uploadMultipart(ctx context.Context, key, full string, r io.Read
 // sendParts uploads first and the parts read from r, at most s.concurrency
 // at a time, and returns them in order with the total size. It returns only
 // once no part is in flight, so that an abort that follows is final.
-func (s *Store) sendParts(ctx context.Context, key, full, id string, r io.Reader, first *[]byte) ([]types.CompletedPart, int64, error) {
+func (s *Store) sendParts(ctx context.Context, key, full, id string, r io.Reader, first []byte) ([]types.CompletedPart, int64, error) {
 	group, gctx := errgroup.WithContext(ctx)
 	group.SetLimit(s.concurrency)
+	buffers := newPartBuffers(s.partSize, s.concurrency)
 	var (
 		mu    sync.Mutex
 		parts []types.CompletedPart
 		size  int64
 		rerr  error
 	)
-	buf, n := first, len(*first)
+	data := first
 	for num := int32(1); ; num++ {
-		data, owned := (*buf)[:n], buf
-		size += int64(n)
+		part := data
+		size += int64(len(part))
 		group.Go(func() error {
-			defer s.release(owned)
-			part, err := s.uploadPart(gctx, key, full, id, num, data)
+			defer buffers.put(part)
+			done, err := s.uploadPart(gctx, key, full, id, num, part)
 			if err != nil {
 				return err
 			}
 			mu.Lock()
-			parts = append(parts, part)
+			parts = append(parts, done)
 			mu.Unlock()
 			return nil
 		})
-		if n < len(*buf) || gctx.Err() != nil {
+		if int64(len(part)) < s.partSize || gctx.Err() != nil {
 			break // that was the last part, or a part failed
 		}
-		buf = s.buffer()
-		if n, rerr = io.ReadFull(r, *buf); rerr == io.ErrUnexpectedEOF {
-			rerr = nil // a short last part
+		buf, err := buffers.get(gctx)
+		if err != nil {
+			break // a part failed, or ctx is done: Wait and ctx tell which
 		}
-		if rerr != nil || n > 0 && num == maxParts {
-			s.release(buf)
-			rerr = partReadError(key, num+1, n, rerr, s.partSize)
+		n, err := io.ReadFull(r, buf)
+		if err == io.ErrUnexpectedEOF {
+			err = nil // a short last part
+		}
+		if err != nil || n > 0 && num == maxParts {
+			rerr = partReadError(key, num+1, n, err, s.partSize)
 			break
 		}
+		data = buf[:n]
 	}
 	if err := group.Wait(); err != nil {
 		return nil, 0, err

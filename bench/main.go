@@ -30,6 +30,7 @@ import (
 
 // bench is one run of the harness.
 type bench struct {
+	s       settings
 	env     *localenv.Env
 	t       target
 	tmp     string
@@ -43,7 +44,11 @@ type settings struct {
 	small, workers     int
 	stsOps, stsWorkers int
 	peers              []string
+	only               map[string]bool // scenarios to run; empty runs all
 }
+
+// runs reports whether scenario is to be run.
+func (s settings) runs(scenario string) bool { return len(s.only) == 0 || s.only[scenario] }
 
 func main() {
 	if os.Getenv(childEnv) != "" {
@@ -70,9 +75,18 @@ func parseFlags() settings {
 	flag.IntVar(&s.workers, "workers", 32, "goroutines for the small objects")
 	flag.IntVar(&s.stsOps, "sts-ops", 10000, "S3 operations of the STS amortization scenario")
 	flag.IntVar(&s.stsWorkers, "sts-workers", 64, "goroutines of the STS amortization scenario")
-	flag.StringVar(&peers, "peers", "aws-sdk-tm,minio-go,rclone,mc", "peers to compare with")
+	flag.StringVar(&peers, "peers", "aws-sdk-tm,minio-go,rclone,mc", "peers to compare with; empty for none")
+	only := flag.String("only", "", `comma-separated scenarios to run, such as "upload stream,verify"; empty runs all`)
 	flag.Parse()
-	s.peers = strings.Split(peers, ",")
+	if peers != "" {
+		s.peers = strings.Split(peers, ",")
+	}
+	s.only = map[string]bool{}
+	for _, name := range strings.Split(*only, ",") {
+		if name != "" {
+			s.only[name] = true
+		}
+	}
 	if s.smoke {
 		s.streamSize, s.fileSize, s.small, s.stsOps = 12<<20, 6<<20, 64, 200
 	}
@@ -86,13 +100,20 @@ func run(s settings) error {
 		return err
 	}
 	defer b.close()
+	b.s = s
 	fmt.Fprintf(os.Stderr, "bench: MinIO at %s; part size %d MiB, concurrency %d\n", b.env.MinIO.URL, b.t.PartSize>>20, b.t.Concurrency)
 	if err := b.throughput(s); err != nil {
 		return err
 	}
-	b.smallObjects(ctx, s)
-	b.stsAmortization(ctx, s)
-	b.verifyCost(ctx)
+	if s.runs("put 4 KiB") || s.runs("get 4 KiB") {
+		b.smallObjects(ctx, s)
+	}
+	if s.runs("STS calls") {
+		b.stsAmortization(ctx, s)
+	}
+	if s.runs("verify") {
+		b.verifyCost(ctx)
+	}
 	b.print(os.Stdout, s)
 	return nil
 }

@@ -31,6 +31,9 @@ func (r result) mibps() float64 { return float64(r.bytes) / (1 << 20) / r.elapse
 func runMeasured(cmd *exec.Cmd, stdin io.Reader) (time.Duration, int64, error) {
 	var stderr bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, io.Discard, &stderr
+	if os.Getenv("BENCH_CHILD_STDERR") != "" { // for GODEBUG=gctrace=1 and the like
+		cmd.Stderr = io.MultiWriter(&stderr, os.Stderr)
+	}
 	start := time.Now()
 	err := cmd.Run()
 	elapsed := time.Since(start)

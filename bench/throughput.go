@@ -42,6 +42,9 @@ func (b *bench) throughput(s settings) error {
 // measure runs one transfer and records its row; a client that cannot run
 // here (a peer that failed to install) is recorded with its error.
 func (b *bench) measure(c, scenario string, size int64, prepare func() (*exec.Cmd, io.Reader, error)) {
+	if !b.s.runs(scenario) {
+		return
+	}
 	fmt.Fprintf(os.Stderr, "bench: %s %s...\n", c, scenario)
 	r := result{client: c, scenario: scenario, bytes: size}
 	cmd, stdin, err := prepare()
