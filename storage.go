@@ -110,6 +110,7 @@ func newTransport(responseHeaderTimeout time.Duration) *http.Transport {
 	t.MaxIdleConns = 128
 	t.MaxIdleConnsPerHost = 64
 	t.ResponseHeaderTimeout = responseHeaderTimeout
+	t.WriteBufferSize, t.ReadBufferSize = 256<<10, 256<<10 // fewer system calls per part
 	return t
 }
 

@@ -12,8 +12,10 @@ import (
 
 // Upload sizing defaults and S3's limits on them.
 const (
-	// DefaultPartSize is the multipart part size when WithPartSize is not given.
-	DefaultPartSize = 8 << 20
+	// DefaultPartSize is the multipart part size when WithPartSize is not
+	// given. Measured on loopback MinIO (README, Performance), 16 MiB parts
+	// upload about 30% faster than 8 MiB ones and larger parts no faster.
+	DefaultPartSize = 16 << 20
 	// DefaultConcurrency is the number of parts sent at once when
 	// WithConcurrency is not given.
 	DefaultConcurrency = 4
@@ -63,7 +65,9 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // WithPartSize sets the size of the parts of multipart uploads, and the size
 // below which an upload is a single PutObject. It must be from MinPartSize to
 // MaxPartSize; the default is DefaultPartSize. An upload holds at most
-// concurrency parts in memory and can be at most 10,000 parts long.
+// concurrency parts in memory and can be at most 10,000 parts long. A live
+// stream, slower than the upload of a part, holds one or two. Services
+// running many uploads at once may prefer MinPartSize.
 func WithPartSize(n int64) Option { return func(o *options) { o.partSize = n } }
 
 // WithConcurrency sets how many parts of one upload are sent at once. It

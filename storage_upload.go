@@ -32,7 +32,8 @@ const abortTimeout = 30 * time.Second
 // stream shorter than one part is sent with a single PutObject, a longer one
 // as a multipart upload whose parts are sent concurrently (WithConcurrency).
 // Upload holds at most concurrency parts in memory (part size x
-// concurrency, 32 MiB by default), and the largest upload is 10,000 parts.
+// concurrency, 64 MiB by default; a live stream slower than the upload of
+// a part holds one or two), and the largest upload is 10,000 parts.
 //
 // Upload either stores all of r or returns an error. On error (a failed
 // request, a read error from r, or ctx cancelled) no new object exists under

@@ -43,6 +43,9 @@ type settings struct {
 	fileSize           int64
 	small, workers     int
 	stsOps, stsWorkers int
+	rounds             int
+	partSize           int64
+	concurrency        int
 	peers              []string
 	only               map[string]bool // scenarios to run; empty runs all
 }
@@ -71,6 +74,9 @@ func parseFlags() settings {
 	flag.BoolVar(&s.smoke, "smoke", false, "tiny sizes, to check that the harness runs")
 	flag.Int64Var(&s.streamSize, "stream", 1<<30, "bytes of the stream upload (unknown length)")
 	flag.Int64Var(&s.fileSize, "file", 256<<20, "bytes of the file upload")
+	flag.IntVar(&s.rounds, "rounds", 3, "rounds of the transfers; each row is the median round")
+	flag.Int64Var(&s.partSize, "part-size", recstore.DefaultPartSize, "part size of every client that takes one")
+	flag.IntVar(&s.concurrency, "concurrency", recstore.DefaultConcurrency, "parts in flight, for every client that takes it")
 	flag.IntVar(&s.small, "small", 2000, "small objects (4 KiB) put and got")
 	flag.IntVar(&s.workers, "workers", 32, "goroutines for the small objects")
 	flag.IntVar(&s.stsOps, "sts-ops", 10000, "S3 operations of the STS amortization scenario")
@@ -88,7 +94,7 @@ func parseFlags() settings {
 		}
 	}
 	if s.smoke {
-		s.streamSize, s.fileSize, s.small, s.stsOps = 12<<20, 6<<20, 64, 200
+		s.streamSize, s.fileSize, s.small, s.stsOps, s.rounds = 12<<20, 6<<20, 64, 200, 1
 	}
 	return s
 }
@@ -101,6 +107,7 @@ func run(s settings) error {
 	}
 	defer b.close()
 	b.s = s
+	b.t.PartSize, b.t.Concurrency = s.partSize, s.concurrency
 	fmt.Fprintf(os.Stderr, "bench: MinIO at %s; part size %d MiB, concurrency %d\n", b.env.MinIO.URL, b.t.PartSize>>20, b.t.Concurrency)
 	if err := b.throughput(s); err != nil {
 		return err

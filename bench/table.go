@@ -76,7 +76,7 @@ func (b *bench) ratio(r result) string {
 		}
 	}
 	if score(best) == 0 {
-		return ""
+		return r.note
 	}
 	return fmt.Sprintf("%.2f x %s", score(r)/score(best), best.client)
 }

@@ -1,50 +1,92 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 )
 
 // throughput uploads a stream of unknown length and a file with every
-// client, then downloads both, each in its own process.
+// client, then downloads both, each transfer in its own process. The
+// clients take turns, round after round, so that a slow moment of the
+// machine hits them alike; each row is the median round.
 func (b *bench) throughput(s settings) error {
 	file := filepath.Join(b.tmp, "recording.bin")
 	if err := writeFile(file, s.fileSize); err != nil {
 		return err
 	}
 	clients := append([]string{"recstore"}, s.peers...)
-	for _, c := range clients {
-		streamKey, fileKey := "bench/"+c+"/stream", "bench/"+c+"/file"
-		b.measure(c, "upload stream", s.streamSize, func() (*exec.Cmd, io.Reader, error) {
-			cmd, err := b.uploadCmd(c, streamKey, "-", -1)
-			return cmd, stream(s.streamSize), err
-		})
-		b.measure(c, "upload file", s.fileSize, func() (*exec.Cmd, io.Reader, error) {
-			cmd, err := b.uploadCmd(c, fileKey, file, s.fileSize)
-			return cmd, nil, err
-		})
-		b.measure(c, "download stream", s.streamSize, func() (*exec.Cmd, io.Reader, error) {
-			cmd, err := b.downloadCmd(c, streamKey)
-			return cmd, nil, err
-		})
-		b.measure(c, "download file", s.fileSize, func() (*exec.Cmd, io.Reader, error) {
-			cmd, err := b.downloadCmd(c, fileKey)
-			return cmd, nil, err
-		})
+	rounds := map[string][]result{}
+	var order []string
+	for range s.rounds {
+		for _, c := range clients {
+			for _, r := range b.transfers(c, file, s) {
+				id := r.client + "\x00" + r.scenario
+				if _, seen := rounds[id]; !seen {
+					order = append(order, id)
+				}
+				rounds[id] = append(rounds[id], r)
+			}
+		}
+	}
+	for _, id := range order {
+		b.results = append(b.results, median(rounds[id]))
 	}
 	return nil
 }
 
-// measure runs one transfer and records its row; a client that cannot run
-// here (a peer that failed to install) is recorded with its error.
-func (b *bench) measure(c, scenario string, size int64, prepare func() (*exec.Cmd, io.Reader, error)) {
-	if !b.s.runs(scenario) {
-		return
+// transfers runs one client's four transfers.
+func (b *bench) transfers(c, file string, s settings) []result {
+	streamKey, fileKey := "bench/"+c+"/stream", "bench/"+c+"/file"
+	var out []result
+	add := func(scenario string, size int64, prepare func() (*exec.Cmd, io.Reader, error)) {
+		if s.runs(scenario) {
+			out = append(out, b.measure(c, scenario, size, prepare))
+		}
 	}
+	add("upload stream", s.streamSize, func() (*exec.Cmd, io.Reader, error) {
+		cmd, err := b.uploadCmd(c, streamKey, "-", -1)
+		return cmd, stream(s.streamSize), err
+	})
+	add("upload file", s.fileSize, func() (*exec.Cmd, io.Reader, error) {
+		cmd, err := b.uploadCmd(c, fileKey, file, s.fileSize)
+		return cmd, nil, err
+	})
+	add("download stream", s.streamSize, func() (*exec.Cmd, io.Reader, error) {
+		cmd, err := b.downloadCmd(c, streamKey)
+		return cmd, nil, err
+	})
+	add("download file", s.fileSize, func() (*exec.Cmd, io.Reader, error) {
+		cmd, err := b.downloadCmd(c, fileKey)
+		return cmd, nil, err
+	})
+	return out
+}
+
+// median is the middle round by elapsed time, with the largest peak RSS
+// of all rounds; a failed round makes the row fail.
+func median(rounds []result) result {
+	for _, r := range rounds {
+		if r.err != nil {
+			return r
+		}
+	}
+	sorted := slices.SortedFunc(slices.Values(rounds), func(a, b result) int { return cmp.Compare(a.elapsed, b.elapsed) })
+	m := sorted[len(sorted)/2]
+	for _, r := range rounds {
+		m.peakRSS = max(m.peakRSS, r.peakRSS)
+	}
+	m.note = fmt.Sprintf("median of %d", len(rounds))
+	return m
+}
+
+// measure runs one transfer.
+func (b *bench) measure(c, scenario string, size int64, prepare func() (*exec.Cmd, io.Reader, error)) result {
 	fmt.Fprintf(os.Stderr, "bench: %s %s...\n", c, scenario)
 	r := result{client: c, scenario: scenario, bytes: size}
 	cmd, stdin, err := prepare()
@@ -52,7 +94,7 @@ func (b *bench) measure(c, scenario string, size int64, prepare func() (*exec.Cm
 		r.elapsed, r.peakRSS, err = runMeasured(cmd, stdin)
 	}
 	r.err = err
-	b.results = append(b.results, r)
+	return r
 }
 
 func (b *bench) uploadCmd(c, key, file string, size int64) (*exec.Cmd, error) {
@@ -82,7 +124,7 @@ func rcloneUpload(file string) []string {
 	if file == "-" {
 		return []string{"rcat"}
 	}
-	return []string{"copyto", file}
+	return []string{"copyto", "--no-check-dest", file} // or rclone skips what the last round uploaded
 }
 
 func writeFile(path string, size int64) error {

@@ -53,7 +53,7 @@ func TestExamples(t *testing.T) {
 	}
 	config := filepath.Join(t.TempDir(), "storage.json")
 	require.NoError(t, localenv.WriteConfigFile(config, env.Config(env.Role)))
-	recording := make([]byte, 9<<20+5) // longer than one 8 MiB part
+	recording := make([]byte, 17<<20+5) // longer than one 16 MiB part: a multipart upload
 	rand.Read(recording)
 
 	out, code := runExample(t, build(t, "verify"), nil, "-config", config)
@@ -62,7 +62,7 @@ func TestExamples(t *testing.T) {
 
 	out, code = runExample(t, build(t, "upload"), bytes.NewReader(recording), "-config", config, "calls/example.webm")
 	require.Equal(t, 0, code, out)
-	assert.Contains(t, out, "stored calls/example.webm: 9437189 bytes, checksum CRC32:")
+	assert.Contains(t, out, "stored calls/example.webm: 17825797 bytes, checksum CRC32:")
 
 	out, code = runExample(t, build(t, "presign"), nil, "-config", config, "-ttl", "5m", "calls/example.webm")
 	require.Equal(t, 0, code, out)

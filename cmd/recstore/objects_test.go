@@ -22,7 +22,7 @@ func TestObjectCommands(t *testing.T) {
 	cfg := e.Config(e.Role)
 	cfg.KeyPrefix = "cli/"
 	dir, path := configFile(t, cfg)
-	recording := make([]byte, 6<<20+77) // more than one 5 MiB part
+	recording := make([]byte, 6<<20+77)
 	rand.Read(recording)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "call.webm"), recording, 0o600))
 	run := func(stdin string, args ...string) result {
