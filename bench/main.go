@@ -122,6 +122,11 @@ func run(s settings) error {
 		b.verifyCost(ctx)
 	}
 	b.print(os.Stdout, s)
+	for _, r := range b.results {
+		if r.err != nil {
+			return fmt.Errorf("%s %s failed (see above)", r.client, r.scenario)
+		}
+	}
 	return nil
 }
 
