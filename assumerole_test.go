@@ -4,10 +4,8 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,45 +154,6 @@ func (s *slowReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// TestAuthRetry: when S3 rejects the session (MinIO: InvalidTokenId for a
-// tampered token, as AWS answers ExpiredToken), the Store assumes the role
-// once more and retries once; with DisableAuthRetry it does neither.
-func TestAuthRetry(t *testing.T) {
-	e := requireEnv(t)
-	minio, err := url.Parse(e.MinIO.URL)
-	require.NoError(t, err)
-	for _, tc := range []struct {
-		name            string
-		disable         bool
-		wantErr         error
-		wantAssumeCalls int
-		wantS3Requests  int32
-	}{
-		{"enabled", false, nil, 2, 2},
-		{"disabled", true, recstore.ErrExpiredToken, 1, 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			role := newRole(e, "retry-"+tc.name, nil)
-			e.STS.CorruptNextSessions(role.ARN, 1)
-			cfg := e.Config(role)
-			cfg.DisableAuthRetry = tc.disable
-			var s3Requests atomic.Int32
-			s := open(t, cfg, recstore.WithHTTPClient(hostCounter(t, minio.Host, &s3Requests)))
-			_, err := s.Upload(context.Background(), "retry/"+tc.name, strings.NewReader("x"))
-			if tc.wantErr == nil {
-				require.NoError(t, err)
-			} else {
-				require.ErrorIs(t, err, tc.wantErr)
-				var re *recstore.Error
-				require.ErrorAs(t, err, &re)
-				assert.Equal(t, "s3:PutObject", re.Op)
-			}
-			assert.Equal(t, tc.wantAssumeCalls, len(e.STS.Sessions(role.ARN)), "sts:AssumeRole calls")
-			assert.Equal(t, tc.wantS3Requests, s3Requests.Load(), "S3 requests")
-		})
-	}
-}
-
 // TestAuthRetryConcurrent: 64 requests rejected at once renew the session
 // once.
 func TestAuthRetryConcurrent(t *testing.T) {
@@ -228,21 +187,6 @@ func TestPresignNeverOutlivesSession(t *testing.T) {
 	end := sessions[len(sessions)-1].Expires
 	assert.False(t, expires.After(end), "URL expires %v after the session ends %v", expires, end)
 	assert.True(t, expires.After(time.Now().Add(time.Minute)), "URL expiry %v is the session's, not zero", expires)
-}
-
-// hostCounter is an HTTP client that counts requests to host.
-func hostCounter(t *testing.T, host string, n *atomic.Int32) *http.Client {
-	transport := &http.Transport{}
-	t.Cleanup(transport.CloseIdleConnections)
-	return &http.Client{
-		Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			if r.URL.Host == host {
-				n.Add(1)
-			}
-			return transport.RoundTrip(r)
-		}),
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

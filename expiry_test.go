@@ -17,39 +17,47 @@ import (
 	"github.com/auvious/recstore/internal/teststs"
 )
 
-// TestS3ExpiredToken: S3 answers AWS's ExpiredToken (400) to the first
-// PutObject. With auth retry, one fresh AssumeRole and one retry succeed;
-// with DisableAuthRetry, the call fails with ErrExpiredToken after exactly
+// TestAuthRetry: when S3 rejects the session, as AWS does (ExpiredToken,
+// here from the fault proxy) or as MinIO does (InvalidTokenId, for a
+// tampered token), the Store assumes the role once more and retries once;
+// with DisableAuthRetry it does neither and fails with ErrExpiredToken after
 // one STS call and one S3 attempt.
-func TestS3ExpiredToken(t *testing.T) {
+func TestAuthRetry(t *testing.T) {
 	e := requireEnv(t)
 	for _, tc := range []struct {
+		name                   string
+		code                   string // how S3 says no
 		disable                bool
 		wantSessions, wantPuts int
 		wantErr                error
 	}{
-		{false, 2, 2, nil},
-		{true, 1, 1, recstore.ErrExpiredToken},
+		{"AWS ExpiredToken, retry", "ExpiredToken", false, 2, 2, nil},
+		{"AWS ExpiredToken, DisableAuthRetry", "ExpiredToken", true, 1, 1, recstore.ErrExpiredToken},
+		{"MinIO InvalidTokenId, retry", "InvalidTokenId", false, 2, 2, nil},
+		{"MinIO InvalidTokenId, DisableAuthRetry", "InvalidTokenId", true, 1, 1, recstore.ErrExpiredToken},
 	} {
-		t.Run(map[bool]string{false: "auth retry", true: "DisableAuthRetry"}[tc.disable], func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			var puts atomic.Int32
 			cfg, _ := proxied(t, e, func(r *http.Request) faultproxy.Fault {
-				if operation(r) == "PutObject" && puts.Add(1) == 1 {
+				if operation(r) == "PutObject" && puts.Add(1) == 1 && tc.code == "ExpiredToken" {
 					return faultproxy.ExpiredToken()
 				}
 				return faultproxy.Fault{}
 			})
-			role := newRole(e, "expired-token-"+strings.ToLower(strings.ReplaceAll(t.Name()[len("TestS3ExpiredToken/"):], " ", "-")), nil)
+			role := newRole(e, "auth-retry-"+strings.NewReplacer(" ", "-", ",", "").Replace(strings.ToLower(tc.name)), nil)
+			if tc.code == "InvalidTokenId" {
+				e.STS.CorruptNextSessions(role.ARN, 1)
+			}
 			cfg.RoleARN, cfg.ExternalID, cfg.DisableAuthRetry = role.ARN, role.ExternalID, tc.disable
-			_, err := open(t, cfg).Upload(context.Background(), "expired/x", strings.NewReader("x"))
+			_, err := open(t, cfg).Upload(context.Background(), "auth-retry/x", strings.NewReader("x"))
 			if tc.wantErr == nil {
 				require.NoError(t, err)
 			} else {
 				require.ErrorIs(t, err, tc.wantErr)
 				var re *recstore.Error
 				require.ErrorAs(t, err, &re)
-				assert.Equal(t, "ExpiredToken", re.Code)
-				assert.Equal(t, 400, re.StatusCode)
+				assert.Equal(t, "s3:PutObject", re.Op)
+				assert.Equal(t, tc.code, re.Code)
 			}
 			assert.Equal(t, tc.wantSessions, len(e.STS.Sessions(role.ARN)), "sts:AssumeRole calls")
 			assert.EqualValues(t, tc.wantPuts, puts.Load(), "PutObject attempts")
