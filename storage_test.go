@@ -1,7 +1,10 @@
 package recstore_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -194,4 +197,55 @@ type countingTransport struct {
 func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
 	return c.next.RoundTrip(r)
+}
+
+// TestDownloadWriteTo checks the large-chunk path io.Copy takes for a
+// download: every byte arrives, and the writer's error is returned.
+func TestDownloadWriteTo(t *testing.T) {
+	e := requireEnv(t)
+	ctx := context.Background()
+	s := open(t, e.Config(e.Role))
+	want := bytes.Repeat([]byte("0123456789abcdef"), 70_000) // 1.07 MiB, over several chunks
+	_, err := s.Upload(ctx, "write-to/object", bytes.NewReader(want))
+	require.NoError(t, err)
+	full := errors.New("disk full")
+	for _, tc := range []struct {
+		name    string
+		w       io.Writer
+		wantN   int64
+		wantErr error
+	}{
+		{"all", &bytes.Buffer{}, int64(len(want)), nil},
+		{"writer fails", &failingWriter{left: 300_000, err: full}, 300_000, full},
+		{"short write", &failingWriter{left: 300_000}, 300_000, io.ErrShortWrite},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body, _, err := s.Download(ctx, "write-to/object")
+			require.NoError(t, err)
+			defer body.Close()
+			require.Implements(t, (*io.WriterTo)(nil), body)
+			n, err := io.Copy(tc.w, body)
+			assert.ErrorIs(t, err, tc.wantErr)
+			assert.Equal(t, tc.wantN, n)
+			if b, ok := tc.w.(*bytes.Buffer); ok {
+				assert.True(t, bytes.Equal(want, b.Bytes()), "downloaded bytes differ")
+			}
+		})
+	}
+}
+
+// failingWriter accepts left bytes, then writes short and returns err.
+type failingWriter struct {
+	left int
+	err  error
+}
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) <= w.left {
+		w.left -= len(p)
+		return len(p), nil
+	}
+	n := w.left
+	w.left = 0
+	return n, w.err
 }
