@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -50,6 +52,13 @@ func runChild(args []string) error {
 	if err != nil {
 		return err
 	}
+	if dir := os.Getenv("BENCH_CPUPROFILE"); dir != "" {
+		stop, err := startProfile(filepath.Join(dir, *name+"-"+*op+"-"+filepath.Base(*key)+".pprof"))
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	switch *op {
@@ -64,4 +73,18 @@ func runChild(args []string) error {
 		return c.download(ctx, *key, os.Stdout)
 	}
 	return fmt.Errorf("unknown op %q", *op)
+}
+
+// startProfile writes a CPU profile of the child to path, for
+// BENCH_CPUPROFILE=dir: go tool pprof dir/recstore-download-stream.pprof.
+func startProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
