@@ -279,13 +279,14 @@ func (s *Store) Download(ctx context.Context, key string) (io.ReadCloser, Object
 		ContentType:  aws.ToString(out.ContentType),
 		Metadata:     out.Metadata,
 	}
-	return &objectReader{body: out.Body, target: s.session.target.withKey(key)}, info, nil
+	return &objectReader{body: out.Body, target: s.session.target.withKey(key), size: info.Size}, info, nil
 }
 
 // objectReader classifies errors in the middle of a download.
 type objectReader struct {
 	body   io.ReadCloser
 	target target
+	size   int64 // Content-Length, which sizes WriteTo's buffer
 }
 
 func (r *objectReader) Read(p []byte) (int, error) {
@@ -302,11 +303,12 @@ func (r *objectReader) Close() error { return r.body.Close() }
 // buffer, so that a chunk is read from the connection in one call.
 const copyBufferSize = transportBufferSize
 
-// WriteTo copies the rest of the object to w in chunks eight times larger
-// than io.Copy's, so that a download to a file or a pipe costs fewer
-// system calls. io.Copy calls it.
+// WriteTo copies the rest of the object to w in chunks up to eight times
+// larger than io.Copy's, so that a download to a file or a pipe costs
+// fewer system calls. io.Copy calls it.
 func (r *objectReader) WriteTo(w io.Writer) (int64, error) {
-	buf := make([]byte, copyBufferSize)
+	// A small object needs no more than its size (and a byte to see EOF).
+	buf := make([]byte, min(copyBufferSize, max(r.size, 0)+1))
 	var written int64
 	for {
 		n, rerr := r.Read(buf)

@@ -199,28 +199,37 @@ func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(r)
 }
 
-// TestDownloadWriteTo checks the large-chunk path io.Copy takes for a
-// download: every byte arrives, and the writer's error is returned.
+// TestDownloadWriteTo checks the path io.Copy takes for a download, with
+// a buffer sized to the object: every byte arrives, and the writer's error
+// is returned.
 func TestDownloadWriteTo(t *testing.T) {
 	e := requireEnv(t)
 	ctx := context.Background()
 	s := open(t, e.Config(e.Role))
-	want := bytes.Repeat([]byte("0123456789abcdef"), 70_000) // 1.07 MiB, over several chunks
-	_, err := s.Upload(ctx, "write-to/object", bytes.NewReader(want))
-	require.NoError(t, err)
+	objects := map[string][]byte{
+		"large": bytes.Repeat([]byte("0123456789abcdef"), 70_000), // 1.07 MiB, several chunks
+		"small": []byte("0123456789"),
+		"empty": {},
+	}
+	for name, data := range objects {
+		_, err := s.Upload(ctx, "write-to/"+name, bytes.NewReader(data))
+		require.NoError(t, err)
+	}
 	full := errors.New("disk full")
 	for _, tc := range []struct {
-		name    string
-		w       io.Writer
-		wantN   int64
-		wantErr error
+		name, object string
+		w            io.Writer
+		wantN        int64
+		wantErr      error
 	}{
-		{"all", &bytes.Buffer{}, int64(len(want)), nil},
-		{"writer fails", &failingWriter{left: 300_000, err: full}, 300_000, full},
-		{"short write", &failingWriter{left: 300_000}, 300_000, io.ErrShortWrite},
+		{"large", "large", &bytes.Buffer{}, int64(len(objects["large"])), nil},
+		{"small", "small", &bytes.Buffer{}, 10, nil},
+		{"empty", "empty", &bytes.Buffer{}, 0, nil},
+		{"writer fails", "large", &failingWriter{left: 300_000, err: full}, 300_000, full},
+		{"short write", "large", &failingWriter{left: 300_000}, 300_000, io.ErrShortWrite},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			body, _, err := s.Download(ctx, "write-to/object")
+			body, _, err := s.Download(ctx, "write-to/"+tc.object)
 			require.NoError(t, err)
 			defer body.Close()
 			require.Implements(t, (*io.WriterTo)(nil), body)
@@ -228,7 +237,7 @@ func TestDownloadWriteTo(t *testing.T) {
 			assert.ErrorIs(t, err, tc.wantErr)
 			assert.Equal(t, tc.wantN, n)
 			if b, ok := tc.w.(*bytes.Buffer); ok {
-				assert.True(t, bytes.Equal(want, b.Bytes()), "downloaded bytes differ")
+				assert.True(t, bytes.Equal(objects[tc.object], b.Bytes()), "downloaded bytes differ")
 			}
 		})
 	}
