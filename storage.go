@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -172,7 +171,7 @@ func (s *Store) objectKey(param, key string) (string, error) {
 		problem = "is not valid UTF-8"
 	case strings.IndexFunc(key, unicode.IsControl) >= 0:
 		problem = "contains a control character"
-	case slices.Contains(strings.Split(key, "/"), "..") || slices.Contains(strings.Split(key, "/"), "."):
+	case hasDotSegment(key):
 		problem = `has a "." or ".." path segment, which tools that map keys to files would follow`
 	case len(full) > maxKeyBytes:
 		problem = fmt.Sprintf("is %d bytes with the key prefix; S3 allows %d", len(full), maxKeyBytes)
@@ -180,6 +179,16 @@ func (s *Store) objectKey(param, key string) (string, error) {
 		return full, nil
 	}
 	return "", fmt.Errorf("%w: %s %q %s", ErrInvalidKey, param, truncate(strings.ToValidUTF8(key, "?")), problem)
+}
+
+// hasDotSegment reports whether key has a "." or ".." path segment.
+func hasDotSegment(key string) bool {
+	for segment := range strings.SplitSeq(key, "/") {
+		if segment == "." || segment == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // callerKey strips the prefix from a stored key.
@@ -303,12 +312,16 @@ func (r *objectReader) Close() error { return r.body.Close() }
 // buffer, so that a chunk is read from the connection in one call.
 const copyBufferSize = transportBufferSize
 
-// WriteTo copies the rest of the object to w in chunks up to eight times
-// larger than io.Copy's, so that a download to a file or a pipe costs
-// fewer system calls. io.Copy calls it.
+// WriteTo copies the rest of the object to w. A large object goes in
+// chunks eight times larger than io.Copy's, so that a download to a file
+// or a pipe costs fewer system calls; a small one goes to w's ReadFrom
+// if it has one (bytes.Buffer, io.Discard), which needs no buffer of ours.
+// io.Copy calls it.
 func (r *objectReader) WriteTo(w io.Writer) (int64, error) {
-	// A small object needs no more than its size (and a byte to see EOF).
-	buf := make([]byte, min(copyBufferSize, max(r.size, 0)+1))
+	if rf, ok := w.(io.ReaderFrom); ok && r.size < copyBufferSize {
+		return rf.ReadFrom(struct{ io.Reader }{r})
+	}
+	buf := make([]byte, min(copyBufferSize, max(r.size, 0)+1)) // a byte more, to see the end
 	var written int64
 	for {
 		n, rerr := r.Read(buf)

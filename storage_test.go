@@ -199,9 +199,9 @@ func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(r)
 }
 
-// TestDownloadWriteTo checks the path io.Copy takes for a download, with
-// a buffer sized to the object: every byte arrives, and the writer's error
-// is returned.
+// TestDownloadWriteTo checks the paths io.Copy takes for a download (a
+// buffer sized to the object, or the writer's ReadFrom): every byte
+// arrives, and the writer's error is returned.
 func TestDownloadWriteTo(t *testing.T) {
 	e := requireEnv(t)
 	ctx := context.Background()
@@ -225,6 +225,8 @@ func TestDownloadWriteTo(t *testing.T) {
 		{"large", "large", &bytes.Buffer{}, int64(len(objects["large"])), nil},
 		{"small", "small", &bytes.Buffer{}, 10, nil},
 		{"empty", "empty", &bytes.Buffer{}, 0, nil},
+		{"small, writer without ReadFrom", "small", &failingWriter{left: 1 << 20}, 10, nil},
+		{"empty, writer without ReadFrom", "empty", &failingWriter{left: 1 << 20}, 0, nil},
 		{"writer fails", "large", &failingWriter{left: 300_000, err: full}, 300_000, full},
 		{"short write", "large", &failingWriter{left: 300_000}, 300_000, io.ErrShortWrite},
 	} {
