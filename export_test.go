@@ -13,3 +13,6 @@ func WithCopyLimits(threshold, partSize int64) Option {
 func WithResponseHeaderTimeout(d time.Duration) Option {
 	return func(o *options) { o.responseHeaderTimeout = d }
 }
+
+// ReadFirstPart is readFirstPart, whose buffer sizes tests check.
+var ReadFirstPart = readFirstPart

@@ -73,9 +73,15 @@ func (s *Store) Upload(ctx context.Context, key string, r io.Reader, opts ...Upl
 // so that a short recording costs a short buffer; a full part ends in a
 // buffer of capacity size. It returns io.EOF if the stream ended first.
 // The buffer doubles up to 1 MiB, then takes the whole part at once, so
-// that growing leaves at most 2 MiB of garbage behind.
+// that growing leaves at most 2 MiB of garbage behind. A reader that
+// knows its length (bytes.Reader, strings.Reader, bytes.Buffer) gets a
+// buffer of that length, and a byte more to see the end.
 func readFirstPart(r io.Reader, size int64) ([]byte, error) {
-	buf := make([]byte, 0, min(size, 64<<10))
+	initial := int64(64 << 10)
+	if l, ok := r.(interface{ Len() int }); ok {
+		initial = int64(l.Len()) + 1
+	}
+	buf := make([]byte, 0, min(size, initial))
 	for {
 		if len(buf) == cap(buf) {
 			if int64(len(buf)) == size {
