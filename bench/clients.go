@@ -60,13 +60,15 @@ func newClient(name string, t target) (client, error) {
 }
 
 // sdkS3 is a plain aws-sdk-go-v2 S3 client on the session's credentials.
-func sdkS3(t target) *s3.Client {
-	return s3.New(s3.Options{
+func sdkS3(t target) *s3.Client { return s3.New(sdkOptions(t)) }
+
+func sdkOptions(t target) s3.Options {
+	return s3.Options{
 		Region:       t.Region,
 		BaseEndpoint: aws.String(t.Endpoint),
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider(t.AccessKey, t.SecretKey, t.Token),
-	})
+	}
 }
 
 type recstoreClient struct{ s *recstore.Store }

@@ -19,7 +19,8 @@ type result struct {
 	elapsed          time.Duration // wall time of the transfer's process
 	ops              float64       // per second, for small-object rows
 	p50, p99         time.Duration
-	peakRSS          int64 // bytes; 0 when not measured
+	cpuPerOp         time.Duration // this process's CPU time per call, for small-object rows
+	peakRSS          int64         // bytes; 0 when not measured
 	note             string
 	err              error
 }

@@ -78,7 +78,12 @@ func (b *bench) ratio(r result) string {
 	if score(best) == 0 {
 		return r.note
 	}
-	return fmt.Sprintf("%.2f x %s", score(r)/score(best), best.client)
+	ratio := fmt.Sprintf("%.2f x %s", score(r)/score(best), best.client)
+	if r.cpuPerOp > 0 && best.cpuPerOp > 0 {
+		ratio += fmt.Sprintf("; client CPU per op %s vs %s: %+.0f%%", r.cpuPerOp.Round(time.Microsecond),
+			best.cpuPerOp.Round(time.Microsecond), 100*(float64(r.cpuPerOp)/float64(best.cpuPerOp)-1))
+	}
+	return ratio
 }
 
 func score(r result) float64 {
