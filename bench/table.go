@@ -35,7 +35,7 @@ func rate(r result) string {
 		return "failed"
 	case r.scenario == "STS calls":
 		return fmt.Sprintf("%.0f AssumeRole", r.ops)
-	case r.scenario == "verify":
+	case strings.HasPrefix(r.scenario, "verify"):
 		return fmt.Sprintf("%.1f HeadBucket RTTs", r.ops)
 	case r.ops > 0:
 		return fmt.Sprintf("%.0f ops/s", r.ops)
