@@ -265,7 +265,8 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // The body streams from S3; a read error in mid-stream (a dropped connection,
 // or a checksum mismatch reported at the end of the body) means that the
 // bytes read so far must be discarded. A missing object returns an error
-// matching ErrKeyNotFound.
+// matching ErrKeyNotFound. The reader implements io.WriterTo, so io.Copy
+// to a file writes large objects 256 KiB at a time.
 func (s *Store) Download(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error) {
 	full, err := s.objectKey("key", key)
 	if err != nil {
