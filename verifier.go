@@ -61,7 +61,7 @@ func checks() []check {
 		{name: "head-bucket", needs: []string{"assume-role"}, run: (*verification).checkHeadBucket},
 		{name: "upload", needs: []string{"head-bucket"}, run: (*verification).checkUpload},
 		{name: "copy", needs: []string{"upload"}, run: (*verification).checkCopy},
-		{name: "download", needs: []string{"copy"}, run: (*verification).checkDownload},
+		{name: "download", needs: []string{"upload"}, run: (*verification).checkDownload},
 		{name: "presign", needs: []string{"upload"}, run: (*verification).checkPresign},
 		{name: "delete", needs: []string{"upload"}, after: []string{"copy", "download", "presign"}, run: (*verification).checkDelete},
 		{name: "multipart", needs: []string{"head-bucket"}, run: (*verification).checkMultipart},
@@ -111,6 +111,7 @@ type verification struct {
 	client    *http.Client // for presigned URLs
 	probe     []byte
 	keys      struct{ probe, copy, multipart string }
+	uploaded  ObjectInfo // the probe, once upload passed; read after it
 
 	mu       sync.Mutex
 	written  map[string]bool // keys a write may have created and no delete removed

@@ -25,28 +25,45 @@ func mayHaveWritten(err error) bool {
 }
 
 func (v *verification) checkUpload(ctx context.Context) Check {
-	_, err := v.store.Upload(ctx, v.keys.probe, bytes.NewReader(v.probe), WithContentType("application/octet-stream"))
+	info, err := v.store.Upload(ctx, v.keys.probe, bytes.NewReader(v.probe), WithContentType("application/octet-stream"))
 	v.wrote(v.keys.probe, mayHaveWritten(err))
 	if err != nil {
 		return fail(err)
 	}
+	v.uploaded = info
 	return pass("wrote 1 byte to " + v.cfg.KeyPrefix + v.keys.probe)
 }
 
+// checkCopy copies the probe on the server and compares the copy's
+// checksum (or MD5 ETag) with the probe's, rather than reading it back, so
+// that the download check need not wait for the copy.
 func (v *verification) checkCopy(ctx context.Context) Check {
 	// The probe's size is known, so skip Copy's HeadObject of the source.
 	cfg := v.cfg
-	_, err := v.store.copyObject(ctx, v.keys.copy, cfg.KeyPrefix+v.keys.copy, cfg.KeyPrefix+v.keys.probe,
+	copied, err := v.store.copyObject(ctx, v.keys.copy, cfg.KeyPrefix+v.keys.copy, cfg.KeyPrefix+v.keys.probe,
 		ObjectInfo{Key: v.keys.copy, Size: int64(len(v.probe))})
 	v.wrote(v.keys.copy, mayHaveWritten(err))
 	if err != nil {
 		return fail(err)
 	}
-	return pass("copied on the server to " + v.cfg.KeyPrefix + v.keys.copy)
+	detail := "copied on the server to " + v.cfg.KeyPrefix + v.keys.copy
+	switch up := v.uploaded; {
+	case up.Checksum != "" && copied.Checksum != "":
+		if copied.Checksum != up.Checksum {
+			return fail(fmt.Errorf("recstore: the copy's checksum %s differs from the probe's %s", copied.Checksum, up.Checksum))
+		}
+		return pass(detail + "; checksums match")
+	case up.ETag == md5Hex(v.probe): // not SSE-KMS, so the copy's ETag is its MD5 too
+		if copied.ETag != up.ETag {
+			return fail(fmt.Errorf("recstore: the copy's ETag %s differs from the probe's MD5 %s", copied.ETag, up.ETag))
+		}
+		return pass(detail + "; MD5s match")
+	}
+	return pass(detail + " (this store reports no checksum of the copy to compare)")
 }
 
 func (v *verification) checkDownload(ctx context.Context) Check {
-	body, _, err := v.store.Download(ctx, v.keys.copy)
+	body, _, err := v.store.Download(ctx, v.keys.probe)
 	if err != nil {
 		return fail(err)
 	}
@@ -56,9 +73,9 @@ func (v *verification) checkDownload(ctx context.Context) Check {
 		return fail(err)
 	}
 	if !bytes.Equal(got, v.probe) {
-		return fail(fmt.Errorf("recstore: the copy read back %d bytes that differ from the 1 byte written", len(got)))
+		return fail(fmt.Errorf("recstore: the probe read back %d bytes that differ from the 1 byte written", len(got)))
 	}
-	return pass("read the copy back: bytes match")
+	return pass("read the probe back: bytes match")
 }
 
 // checkPresign fetches a presigned URL of the probe with a plain GET, as a

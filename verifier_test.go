@@ -1,9 +1,12 @@
 package recstore_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -114,7 +117,7 @@ func TestVerify(t *testing.T) {
 		{"no s3:PutObject", withRole("no-put", localenv.RolePolicy(e.Bucket, "s3:PutObject"), nil),
 			"pass pass pass pass pass fail skip skip skip skip fail", recstore.ErrS3AccessDenied, "upload", "allow s3:PutObject on arn:aws:s3:::" + e.Bucket + "/*", 0},
 		{"no s3:GetObject", withRole("no-get", localenv.RolePolicy(e.Bucket, "s3:GetObject"), nil),
-			"pass pass pass pass pass pass fail skip fail pass pass", recstore.ErrS3AccessDenied, "copy", "allow s3:GetObject", 0},
+			"pass pass pass pass pass pass fail fail fail pass pass", recstore.ErrS3AccessDenied, "copy", "allow s3:GetObject", 0},
 		{"no s3:DeleteObject", withRole("no-delete", localenv.RolePolicy(e.Bucket, "s3:DeleteObject"), nil),
 			"pass pass pass pass pass pass pass pass pass fail pass", recstore.ErrS3AccessDenied, "delete", "allow s3:DeleteObject", 2},
 		{"no s3:ListBucket", withRole("no-list", localenv.RolePolicy(e.Bucket, "s3:ListBucket"), nil),
@@ -291,4 +294,53 @@ func TestVerifyCancelledCleansUp(t *testing.T) {
 	assert.ErrorIs(t, r.Err(), context.Canceled)
 	assert.Empty(t, r.Leftovers, "\n%s", r)
 	assertBucketMatchesReport(t, e, e.Bucket, "", r)
+}
+
+// TestVerifyCopyMismatch: a copy whose checksum or MD5 differs from the
+// probe's fails the copy check, and Verify still removes both objects.
+// MinIO's CopyObjectResult has an ETag and no checksum, so one case adds
+// a wrong checksum and the other alters the ETag.
+func TestVerifyCopyMismatch(t *testing.T) {
+	e := requireEnv(t)
+	etag := regexp.MustCompile(`<ETag>[^<]*</ETag>`)
+	for _, tc := range []struct {
+		name   string
+		change func([]byte) []byte
+		want   string
+	}{
+		{"checksum differs", func(b []byte) []byte {
+			return bytes.Replace(b, []byte("</CopyObjectResult>"), []byte("<ChecksumCRC32>AAAAAA==</ChecksumCRC32></CopyObjectResult>"), 1)
+		}, "checksum"},
+		{"MD5 ETag differs", func(b []byte) []byte {
+			return etag.ReplaceAll(b, []byte(`<ETag>&quot;0123456789abcdef0123456789abcdef&quot;</ETag>`))
+		}, "MD5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			transport := &http.Transport{}
+			t.Cleanup(transport.CloseIdleConnections)
+			client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				resp, err := transport.RoundTrip(r)
+				if err != nil || r.Header.Get("X-Amz-Copy-Source") == "" || resp.StatusCode != http.StatusOK {
+					return resp, err
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					return nil, err
+				}
+				body = tc.change(body)
+				resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+				resp.Header.Del("Content-Length")
+				return resp, nil
+			})}
+			r := recstore.Verify(context.Background(), e.Config(e.Role), recstore.WithHTTPClient(client))
+			c := check(t, r, "copy")
+			require.Equal(t, recstore.StatusFail, c.Status, "\n%s", r)
+			assert.ErrorContains(t, c.Err, "differs")
+			assert.ErrorContains(t, c.Err, tc.want)
+			assert.Equal(t, recstore.StatusPass, check(t, r, "download").Status, "the probe itself is intact\n%s", r)
+			assert.Empty(t, r.Leftovers, "\n%s", r)
+			assertBucketMatchesReport(t, e, e.Bucket, "", r)
+		})
+	}
 }
