@@ -140,6 +140,9 @@ func (s *session) run(ctx context.Context, op, key string, fn func(context.Conte
 // rejectsSession reports whether err says S3 refused the session's
 // credentials.
 func rejectsSession(err error) bool {
+	if err == nil {
+		return false // before errors.As, whose target would escape: no allocation per request
+	}
 	var e *Error
 	return errors.As(err, &e) && e.Op != "sts:AssumeRole" && e.kind == ErrExpiredToken
 }

@@ -26,6 +26,10 @@ const (
 // expires is when it really stops working, which may be sooner than ttl.
 // PresignGet sends no request to S3 and does not check that the object
 // exists; it may call STS to start a session.
+//
+// The URL's query carries the session token, as AWS requires: whoever has
+// the URL can read the object until expires, so treat it as a credential
+// for that object and keep it out of logs.
 func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration) (url string, expires time.Time, err error) {
 	full, err := s.objectKey("key", key)
 	if err != nil {
