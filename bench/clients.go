@@ -62,12 +62,18 @@ func newClient(name string, t target) (client, error) {
 // sdkS3 is a plain aws-sdk-go-v2 S3 client on the session's credentials.
 func sdkS3(t target) *s3.Client { return s3.New(sdkOptions(t)) }
 
+// sdkOptions are a raw S3 client's options. The checksum settings are
+// spelled out: config.LoadDefaultConfig gives WhenSupported, as recstore
+// uses, but a literal s3.Options leaves them unset, and such a client was
+// seen to send no CRC32 with PutObject and ask for none with GetObject.
 func sdkOptions(t target) s3.Options {
 	return s3.Options{
-		Region:       t.Region,
-		BaseEndpoint: aws.String(t.Endpoint),
-		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider(t.AccessKey, t.SecretKey, t.Token),
+		Region:                     t.Region,
+		BaseEndpoint:               aws.String(t.Endpoint),
+		UsePathStyle:               true,
+		Credentials:                credentials.NewStaticCredentialsProvider(t.AccessKey, t.SecretKey, t.Token),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
 	}
 }
 
