@@ -36,11 +36,12 @@ func TestCancelUploadAtRandomPoints(t *testing.T) {
 	e := requireEnv(t)
 	s := open(t, e.Config(e.Role), recstore.WithPartSize(recstore.MinPartSize))
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
+	prefix := fmt.Sprintf("cancel-%08x/", rng.Uint32()) // fresh keys, even with -count
 	var interrupted int
 	for i := range 16 {
 		size := int64(rng.IntN(4)+1) * 4 << 20 // 4 to 16 MiB: single PUT and multipart
 		after := time.Duration(rng.IntN(300)) * time.Millisecond
-		key := fmt.Sprintf("cancel/%02d", i)
+		key := fmt.Sprintf("%s%02d", prefix, i)
 		t.Run(fmt.Sprintf("%d MiB after %v", size>>20, after), func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			cancelled := make(chan time.Time, 1)
@@ -59,7 +60,7 @@ func TestCancelUploadAtRandomPoints(t *testing.T) {
 			assert.ErrorIs(t, statErr, recstore.ErrKeyNotFound, "a cancelled upload leaves no object")
 		})
 	}
-	assert.Empty(t, pendingUploads(t, e, "cancel/"), "every cancelled multipart upload was aborted")
+	assert.Empty(t, pendingUploads(t, e, prefix), "every cancelled multipart upload was aborted")
 	assert.GreaterOrEqual(t, interrupted, 8, "most uploads were cut short, not finished")
 }
 
