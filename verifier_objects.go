@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 )
@@ -186,16 +185,20 @@ func (v *verification) mayExist(key string) bool {
 // of a long recording must be able to remove its parts.
 func (v *verification) checkMultipart(ctx context.Context) Check {
 	s, full := v.store, v.cfg.KeyPrefix+v.keys.multipart
-	var created *s3.CreateMultipartUploadOutput
-	err := s.run(ctx, "s3:CreateMultipartUpload", v.keys.multipart, func(ctx context.Context) (err error) {
-		created, err = s.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &full})
-		return err
-	})
+	if err := ctx.Err(); err != nil {
+		return fail(classify("s3:CreateMultipartUpload", s.session.target.withKey(v.keys.multipart), err))
+	}
+	// Once sent, the request must run to its reply: an upload whose ID a
+	// cancellation lost could not be aborted, and would stay unreported.
+	createCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	id, removeStrays, err := s.createUpload(createCtx, v.keys.multipart, &s3.CreateMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &full})
+	defer removeStrays()
 	if err != nil {
 		return fail(err)
 	}
 	v.mu.Lock()
-	v.uploadID = aws.ToString(created.UploadId)
+	v.uploadID = id
 	v.mu.Unlock()
 	if err := v.abortProbe(ctx); err != nil {
 		return fail(err)

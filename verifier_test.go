@@ -275,25 +275,55 @@ func TestVerifyReportJSON(t *testing.T) {
 }
 
 // TestVerifyCancelledCleansUp: when the caller's context is cancelled in
-// the middle, Verify still removes what it wrote, on a context of its own.
+// the middle, Verify still removes what it wrote, on a context of its own,
+// including a multipart upload that S3 created while the caller gave up.
 func TestVerifyCancelledCleansUp(t *testing.T) {
 	e := requireEnv(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	transport := &http.Transport{}
-	t.Cleanup(transport.CloseIdleConnections)
-	client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if r.Header.Get("X-Amz-Copy-Source") != "" {
-			cancel() // the caller gives up just as the copy is sent
-		}
-		return transport.RoundTrip(r)
-	})}
-	r := recstore.Verify(ctx, e.Config(e.Role), recstore.WithHTTPClient(client))
-	assert.Equal(t, recstore.StatusPass, check(t, r, "upload").Status, "\n%s", r)
-	assert.Equal(t, recstore.StatusFail, check(t, r, "copy").Status, "\n%s", r)
-	assert.ErrorIs(t, r.Err(), context.Canceled)
-	assert.Empty(t, r.Leftovers, "\n%s", r)
-	assertBucketMatchesReport(t, e, e.Bucket, "", r)
+	isCopy := func(r *http.Request) bool { return r.Header.Get("X-Amz-Copy-Source") != "" }
+	isCreate := func(r *http.Request) bool { return r.Method == http.MethodPost && r.URL.Query().Has("uploads") }
+	for _, tc := range []struct {
+		name        string
+		cancelAt    func(*http.Request) bool
+		inFlight    bool   // cancel after the server acted, before the reply is delivered
+		passedCheck string // one that ended before the cancel, if any
+		failedCheck string
+	}{
+		{"as the copy is sent", isCopy, false, "upload", "copy"},
+		{"while CreateMultipartUpload is in flight", isCreate, true, "", "multipart"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			transport := &http.Transport{}
+			t.Cleanup(transport.CloseIdleConnections)
+			client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				switch {
+				case !tc.cancelAt(r):
+				case !tc.inFlight:
+					cancel()
+				default:
+					// The server acts; the caller gives up before the reply is
+					// delivered, which net/http then reports as the context's error.
+					resp, err := transport.RoundTrip(r.WithContext(context.WithoutCancel(r.Context())))
+					cancel()
+					if err == nil && r.Context().Err() != nil {
+						resp.Body.Close()
+						return nil, r.Context().Err()
+					}
+					return resp, err
+				}
+				return transport.RoundTrip(r)
+			})}
+			r := recstore.Verify(ctx, e.Config(e.Role), recstore.WithHTTPClient(client))
+			if tc.passedCheck != "" {
+				assert.Equal(t, recstore.StatusPass, check(t, r, tc.passedCheck).Status, "\n%s", r)
+			}
+			assert.Equal(t, recstore.StatusFail, check(t, r, tc.failedCheck).Status, "\n%s", r)
+			assert.ErrorIs(t, r.Err(), context.Canceled)
+			assert.Empty(t, r.Leftovers, "\n%s", r)
+			assertBucketMatchesReport(t, e, e.Bucket, "", r)
+		})
+	}
 }
 
 // TestVerifyCopyMismatch: a copy whose checksum or MD5 differs from the
