@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -83,4 +84,36 @@ func TestCancelDownload(t *testing.T) {
 	_, err = io.Copy(io.Discard, body)
 	assert.Error(t, err, "the rest of the body is not delivered after the cancel")
 	assert.Less(t, time.Since(start), time.Second)
+}
+
+// TestCancelWhileCreatingUpload: a caller that gives up while S3 creates
+// the multipart upload leaves no upload behind, though the role (like the
+// spec's) may not list multipart uploads to find one whose ID was lost.
+func TestCancelWhileCreatingUpload(t *testing.T) {
+	e := requireEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	transport := &http.Transport{}
+	t.Cleanup(transport.CloseIdleConnections)
+	client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Method != http.MethodPost || !r.URL.Query().Has("uploads") {
+			return transport.RoundTrip(r)
+		}
+		// S3 creates the upload; the caller gives up before the reply is
+		// delivered, which net/http then reports as the context's error.
+		resp, err := transport.RoundTrip(r.WithContext(context.WithoutCancel(r.Context())))
+		cancel()
+		if err == nil && r.Context().Err() != nil {
+			resp.Body.Close()
+			return nil, r.Context().Err()
+		}
+		return resp, err
+	})}
+	s := open(t, e.Config(e.Role), recstore.WithPartSize(recstore.MinPartSize), recstore.WithHTTPClient(client))
+	key := fmt.Sprintf("cancel-create-%08x", rand.Uint32())
+	_, err := s.Upload(ctx, key, noiseStream(recstore.MinPartSize+1, key))
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Empty(t, pendingUploads(t, e, key), "the upload S3 created was aborted")
+	_, err = s.Stat(context.Background(), key)
+	assert.ErrorIs(t, err, recstore.ErrKeyNotFound)
 }

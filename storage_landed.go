@@ -83,15 +83,23 @@ func multipartETag(parts []types.CompletedPart) string {
 	return fmt.Sprintf("%s-%d", hex.EncodeToString(h.Sum(nil)), len(parts))
 }
 
-// createUpload starts a multipart upload. If a reply was lost and the SDK
-// asked again, S3 may hold a stray upload whose ID this call never saw;
+// createUpload starts a multipart upload. Once sent, the request runs to
+// its reply even if ctx is cancelled (within abortTimeout): an upload whose
+// ID a cancellation lost could only be found by listing, which the
+// least-privilege role may not do. If a reply was lost and the SDK asked
+// again, S3 may hold a stray upload whose ID this call never saw;
 // removeStrays, which the caller must run when the upload ends, then looks
 // for it (see Store.removeStrays). Otherwise removeStrays does nothing.
 func (s *Store) createUpload(ctx context.Context, key string, in *s3.CreateMultipartUploadInput) (id string, removeStrays func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return "", func() {}, classify("s3:CreateMultipartUpload", s.session.target.withKey(key), err)
+	}
 	started := time.Now()
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
 	var watch writeWatch
 	var out *s3.CreateMultipartUploadOutput
-	err = s.run(ctx, "s3:CreateMultipartUpload", key, func(ctx context.Context) (err error) {
+	err = s.run(sendCtx, "s3:CreateMultipartUpload", key, func(ctx context.Context) (err error) {
 		out, err = s.s3.CreateMultipartUpload(ctx, in, watch.option)
 		return err
 	})

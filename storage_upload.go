@@ -41,7 +41,8 @@ const abortTimeout = 30 * time.Second
 // with its own timeout since ctx may be done, so that no parts are left to be
 // billed; if even the abort fails, the error says so and names the upload
 // ID. Cancelling ctx cannot interrupt a Read that blocks: Upload returns when
-// r next returns.
+// r next returns. Nor does it interrupt a CreateMultipartUpload already
+// sent, whose upload ID the abort needs (at most 30 s).
 //
 // Every request carries a checksum that the store verifies: CRC32 by
 // default, Content-MD5 with WithRequestChecksumCalculation(WhenRequired).

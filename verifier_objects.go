@@ -185,14 +185,9 @@ func (v *verification) mayExist(key string) bool {
 // of a long recording must be able to remove its parts.
 func (v *verification) checkMultipart(ctx context.Context) Check {
 	s, full := v.store, v.cfg.KeyPrefix+v.keys.multipart
-	if err := ctx.Err(); err != nil {
-		return fail(classify("s3:CreateMultipartUpload", s.session.target.withKey(v.keys.multipart), err))
-	}
-	// Once sent, the request must run to its reply: an upload whose ID a
-	// cancellation lost could not be aborted, and would stay unreported.
-	createCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
-	id, removeStrays, err := s.createUpload(createCtx, v.keys.multipart, &s3.CreateMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &full})
+	// createUpload learns the ID even if ctx is cancelled while it waits, so
+	// that clean-up can abort the upload.
+	id, removeStrays, err := s.createUpload(ctx, v.keys.multipart, &s3.CreateMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &full})
 	defer removeStrays()
 	if err != nil {
 		return fail(err)
