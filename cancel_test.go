@@ -96,18 +96,10 @@ func TestCancelWhileCreatingUpload(t *testing.T) {
 	transport := &http.Transport{}
 	t.Cleanup(transport.CloseIdleConnections)
 	client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if r.Method != http.MethodPost || !r.URL.Query().Has("uploads") {
+		if operation(r) != "CreateMultipartUpload" {
 			return transport.RoundTrip(r)
 		}
-		// S3 creates the upload; the caller gives up before the reply is
-		// delivered, which net/http then reports as the context's error.
-		resp, err := transport.RoundTrip(r.WithContext(context.WithoutCancel(r.Context())))
-		cancel()
-		if err == nil && r.Context().Err() != nil {
-			resp.Body.Close()
-			return nil, r.Context().Err()
-		}
-		return resp, err
+		return cancelInFlight(transport, cancel, r)
 	})}
 	s := open(t, e.Config(e.Role), recstore.WithPartSize(recstore.MinPartSize), recstore.WithHTTPClient(client))
 	key := fmt.Sprintf("cancel-create-%08x", rand.Uint32())
@@ -116,4 +108,17 @@ func TestCancelWhileCreatingUpload(t *testing.T) {
 	assert.Empty(t, pendingUploads(t, e, key), "the upload S3 created was aborted")
 	_, err = s.Stat(context.Background(), key)
 	assert.ErrorIs(t, err, recstore.ErrKeyNotFound)
+}
+
+// cancelInFlight lets the server act on r, then cancels the caller's
+// context before the reply is delivered, as a caller giving up at that
+// moment would; net/http then reports the context's error.
+func cancelInFlight(next http.RoundTripper, cancel context.CancelFunc, r *http.Request) (*http.Response, error) {
+	resp, err := next.RoundTrip(r.WithContext(context.WithoutCancel(r.Context())))
+	cancel()
+	if err == nil && r.Context().Err() != nil {
+		resp.Body.Close()
+		return nil, r.Context().Err()
+	}
+	return resp, err
 }
