@@ -201,10 +201,7 @@ func (b *bench) stsAmortization(ctx context.Context, s settings) {
 
 	plain := &stsCounter{next: sharedTransport()}
 	c := b.t.Config
-	stsClient := sts.New(sts.Options{Region: c.Region, BaseEndpoint: aws.String(c.STSEndpoint), HTTPClient: &http.Client{Transport: plain},
-		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")})
-	raw := s3.New(s3.Options{Region: c.Region, BaseEndpoint: aws.String(c.Endpoint), UsePathStyle: true,
-		HTTPClient: &http.Client{Transport: plain}, Credentials: stscreds.NewAssumeRoleProvider(stsClient, c.RoleARN)})
+	raw := rawS3(c, &http.Client{Transport: plain}, stscreds.NewAssumeRoleProvider(baseUserSTS(c, &http.Client{Transport: plain}), c.RoleARN))
 	_, _, _, err = latencies(s.stsOps, s.stsWorkers, func(int) error {
 		_, err := raw.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &c.Bucket, Key: &key})
 		return err
@@ -267,15 +264,12 @@ func (b *bench) verifyFloor(ctx context.Context, key string) (time.Duration, err
 	httpClient := &http.Client{Transport: sharedTransport()}
 	defer httpClient.CloseIdleConnections()
 	start := time.Now()
-	stsClient := sts.New(sts.Options{Region: c.Region, BaseEndpoint: aws.String(c.STSEndpoint), HTTPClient: httpClient,
-		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")})
-	out, err := stsClient.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: &c.RoleARN, RoleSessionName: aws.String("floor")})
+	out, err := baseUserSTS(c, httpClient).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: &c.RoleARN, RoleSessionName: aws.String("floor")})
 	if err != nil {
 		return 0, err
 	}
 	creds := out.Credentials
-	raw := s3.New(s3.Options{Region: c.Region, BaseEndpoint: aws.String(c.Endpoint), UsePathStyle: true, HTTPClient: httpClient,
-		Credentials: credentials.NewStaticCredentialsProvider(*creds.AccessKeyId, *creds.SecretAccessKey, *creds.SessionToken)})
+	raw := rawS3(c, httpClient, credentials.NewStaticCredentialsProvider(*creds.AccessKeyId, *creds.SecretAccessKey, *creds.SessionToken))
 	if _, err = raw.PutObject(ctx, &s3.PutObjectInput{Bucket: &c.Bucket, Key: &key, Body: strings.NewReader("p")}); err != nil {
 		return 0, err
 	}
@@ -287,4 +281,17 @@ func (b *bench) verifyFloor(ctx context.Context, key string) (time.Duration, err
 		return 0, err
 	}
 	return time.Since(start), nil
+}
+
+// baseUserSTS is an STS client signed with the Config's base user, as
+// recstore's own.
+func baseUserSTS(c recstore.Config, client *http.Client) *sts.Client {
+	return sts.New(sts.Options{Region: c.Region, BaseEndpoint: aws.String(c.STSEndpoint), HTTPClient: client,
+		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")})
+}
+
+// rawS3 is a plain S3 client for the Config's endpoint with creds.
+func rawS3(c recstore.Config, client *http.Client, creds aws.CredentialsProvider) *s3.Client {
+	return s3.New(s3.Options{Region: c.Region, BaseEndpoint: aws.String(c.Endpoint), UsePathStyle: true,
+		HTTPClient: client, Credentials: creds})
 }
