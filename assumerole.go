@@ -170,3 +170,23 @@ func (s *session) credentials(ctx context.Context) (aws.Credentials, error) {
 	}
 	return creds, nil
 }
+
+// assumeRole returns the current session, assuming the role if there is
+// none yet.
+func (s *Store) assumeRole(ctx context.Context) (AssumedRole, error) {
+	if _, err := s.session.credentials(ctx); err != nil {
+		return AssumedRole{}, err
+	}
+	role, _ := s.AssumedRole()
+	return role, nil
+}
+
+// callerAccount asks STS, with the base credentials, which account they
+// belong to (sts:GetCallerIdentity).
+func (s *Store) callerAccount(ctx context.Context) (string, error) {
+	out, err := s.session.sts.client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", classify("sts:GetCallerIdentity", s.session.target, err)
+	}
+	return aws.ToString(out.Account), nil
+}

@@ -13,13 +13,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/auvious/recstore"
-	"github.com/auvious/recstore/internal/localenv"
-	"github.com/auvious/recstore/internal/teststs"
+	"github.com/auvious/recstore/internal/sandbox"
+	"github.com/auvious/recstore/internal/sandbox/stsserver"
 )
 
 // newRole adds a role with the spec's policy, adjusted by edit.
-func newRole(e *localenv.Env, name string, edit func(*teststs.Role)) teststs.Role {
-	r := e.AddRole(name, localenv.RolePolicy(e.Bucket))
+func newRole(e *sandbox.Env, name string, edit func(*stsserver.Role)) stsserver.Role {
+	r := e.AddRole(name, sandbox.RolePolicy(e.Bucket))
 	if edit != nil {
 		edit(&r)
 		e.STS.AddRole(r)
@@ -176,7 +176,7 @@ func TestAuthRetryConcurrent(t *testing.T) {
 // signed it.
 func TestPresignNeverOutlivesSession(t *testing.T) {
 	e := requireEnv(t)
-	role := newRole(e, "presign-short", func(r *teststs.Role) { r.Lifetime = 2 * time.Minute })
+	role := newRole(e, "presign-short", func(r *stsserver.Role) { r.Lifetime = 2 * time.Minute })
 	s := open(t, e.Config(role))
 	_, err := s.Upload(context.Background(), "presign/short", strings.NewReader("x"))
 	require.NoError(t, err)

@@ -14,21 +14,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/streams"
 )
 
 // pacedStream yields size bytes in 64 KiB reads, one a millisecond, like a
 // recording arriving.
 func pacedStream(size int64, seed string) io.Reader {
 	src := noiseStream(size, seed)
-	return readerFunc(func(p []byte) (int, error) {
+	return streams.Func(func(p []byte) (int, error) {
 		time.Sleep(time.Millisecond)
 		return src.Read(p[:min(len(p), 64<<10)])
 	})
 }
-
-type readerFunc func([]byte) (int, error)
-
-func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 
 // TestCancelUploadAtRandomPoints: cancelling an upload at any moment
 // returns within a second, and leaves either the whole object (if it had
@@ -36,7 +33,7 @@ func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 func TestCancelUploadAtRandomPoints(t *testing.T) {
 	e := requireEnv(t)
 	s := open(t, e.Config(e.Role), recstore.WithPartSize(recstore.MinPartSize))
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
+	rng := rand.New(rand.NewPCG(testSeed(t), 3))
 	prefix := fmt.Sprintf("cancel-%08x/", rng.Uint32()) // fresh keys, even with -count
 	var interrupted int
 	for i := range 16 {

@@ -3,13 +3,10 @@ package recstore
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,10 +16,11 @@ import (
 // Config is one customer's storage settings, as the product stores them.
 //
 // Its JSON form uses the product's keys (storageProviderBucketName and so on;
-// see ParseConfig). SecretAccessKey is a plain string so that a Config can be
-// built in code, but every way of printing a Config (String, GoString,
-// LogValue, MarshalJSON) replaces it with "REDACTED". MarshalJSON is therefore
-// for display: its output cannot be parsed back into a working Config.
+// see ParseConfig); Settings lists every field with its key, environment
+// variable and flag. SecretAccessKey is a plain string so that a Config can
+// be built in code, but every way of printing a Config (String, GoString,
+// LogValue, MarshalJSON) replaces it with "REDACTED", and Validate refuses
+// that marker as a secret: printed output cannot pass for a working Config.
 type Config struct {
 	// Bucket is the S3 bucket that stores recordings
 	// (JSON storageProviderBucketName). Required.
@@ -80,29 +78,35 @@ type Config struct {
 	// (JSON storageProviderKeyPrefix). Empty means none. Keys listed by the
 	// Store have it removed.
 	KeyPrefix string
+
+	// Checksum is how uploads are checked end to end (JSON
+	// storageProviderChecksum): ChecksumCRC32 ("crc32"), or
+	// ChecksumContentMD5 ("content-md5") for S3-compatible stores that
+	// reject x-amz-checksum headers. Empty means ChecksumCRC32.
+	Checksum ChecksumMode
 }
+
+// ChecksumMode is how uploads are protected end to end (Config.Checksum).
+type ChecksumMode string
+
+// The values of Config.Checksum.
+const (
+	// ChecksumCRC32 sends a CRC32 with every upload request and part, which
+	// the store verifies, and checks the checksum the store returns on
+	// download. It is the default, and what AWS S3 and MinIO expect.
+	ChecksumCRC32 ChecksumMode = "crc32"
+	// ChecksumContentMD5 sends Content-MD5 with every upload request and
+	// part instead, and no x-amz-checksum header at all: for S3-compatible
+	// stores that reject those headers.
+	ChecksumContentMD5 ChecksumMode = "content-md5"
+)
 
 // DefaultSessionDuration is the session length used when
 // Config.SessionDuration is zero.
 const DefaultSessionDuration = time.Hour
 
+// redacted replaces a secret in every printed form of a Config.
 const redacted = "REDACTED"
-
-// configJSON is Config's JSON form, with the product's keys.
-type configJSON struct {
-	Bucket           string  `json:"storageProviderBucketName,omitempty"`
-	Region           string  `json:"storageProviderRegion,omitempty"`
-	AccessKeyID      string  `json:"storageProviderAccessKeyId,omitempty"`
-	SecretAccessKey  string  `json:"storageProviderSecretAccessKey,omitempty"`
-	RoleARN          string  `json:"storageProviderRoleArn,omitempty"`
-	RoleSessionName  string  `json:"storageProviderRoleSessionName,omitempty"`
-	ExternalID       string  `json:"storageProviderExternalId,omitempty"`
-	SessionDuration  seconds `json:"storageProviderSessionDurationSeconds,omitempty"`
-	DisableAuthRetry bool    `json:"storageProviderDisableAuthRetry,omitempty"`
-	Endpoint         string  `json:"storageProviderEndpoint,omitempty"`
-	STSEndpoint      string  `json:"storageProviderStsEndpoint,omitempty"`
-	KeyPrefix        string  `json:"storageProviderKeyPrefix,omitempty"`
-}
 
 // ParseConfig reads a Config from the product's JSON, for example
 //
@@ -116,19 +120,52 @@ func ParseConfig(data []byte) (Config, error) {
 	if len(data) > maxConfigBytes {
 		return Config{}, fmt.Errorf("%w: JSON config is %d bytes; a recstore config is at most %d", ErrInvalidConfig, len(data), maxConfigBytes)
 	}
-	if err := checkKeys(data); err != nil {
-		return Config{}, err
-	}
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var cj configJSON
-	if err := dec.Decode(&cj); err != nil {
-		return Config{}, jsonConfigError(err)
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return Config{}, fmt.Errorf("%w: JSON config: want an object of storageProvider... keys", ErrInvalidConfig)
 	}
-	if dec.More() {
+	var c Config
+	settings, seen := Settings(), map[string]bool{}
+	for dec.More() {
+		s, err := nextSetting(dec, settings, seen)
+		if err != nil {
+			return Config{}, err
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return Config{}, s.problem("the value is not valid JSON: " + strings.TrimPrefix(err.Error(), "json: "))
+		}
+		if problem := s.bind(&c).setJSON(raw); problem != "" {
+			return Config{}, s.problem(problem)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return Config{}, fmt.Errorf("%w: JSON config: %v", ErrInvalidConfig, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
 		return Config{}, fmt.Errorf("%w: JSON config: unexpected data after the top-level object", ErrInvalidConfig)
 	}
-	return cj.config(), nil
+	return c, nil
+}
+
+// nextSetting reads the next key of the object and returns its Setting:
+// encoding/json alone would match keys regardless of case and let a
+// repeated key override the first.
+func nextSetting(dec *json.Decoder, settings []Setting, seen map[string]bool) (Setting, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return Setting{}, fmt.Errorf("%w: JSON config: %v", ErrInvalidConfig, err)
+	}
+	key, _ := tok.(string)
+	i := slices.IndexFunc(settings, func(s Setting) bool { return s.Key == key })
+	switch {
+	case i < 0:
+		return Setting{}, unknownKeyError(key, settings)
+	case seen[key]:
+		return Setting{}, settings[i].problem("appears more than once; keep one")
+	}
+	seen[key] = true
+	return settings[i], nil
 }
 
 // maxConfigBytes bounds a config: the largest valid one is a few KiB.
@@ -154,61 +191,35 @@ func LoadConfig(path string) (Config, error) {
 	return cfg, nil
 }
 
-// jsonConfigError turns an encoding/json error into one that names the key.
-func jsonConfigError(err error) error {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return &ConfigError{Key: typeErr.Field, Problem: "wrong JSON type: want " + typeErr.Type.String() + ", got " + typeErr.Value}
-	}
-	var keyErr *ConfigError
-	if errors.As(err, &keyErr) {
-		return keyErr
-	}
-	return fmt.Errorf("%w: JSON config: %v", ErrInvalidConfig, err)
-}
+// MarshalJSON writes c with the product's keys, every secret replaced by
+// "REDACTED", which Validate refuses: the output is for display, and
+// cannot be read back as a working Config. Empty fields are left out.
+func (c Config) MarshalJSON() ([]byte, error) { return c.appendJSON(false), nil }
 
-func (cj configJSON) config() Config {
-	return Config{
-		Bucket:           cj.Bucket,
-		Region:           cj.Region,
-		AccessKeyID:      cj.AccessKeyID,
-		SecretAccessKey:  cj.SecretAccessKey,
-		RoleARN:          cj.RoleARN,
-		RoleSessionName:  cj.RoleSessionName,
-		ExternalID:       cj.ExternalID,
-		SessionDuration:  time.Duration(cj.SessionDuration),
-		DisableAuthRetry: cj.DisableAuthRetry,
-		Endpoint:         cj.Endpoint,
-		STSEndpoint:      cj.STSEndpoint,
-		KeyPrefix:        cj.KeyPrefix,
-	}
-}
+// MarshalJSONWithSecrets writes c as MarshalJSON does, but with the real
+// secrets: for storing a configuration, as the product does, and never
+// for printing or logging it.
+func (c Config) MarshalJSONWithSecrets() ([]byte, error) { return c.appendJSON(true), nil }
 
-// redacted returns c's JSON form with the secret replaced.
-func (c Config) redacted() configJSON {
-	cj := configJSON{
-		Bucket:           c.Bucket,
-		Region:           c.Region,
-		AccessKeyID:      c.AccessKeyID,
-		RoleARN:          c.RoleARN,
-		RoleSessionName:  c.RoleSessionName,
-		ExternalID:       c.ExternalID,
-		SessionDuration:  seconds(c.SessionDuration),
-		DisableAuthRetry: c.DisableAuthRetry,
-		Endpoint:         c.Endpoint,
-		STSEndpoint:      c.STSEndpoint,
-		KeyPrefix:        c.KeyPrefix,
+func (c Config) appendJSON(withSecrets bool) []byte {
+	out := []byte{'{'}
+	for _, s := range Settings() {
+		v := s.bind(&c)
+		if v.isZero() {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		field := v.json()
+		if s.Secret && !withSecrets {
+			field = redacted
+		}
+		key, _ := json.Marshal(s.Key)
+		encoded, _ := json.Marshal(field) // strings, numbers and booleans always encode
+		out = append(append(append(out, key...), ':'), encoded...)
 	}
-	if c.SecretAccessKey != "" {
-		cj.SecretAccessKey = redacted
-	}
-	return cj
-}
-
-// MarshalJSON writes c with the product's keys and SecretAccessKey replaced
-// by "REDACTED". Empty fields are left out.
-func (c Config) MarshalJSON() ([]byte, error) {
-	return json.Marshal(c.redacted())
+	return append(out, '}')
 }
 
 // UnmarshalJSON reads the product's JSON, as ParseConfig does.
@@ -221,113 +232,54 @@ func (c *Config) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// String prints c for people, with SecretAccessKey replaced by "REDACTED".
+// String prints c for people, every secret replaced by "REDACTED".
 func (c Config) String() string {
-	return fmt.Sprintf("{Bucket:%q Region:%q AccessKeyID:%q SecretAccessKey:%q RoleARN:%q RoleSessionName:%q "+
-		"ExternalID:%q SessionDuration:%v DisableAuthRetry:%v Endpoint:%q STSEndpoint:%q KeyPrefix:%q}",
-		c.Bucket, c.Region, c.AccessKeyID, c.redacted().SecretAccessKey, c.RoleARN, c.RoleSessionName,
-		c.ExternalID, c.SessionDuration, c.DisableAuthRetry, c.Endpoint, c.STSEndpoint, c.KeyPrefix)
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, s := range Settings() {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		shown := s.bind(&c).display()
+		if s.Secret && !s.bind(&c).isZero() {
+			shown = strconv.Quote(redacted)
+		}
+		b.WriteString(s.Field + ":" + shown)
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
-// GoString implements fmt.GoStringer, so that %#v cannot print the secret.
+// GoString implements fmt.GoStringer, so that %#v cannot print a secret.
 func (c Config) GoString() string { return "recstore.Config" + c.String() }
 
-// LogValue implements slog.LogValuer: c logs as a group of its fields, with
-// SecretAccessKey replaced by "REDACTED".
+// LogValue implements slog.LogValuer: c logs as a group of its settings,
+// named by their JSON keys without "storageProvider", every secret
+// replaced by "REDACTED".
 func (c Config) LogValue() slog.Value {
-	r := c.redacted()
-	return slog.GroupValue(
-		slog.String("bucket", r.Bucket),
-		slog.String("region", r.Region),
-		slog.String("accessKeyId", r.AccessKeyID),
-		slog.String("secretAccessKey", r.SecretAccessKey),
-		slog.String("roleArn", r.RoleARN),
-		slog.String("roleSessionName", r.RoleSessionName),
-		slog.String("externalId", r.ExternalID),
-		slog.Duration("sessionDuration", c.SessionDuration),
-		slog.Bool("disableAuthRetry", r.DisableAuthRetry),
-		slog.String("endpoint", r.Endpoint),
-		slog.String("stsEndpoint", r.STSEndpoint),
-		slog.String("keyPrefix", r.KeyPrefix),
-	)
-}
-
-// sessionDuration is the duration recstore requests: SessionDuration, or the
-// default when it is zero.
-func (c Config) sessionDuration() time.Duration {
-	if c.SessionDuration == 0 {
-		return DefaultSessionDuration
-	}
-	return c.SessionDuration
-}
-
-// seconds is a duration written in JSON as whole seconds, read from a number
-// or a numeric string.
-type seconds time.Duration
-
-const sessionDurationKey = "storageProviderSessionDurationSeconds"
-
-func (s seconds) MarshalJSON() ([]byte, error) {
-	return strconv.AppendInt(nil, int64(time.Duration(s)/time.Second), 10), nil
-}
-
-func (s *seconds) UnmarshalJSON(data []byte) error {
-	text := strings.Trim(string(data), `"`)
-	if text == "" || text == "null" {
-		*s = 0
-		return nil
-	}
-	n, err := strconv.ParseInt(text, 10, 64)
-	if err != nil || n < 0 || n > math.MaxInt32 {
-		return &ConfigError{Field: "SessionDuration", Key: sessionDurationKey,
-			Problem: fmt.Sprintf("%.40s is not a whole number of seconds (AWS accepts 900 to 43200)", data)}
-	}
-	*s = seconds(time.Duration(n) * time.Second)
-	return nil
-}
-
-// checkKeys walks the top-level object's keys: encoding/json would match
-// them regardless of case and let a repeated key override the first.
-func checkKeys(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return fmt.Errorf("%w: JSON config: want an object of storageProvider... keys", ErrInvalidConfig)
-	}
-	keys, seen := configKeys(), map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return jsonConfigError(err)
+	var attrs []slog.Attr
+	for _, s := range Settings() {
+		v := s.bind(&c).slogValue()
+		if s.Secret && !s.bind(&c).isZero() {
+			v = slog.StringValue(redacted)
 		}
-		key, _ := tok.(string)
-		switch {
-		case !slices.Contains(keys, key):
-			return unknownKeyError(key, keys)
-		case seen[key]:
-			return &ConfigError{Key: key, Problem: "appears more than once; keep one"}
-		}
-		seen[key] = true
-		var value json.RawMessage
-		if err := dec.Decode(&value); err != nil {
-			return &ConfigError{Key: key, Problem: "the value is not valid JSON: " + strings.TrimPrefix(err.Error(), "json: ")}
-		}
+		attrs = append(attrs, slog.Attr{Key: s.logName(), Value: v})
 	}
-	return nil
+	return slog.GroupValue(attrs...)
 }
 
-// configKeys lists the JSON keys, from configJSON's tags.
-func configKeys() []string {
-	var keys []string
-	t := reflect.TypeFor[configJSON]()
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		keys = append(keys, name)
-	}
-	return keys
+// logName is the setting's name in logs: storageProviderRoleArn logs as roleArn.
+func (s Setting) logName() string {
+	name := strings.TrimPrefix(s.Key, "storageProvider")
+	return strings.ToLower(name[:1]) + name[1:]
 }
 
 // unknownKeyError names an unknown key and suggests the closest real one.
-func unknownKeyError(key string, keys []string) *ConfigError {
+func unknownKeyError(key string, settings []Setting) *ConfigError {
+	keys := make([]string, len(settings))
+	for i, s := range settings {
+		keys[i] = s.Key
+	}
 	best, bestDistance := "", len(key)/3+1
 	for _, k := range keys {
 		if d := editDistance(strings.ToLower(key), strings.ToLower(k)); d < bestDistance {
@@ -338,7 +290,7 @@ func unknownKeyError(key string, keys []string) *ConfigError {
 	if best != "" {
 		problem = fmt.Sprintf("unknown key; did you mean %q?", best)
 	}
-	return &ConfigError{Key: strconv.Quote(truncate(key)), Problem: problem}
+	return &ConfigError{Key: quote(key), Problem: problem}
 }
 
 // editDistance is the Levenshtein distance between a and b, in bytes.

@@ -45,6 +45,7 @@ func TestParseConfig(t *testing.T) {
 	want.Endpoint = "https://s3.example.com"
 	want.STSEndpoint = "https://sts.example.com"
 	want.KeyPrefix = "acme/"
+	want.Checksum = recstore.ChecksumContentMD5
 	assert.Equal(t, want, cfg)
 	assert.NoError(t, cfg.Validate())
 }
@@ -81,7 +82,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"fractional duration", `{"storageProviderSessionDurationSeconds": 900.5}`, "storageProviderSessionDurationSeconds"},
 		{"bool as string", `{"storageProviderDisableAuthRetry": "yes"}`, "storageProviderDisableAuthRetry"},
 		{"not an object", `["storageProviderBucketName"]`, "want an object"},
-		{"repeated key", `{"storageProviderRegion": "eu-west-1", "storageProviderRegion": "us-east-1"}`, `storageProviderRegion: appears more than once`},
+		{"repeated key", `{"storageProviderRegion": "eu-west-1", "storageProviderRegion": "us-east-1"}`, `storageProviderRegion): appears more than once`},
 		{"trailing data", `{} {}`, "after the top-level object"},
 		{"empty", ``, "JSON"},
 	} {
@@ -110,39 +111,29 @@ func TestLoadConfig(t *testing.T) {
 	assert.Contains(t, err.Error(), `"bucket"`)
 }
 
-func TestConfigFromEnv(t *testing.T) {
-	t.Setenv(recstore.EnvBucket, "recordings")
-	t.Setenv(recstore.EnvRegion, "eu-west-1")
-	t.Setenv(recstore.EnvAccessKeyID, "AKIAIOSFODNN7EXAMPLE")
-	t.Setenv(recstore.EnvSecretAccessKey, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-	t.Setenv(recstore.EnvRoleARN, "arn:aws:iam::123456789012:role/recorder")
-	t.Setenv(recstore.EnvRoleSessionName, "auvious-recorder-acme")
-	t.Setenv(recstore.EnvExternalID, "acme-7f3c")
-	t.Setenv(recstore.EnvSessionDuration, "1800")
-	t.Setenv(recstore.EnvDisableAuthRetry, "true")
-	t.Setenv(recstore.EnvEndpoint, "https://s3.example.com")
-	t.Setenv(recstore.EnvSTSEndpoint, "https://sts.example.com")
-	t.Setenv(recstore.EnvKeyPrefix, "acme/")
-	cfg, err := recstore.ConfigFromEnv()
-	require.NoError(t, err)
-	fromJSON, err := recstore.ParseConfig(fullJSON(t))
-	require.NoError(t, err)
-	assert.Equal(t, fromJSON, cfg)
-
+// TestUpdateFromEnv: a set variable overrides the file, an empty one
+// leaves it, and every unreadable variable is named. That every field has
+// a variable that works is TestSettingsTravel's.
+func TestUpdateFromEnv(t *testing.T) {
 	fromFile := validConfig()
 	fromFile.Bucket, fromFile.KeyPrefix = "from-file", "file/"
-	t.Setenv(recstore.EnvKeyPrefix, "")
+	t.Setenv("RECSTORE_BUCKET", "recordings")
+	t.Setenv("RECSTORE_KEY_PREFIX", "")
+	t.Setenv("RECSTORE_DISABLE_AUTH_RETRY", "true")
 	require.NoError(t, fromFile.UpdateFromEnv())
 	assert.Equal(t, "recordings", fromFile.Bucket, "a set variable overrides the file")
 	assert.Equal(t, "file/", fromFile.KeyPrefix, "an empty variable leaves the file's value")
 	assert.True(t, fromFile.DisableAuthRetry)
 
-	t.Setenv(recstore.EnvSessionDuration, "an hour")
-	t.Setenv(recstore.EnvDisableAuthRetry, "perhaps")
-	_, err = recstore.ConfigFromEnv()
+	t.Setenv("RECSTORE_SESSION_DURATION_SECONDS", "an hour")
+	t.Setenv("RECSTORE_DISABLE_AUTH_RETRY", "perhaps")
+	before := fromFile
+	err := fromFile.UpdateFromEnv()
 	require.ErrorIs(t, err, recstore.ErrInvalidConfig)
-	assert.Contains(t, err.Error(), recstore.EnvSessionDuration)
-	assert.Contains(t, err.Error(), recstore.EnvDisableAuthRetry)
+	assert.Contains(t, err.Error(), "RECSTORE_SESSION_DURATION_SECONDS")
+	assert.Contains(t, err.Error(), `"an hour"`)
+	assert.Contains(t, err.Error(), "RECSTORE_DISABLE_AUTH_RETRY")
+	assert.Equal(t, before, fromFile, "unchanged on error")
 }
 
 func TestValidate(t *testing.T) {
@@ -174,6 +165,7 @@ func TestValidate(t *testing.T) {
 		{"access key with space", func(c *recstore.Config) { c.AccessKeyID = "AKIAIOSFODNN7 EXAMPLE" }, "AccessKeyID"},
 		{"secret missing", func(c *recstore.Config) { c.SecretAccessKey = "" }, "SecretAccessKey"},
 		{"secret trailing newline", func(c *recstore.Config) { c.SecretAccessKey += "\n" }, "SecretAccessKey"},
+		{"secret is the redacted marker", func(c *recstore.Config) { c.SecretAccessKey = "REDACTED" }, "SecretAccessKey"},
 		{"role missing", func(c *recstore.Config) { c.RoleARN = "" }, "RoleARN"},
 		{"role short account", func(c *recstore.Config) { c.RoleARN = "arn:aws:iam::1234:role/recorder" }, "RoleARN"},
 		{"role is a user", func(c *recstore.Config) { c.RoleARN = "arn:aws:iam::123456789012:user/recorder" }, "RoleARN"},
@@ -204,6 +196,10 @@ func TestValidate(t *testing.T) {
 		{"prefix invalid UTF-8", func(c *recstore.Config) { c.KeyPrefix = "acme\xff/" }, "KeyPrefix"},
 		{"prefix control char", func(c *recstore.Config) { c.KeyPrefix = "acme\n/" }, "KeyPrefix"},
 		{"prefix too long", func(c *recstore.Config) { c.KeyPrefix = strings.Repeat("p", 513) }, "KeyPrefix"},
+		{"checksum crc32", func(c *recstore.Config) { c.Checksum = recstore.ChecksumCRC32 }, ""},
+		{"checksum content-md5", func(c *recstore.Config) { c.Checksum = recstore.ChecksumContentMD5 }, ""},
+		{"checksum unknown", func(c *recstore.Config) { c.Checksum = "sha256" }, "Checksum"},
+		{"checksum upper case", func(c *recstore.Config) { c.Checksum = "CRC32" }, "Checksum"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := validConfig()

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // AWS limits that Validate enforces.
@@ -40,26 +43,18 @@ func (c Config) Validate(opts ...Option) error {
 		return err
 	}
 	var errs []error
-	add := func(field, key, problem string) {
+	for _, s := range Settings() {
+		problem := ""
+		switch {
+		case s.Secret && s.bind(&c).String() == redacted:
+			problem = "is " + strconv.Quote(redacted) + ": this is the redacted form; enter the real secret"
+		case s.check != nil:
+			problem = s.check(c, o)
+		}
 		if problem != "" {
-			errs = append(errs, &ConfigError{Field: field, Key: key, Problem: problem})
+			errs = append(errs, s.problem(problem))
 		}
 	}
-	add("Bucket", "storageProviderBucketName", checkBucket(c.Bucket))
-	add("Region", "storageProviderRegion", checkRegion(c.Region, c.Endpoint != ""))
-	add("AccessKeyID", "storageProviderAccessKeyId", checkAccessKeyID(c.AccessKeyID))
-	add("SecretAccessKey", "storageProviderSecretAccessKey", checkSecret(c.SecretAccessKey))
-	add("RoleARN", "storageProviderRoleArn", checkRoleARN(c.RoleARN, c.Region))
-	add("RoleSessionName", "storageProviderRoleSessionName",
-		checkChars(c.RoleSessionName, 2, 64, sessionNameChars, "A-Z a-z 0-9 _+=,.@-"))
-	if c.ExternalID != "" {
-		add("ExternalID", "storageProviderExternalId",
-			checkChars(c.ExternalID, 2, 1224, externalIDChars, "A-Z a-z 0-9 _+=,.@:/-"))
-	}
-	add("SessionDuration", sessionDurationKey, checkSessionDuration(c.SessionDuration))
-	add("Endpoint", "storageProviderEndpoint", checkEndpoint(c.Endpoint, o.allowInsecure))
-	add("STSEndpoint", "storageProviderStsEndpoint", checkEndpoint(c.STSEndpoint, o.allowInsecure))
-	add("KeyPrefix", "storageProviderKeyPrefix", checkKeyPrefix(c.KeyPrefix))
 	return errors.Join(errs...)
 }
 
@@ -135,34 +130,62 @@ func checkSecret(s string) string {
 }
 
 // checkRoleARN accepts arn:<partition>:iam::<12 digits>:role/<optional path/><name>.
-func checkRoleARN(arn, region string) string {
+func checkRoleARN(roleARN, region string) string {
 	const form = "want arn:aws:iam::<12-digit account>:role/<name> (partition aws, aws-cn or aws-us-gov)"
-	if arn == "" {
+	if roleARN == "" {
 		return "required: the ARN of the role to assume, " + form
 	}
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || parts[3] != "" {
-		return fmt.Sprintf("%q is not an IAM role ARN; %s", truncate(arn), form)
+	a, err := arn.Parse(roleARN)
+	if err != nil || a.Service != "iam" || a.Region != "" {
+		return fmt.Sprintf("%q is not an IAM role ARN; %s", truncate(roleARN), form)
 	}
-	partition, account, resource := parts[1], parts[4], parts[5]
-	if partition != "aws" && partition != "aws-cn" && partition != "aws-us-gov" {
-		return fmt.Sprintf("partition %q is not aws, aws-cn or aws-us-gov", truncate(partition))
+	if p := checkAccountPartition(a); p != "" {
+		return p + "; " + form
 	}
-	if len(account) != 12 || !allIn(account, "0123456789") {
-		return fmt.Sprintf("account %q is not 12 digits; %s", truncate(account), form)
-	}
-	pathAndName, ok := strings.CutPrefix(resource, "role/")
+	pathAndName, ok := strings.CutPrefix(a.Resource, "role/")
 	if !ok {
-		return fmt.Sprintf("resource %q is not a role; %s", truncate(resource), form)
+		return fmt.Sprintf("resource %q is not a role; %s", truncate(a.Resource), form)
 	}
 	name := pathAndName[strings.LastIndexByte(pathAndName, '/')+1:]
 	if p := checkChars(name, 1, 64, roleNameChars, "A-Z a-z 0-9 _+=,.@-"); p != "" {
 		return "role name " + p
 	}
-	if want := partitionOf(region); region != "" && want != partition {
-		return fmt.Sprintf("partition %q does not match Region %q, whose partition is %q", partition, region, want)
+	if want := partitionOf(region); region != "" && want != a.Partition {
+		return fmt.Sprintf("partition %q does not match Region %q, whose partition is %q", a.Partition, region, want)
 	}
 	return ""
+}
+
+// checkAccountPartition checks an IAM ARN's partition and account.
+func checkAccountPartition(a arn.ARN) string {
+	switch {
+	case a.Partition != "aws" && a.Partition != "aws-cn" && a.Partition != "aws-us-gov":
+		return fmt.Sprintf("partition %q is not aws, aws-cn or aws-us-gov", truncate(a.Partition))
+	case len(a.AccountID) != 12 || !allIn(a.AccountID, "0123456789"):
+		return fmt.Sprintf("account %q is not 12 digits", truncate(a.AccountID))
+	}
+	return ""
+}
+
+func checkSessionName(name string) string {
+	return checkChars(name, 2, 64, sessionNameChars, "A-Z a-z 0-9 _+=,.@-")
+}
+
+// checkExternalID accepts empty (none is sent) or AWS's External ID form.
+func checkExternalID(id string) string {
+	if id == "" {
+		return ""
+	}
+	return checkChars(id, 2, 1224, externalIDChars, "A-Z a-z 0-9 _+=,.@:/-")
+}
+
+func checkChecksum(m ChecksumMode) string {
+	switch m {
+	case "", ChecksumCRC32, ChecksumContentMD5:
+		return ""
+	}
+	return fmt.Sprintf("%s is not %q (the default) or %q (for stores that reject x-amz-checksum headers)",
+		quote(string(m)), ChecksumCRC32, ChecksumContentMD5)
 }
 
 // partitionOf returns the ARN partition of an AWS Region code.

@@ -63,16 +63,39 @@ type ConfigError struct {
 }
 
 // Error says which setting is wrong and what is allowed.
-func (e *ConfigError) Error() string {
-	name := e.Key
-	if e.Field != "" {
-		name = e.Field + " (" + e.Key + ")"
+func (e *ConfigError) Error() string { return "recstore: invalid config: " + e.Describe() }
+
+// Describe is Error without its "recstore: invalid config: " prefix: the
+// setting and its problem, for a list of problems under one heading.
+func (e *ConfigError) Describe() string {
+	if e.Field == "" {
+		return e.Key + ": " + e.Problem
 	}
-	return "recstore: invalid config: " + name + ": " + e.Problem
+	return e.Field + " (" + e.Key + "): " + e.Problem
 }
 
 // Is reports whether target is ErrInvalidConfig.
 func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
+
+// ConfigErrors returns every *ConfigError in err's tree, in order: one per
+// invalid setting of an error from Validate, Open or ParseConfig. It
+// returns none for other errors, even some that match ErrInvalidConfig
+// (malformed JSON, an invalid option).
+func ConfigErrors(err error) []*ConfigError {
+	switch e := err.(type) {
+	case *ConfigError:
+		return []*ConfigError{e}
+	case interface{ Unwrap() []error }:
+		var found []*ConfigError
+		for _, inner := range e.Unwrap() {
+			found = append(found, ConfigErrors(inner)...)
+		}
+		return found
+	case interface{ Unwrap() error }:
+		return ConfigErrors(e.Unwrap())
+	}
+	return nil
+}
 
 // An Error is a failed remote operation. Every error recstore returns for a
 // failed request is an *Error; it keeps the SDK's error in its chain, so

@@ -14,7 +14,7 @@ import (
 
 	"github.com/auvious/recstore"
 	"github.com/auvious/recstore/internal/faultproxy"
-	"github.com/auvious/recstore/internal/teststs"
+	"github.com/auvious/recstore/internal/sandbox/stsserver"
 )
 
 // TestAuthRetry: when S3 rejects the session, as AWS does (ExpiredToken,
@@ -69,7 +69,7 @@ func TestAuthRetry(t *testing.T) {
 // STS cannot be reached, the error names sts:AssumeRole, not the S3 call.
 func TestSTSUnreachableDuringRefresh(t *testing.T) {
 	e := requireEnv(t)
-	role := newRole(e, "refresh-fails", func(r *teststs.Role) { r.Lifetime = 2 * time.Second })
+	role := newRole(e, "refresh-fails", func(r *stsserver.Role) { r.Lifetime = 2 * time.Second })
 	var down atomic.Bool
 	sts := faultproxy.New(e.STS.URL(), func(*http.Request) faultproxy.Fault {
 		if down.Load() {
@@ -101,7 +101,7 @@ func TestSTSUnreachableDuringRefresh(t *testing.T) {
 func TestMultipartSpansExpiries(t *testing.T) {
 	e := requireEnv(t)
 	t.Parallel()
-	role := newRole(e, "twenty-seconds", func(r *teststs.Role) { r.Lifetime = 20 * time.Second })
+	role := newRole(e, "twenty-seconds", func(r *stsserver.Role) { r.Lifetime = 20 * time.Second })
 	minio, err := url.Parse(e.MinIO.URL)
 	require.NoError(t, err)
 	var signed signingLog
@@ -114,7 +114,7 @@ func TestMultipartSpansExpiries(t *testing.T) {
 
 	sessions := e.STS.Sessions(role.ARN)
 	require.GreaterOrEqual(t, len(sessions), 3, "45 s of 20 s sessions")
-	byKey := map[string]teststs.Session{}
+	byKey := map[string]stsserver.Session{}
 	for i, sess := range sessions {
 		byKey[sess.AccessKeyID] = sess
 		if i > 0 {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // A Policy is an IAM policy document, as AWS reads it. The functions that
@@ -59,7 +61,7 @@ const policyVersion = "2012-10-17"
 // cfg.ExternalID is set.
 func BaseUserPolicy(cfg Config) (Policy, error) {
 	if p := checkRoleARN(cfg.RoleARN, ""); p != "" {
-		return Policy{}, &ConfigError{Field: "RoleARN", Key: "storageProviderRoleArn", Problem: p}
+		return Policy{}, setting("RoleARN").problem(p)
 	}
 	return Policy{Version: policyVersion, Statement: []Statement{{
 		Sid: "AllowAssumeRecorderRole", Effect: "Allow", Action: StringList{"sts:AssumeRole"},
@@ -110,7 +112,7 @@ func RolePolicy(cfg Config, opts ...PolicyOption) (Policy, error) {
 		opt(&o)
 	}
 	if p := checkBucket(cfg.Bucket); p != "" {
-		return Policy{}, &ConfigError{Field: "Bucket", Key: "storageProviderBucketName", Problem: p}
+		return Policy{}, setting("Bucket").problem(p)
 	}
 	if err := checkKMSKeyARN(o.kmsKeyARN); err != nil {
 		return Policy{}, err
@@ -149,31 +151,30 @@ func externalIDCondition(cfg Config) map[string]map[string]StringList {
 
 // partition is the ARN partition of cfg's role, or else of its Region.
 func (c Config) partition() string {
-	if parts := strings.Split(c.RoleARN, ":"); len(parts) > 1 && strings.HasPrefix(parts[1], "aws") {
-		return parts[1]
+	if a, err := arn.Parse(c.RoleARN); err == nil && strings.HasPrefix(a.Partition, "aws") {
+		return a.Partition
 	}
 	return partitionOf(c.Region)
 }
 
 // checkUserARN accepts arn:<partition>:iam::<12 digits>:user/<optional path/><name>.
-func checkUserARN(arn string) error {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || len(parts[4]) != 12 ||
-		!allIn(parts[4], "0123456789") || !strings.HasPrefix(parts[5], "user/") || !strings.HasPrefix(parts[1], "aws") {
-		return fmt.Errorf("%w: base user ARN %q: want arn:aws:iam::<12-digit account>:user/<name>", ErrInvalidArgument, truncate(arn))
+func checkUserARN(userARN string) error {
+	a, err := arn.Parse(userARN)
+	if err != nil || a.Service != "iam" || checkAccountPartition(a) != "" || !strings.HasPrefix(a.Resource, "user/") {
+		return fmt.Errorf("%w: base user ARN %q: want arn:aws:iam::<12-digit account>:user/<name>", ErrInvalidArgument, truncate(userARN))
 	}
 	return nil
 }
 
 // checkKMSKeyARN accepts empty, or arn:<partition>:kms:<region>:<account>:key/<id> or alias/<name>.
-func checkKMSKeyARN(arn string) error {
-	if arn == "" {
+func checkKMSKeyARN(keyARN string) error {
+	if keyARN == "" {
 		return nil
 	}
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "kms" || parts[3] == "" ||
-		!(strings.HasPrefix(parts[5], "key/") || strings.HasPrefix(parts[5], "alias/")) {
-		return fmt.Errorf("%w: KMS key ARN %q: want arn:aws:kms:<region>:<account>:key/<key id>", ErrInvalidArgument, truncate(arn))
+	a, err := arn.Parse(keyARN)
+	if err != nil || a.Service != "kms" || a.Region == "" ||
+		!(strings.HasPrefix(a.Resource, "key/") || strings.HasPrefix(a.Resource, "alias/")) {
+		return fmt.Errorf("%w: KMS key ARN %q: want arn:aws:kms:<region>:<account>:key/<key id>", ErrInvalidArgument, truncate(keyARN))
 	}
 	return nil
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/auvious/recstore"
-	"github.com/auvious/recstore/internal/localenv"
+	"github.com/auvious/recstore/internal/sandbox"
 )
 
 // The spec's documents, with its placeholders filled from validConfig.
@@ -128,7 +128,7 @@ func TestRolePolicyPassesVerify(t *testing.T) {
 				cfg.KeyPrefix = prefix
 				policy, err := recstore.RolePolicy(cfg)
 				require.NoError(t, err)
-				role := e.AddRole("generated", localenv.Without(policy, omit.action).String())
+				role := e.AddRole("generated", sandbox.Without(policy, omit.action).String())
 				cfg.RoleARN, cfg.ExternalID = role.ARN, role.ExternalID
 
 				r := recstore.Verify(context.Background(), cfg)

@@ -24,7 +24,8 @@ import (
 
 	"github.com/auvious/recstore"
 	"github.com/auvious/recstore/internal/faultproxy"
-	"github.com/auvious/recstore/internal/localenv"
+	"github.com/auvious/recstore/internal/sandbox"
+	"github.com/auvious/recstore/internal/streams"
 )
 
 // operation names the S3 operation of a request seen by the proxy.
@@ -46,7 +47,7 @@ func operation(r *http.Request) string {
 }
 
 // proxied returns a config whose S3 traffic goes through a fault proxy.
-func proxied(t *testing.T, e *localenv.Env, schedule func(*http.Request) faultproxy.Fault) (recstore.Config, *faultproxy.Proxy) {
+func proxied(t *testing.T, e *sandbox.Env, schedule func(*http.Request) faultproxy.Fault) (recstore.Config, *faultproxy.Proxy) {
 	p := faultproxy.New(e.MinIO.URL, schedule)
 	t.Cleanup(p.Close)
 	cfg := e.Config(e.Role)
@@ -55,7 +56,7 @@ func proxied(t *testing.T, e *localenv.Env, schedule func(*http.Request) faultpr
 }
 
 // readBack hashes an object as root, straight from MinIO.
-func readBack(t *testing.T, e *localenv.Env, key string) ([32]byte, error) {
+func readBack(t *testing.T, e *sandbox.Env, key string) ([32]byte, error) {
 	out, err := e.Admin.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &e.Bucket, Key: &key})
 	if err != nil {
 		return [32]byte{}, err
@@ -69,7 +70,7 @@ func readBack(t *testing.T, e *localenv.Env, key string) ([32]byte, error) {
 }
 
 // pendingUploads lists, as root, the multipart uploads left under prefix.
-func pendingUploads(t *testing.T, e *localenv.Env, prefix string) []string {
+func pendingUploads(t *testing.T, e *sandbox.Env, prefix string) []string {
 	out, err := e.Admin.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: &e.Bucket})
 	require.NoError(t, err)
 	var keys []string
@@ -149,7 +150,7 @@ func TestLostCreateReply(t *testing.T) {
 }
 
 // roleWith adds a role with recstore's role policy and opts.
-func roleWith(t *testing.T, e *localenv.Env, opts ...recstore.PolicyOption) (arn, externalID string) {
+func roleWith(t *testing.T, e *sandbox.Env, opts ...recstore.PolicyOption) (arn, externalID string) {
 	p, err := recstore.RolePolicy(recstore.Config{Bucket: e.Bucket}, opts...)
 	require.NoError(t, err)
 	r := e.AddRole("reliability", p.String())
@@ -157,7 +158,7 @@ func roleWith(t *testing.T, e *localenv.Env, opts ...recstore.PolicyOption) (arn
 }
 
 // abortAll aborts, as root, the multipart uploads left under prefix.
-func abortAll(t *testing.T, e *localenv.Env, prefix string) {
+func abortAll(t *testing.T, e *sandbox.Env, prefix string) {
 	out, err := e.Admin.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: &e.Bucket})
 	require.NoError(t, err)
 	for _, u := range out.Uploads {
@@ -227,7 +228,7 @@ type attempt struct {
 func TestReliabilityUnderFaults(t *testing.T) {
 	e := requireEnv(t)
 	t.Parallel() // long and self-contained: overlaps with the other slow tests
-	seed := uint64(time.Now().UnixNano())
+	seed := testSeed(t)
 	var mu sync.Mutex
 	cfg, proxy := proxied(t, e, mixedFaults(rand.New(rand.NewPCG(seed, 1)), &mu))
 	// Lost CreateMultipartUpload replies leave strays that only listing finds.
@@ -326,7 +327,7 @@ func noiseStream(size int64, seed string) *hashedStream {
 	var key [32]byte
 	copy(key[:], seed)
 	h := sha256.New()
-	return &hashedStream{r: io.TeeReader(io.LimitReader(rand.NewChaCha8(key), size), h), h: h}
+	return &hashedStream{r: io.TeeReader(streams.Random(key, size), h), h: h}
 }
 
 func (s *hashedStream) Read(p []byte) (int, error) { return s.r.Read(p) }

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/auvious/recstore"
-	"github.com/auvious/recstore/internal/localenv"
+	"github.com/auvious/recstore/internal/sandbox"
 )
 
 const sentinelSecret = "SENTINEL/secret+0123456789abcdefghijABCD"
@@ -121,7 +121,7 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 	_, err = open(t, bad, recstore.WithLogger(logger)).Upload(ctx, "secrets/denied", strings.NewReader("x"))
 	require.Error(t, err)
 	record(err)
-	noPut := e.Config(e.AddRole("secrets-no-put", localenv.RolePolicy(e.Bucket, "s3:PutObject")))
+	noPut := e.Config(e.AddRole("secrets-no-put", sandbox.RolePolicy(e.Bucket, "s3:PutObject")))
 	for _, c := range []recstore.Config{cfg, bad, noPut} {
 		r := recstore.Verify(ctx, c, recstore.WithLogger(logger))
 		data, err := json.Marshal(r)

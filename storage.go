@@ -33,6 +33,7 @@ type Store struct {
 	s3          *s3.Client
 	presigner   *s3.PresignClient
 	session     *session
+	http        *http.Client    // for STS, S3 and presigned URLs
 	transport   *http.Transport // owned; nil when WithHTTPClient gave the client
 	partSize    int64
 	concurrency int
@@ -68,27 +69,28 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	}
 	s := &Store{partSize: o.partSize, concurrency: o.concurrency, log: o.logger,
 		copyThreshold: o.copyThreshold, copyPartSize: o.copyPartSize,
-		crc32: o.requestChecksum == aws.RequestChecksumCalculationWhenSupported}
-	httpClient := o.httpClient
-	if httpClient == nil {
-		s.transport = newTransport(o.responseHeaderTimeout)
-		httpClient = &http.Client{Transport: s.transport, CheckRedirect: noRedirects}
-	}
+		crc32: cfg.Checksum != ChecksumContentMD5}
+	s.http = s.httpClient(o)
 	stsClient := sts.New(sts.Options{
 		Region:       cfg.Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, ""),
-		HTTPClient:   httpClient,
+		HTTPClient:   s.http,
 		BaseEndpoint: optional(cfg.STSEndpoint),
 	})
 	s.session = newSession(cfg, stsClient, o.logger)
+	// content-md5 sends no x-amz-checksum header, on uploads or downloads.
+	calculation, validation := aws.RequestChecksumCalculationWhenSupported, aws.ResponseChecksumValidationWhenSupported
+	if !s.crc32 {
+		calculation, validation = aws.RequestChecksumCalculationWhenRequired, aws.ResponseChecksumValidationWhenRequired
+	}
 	s.s3 = s3.New(s3.Options{
 		Region:                     cfg.Region,
 		Credentials:                s.session.cache,
-		HTTPClient:                 httpClient,
+		HTTPClient:                 s.http,
 		BaseEndpoint:               optional(cfg.Endpoint),
 		UsePathStyle:               cfg.Endpoint != "",
-		RequestChecksumCalculation: o.requestChecksum,
-		ResponseChecksumValidation: o.responseChecksum,
+		RequestChecksumCalculation: calculation,
+		ResponseChecksumValidation: validation,
 		// A missing checksum (multipart objects) is normal, not worth a log line.
 		DisableLogOutputChecksumValidationSkipped: true,
 	})
@@ -96,6 +98,26 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	s.cfg = cfg
 	s.cfg.SecretAccessKey = ""
 	return s, nil
+}
+
+// httpClient is the client of WithHTTPClient, or the Store's own, which it
+// then owns; either way seen through the observe option, if given.
+func (s *Store) httpClient(o options) *http.Client {
+	client := o.httpClient
+	if client == nil {
+		s.transport = newTransport(o.responseHeaderTimeout)
+		client = &http.Client{Transport: s.transport, CheckRedirect: noRedirects}
+	}
+	if o.observe == nil {
+		return client
+	}
+	observed := *client
+	observed.Transport = client.Transport
+	if observed.Transport == nil {
+		observed.Transport = http.DefaultTransport
+	}
+	observed.Transport = o.observe(observed.Transport)
+	return &observed
 }
 
 // newTransport is the SDK's default transport with a pool sized for many

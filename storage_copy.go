@@ -28,26 +28,42 @@ func (s *Store) Copy(ctx context.Context, srcKey, dstKey string) (ObjectInfo, er
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	dst, err := s.objectKey("dstKey", dstKey)
-	if err != nil {
+	if _, err := s.objectKey("dstKey", dstKey); err != nil {
 		return ObjectInfo{}, err
 	}
 	info, err := s.head(ctx, srcKey, src)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	return s.copyFrom(ctx, info, dstKey)
+}
+
+// copyFrom copies the object that src describes (its Key, Size,
+// ContentType and Metadata) to dstKey. Copy learns src with HeadObject;
+// Verify, which wrote its probe, already knows it.
+func (s *Store) copyFrom(ctx context.Context, src ObjectInfo, dstKey string) (ObjectInfo, error) {
+	srcFull, err := s.objectKey("srcKey", src.Key)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	dst, err := s.objectKey("dstKey", dstKey)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	info := src
 	info.Key = dstKey
 	if info.Size > s.copyThreshold {
-		return s.copyMultipart(ctx, dstKey, dst, src, info)
+		return s.copyMultipart(ctx, srcFull, info)
 	}
-	return s.copyObject(ctx, dstKey, dst, src, info)
+	return s.copyObject(ctx, dst, srcFull, info)
 }
 
 // copyObject copies src to dst with one CopyObject, for objects up to
-// 5 GiB, and completes info (the source's) from the reply.
-func (s *Store) copyObject(ctx context.Context, dstKey, dst, src string, info ObjectInfo) (ObjectInfo, error) {
+// 5 GiB, and completes info (the source's, with the destination's Key)
+// from the reply.
+func (s *Store) copyObject(ctx context.Context, dst, src string, info ObjectInfo) (ObjectInfo, error) {
 	var out *s3.CopyObjectOutput
-	err := s.run(ctx, "s3:CopyObject", dstKey, func(ctx context.Context) (err error) {
+	err := s.run(ctx, "s3:CopyObject", info.Key, func(ctx context.Context) (err error) {
 		out, err = s.s3.CopyObject(ctx, &s3.CopyObjectInput{
 			Bucket: &s.cfg.Bucket, Key: &dst, CopySource: aws.String(s.copySource(src)),
 			ChecksumAlgorithm: s.checksumAlgorithm(),
@@ -72,24 +88,12 @@ func (s *Store) copySource(full string) string {
 }
 
 // copyMultipart copies src to dst with UploadPartCopy, aborting on failure.
-func (s *Store) copyMultipart(ctx context.Context, dstKey, dst, src string, info ObjectInfo) (_ ObjectInfo, err error) {
-	id, removeStrays, err := s.createUpload(ctx, dstKey, &s3.CreateMultipartUploadInput{
-		Bucket: &s.cfg.Bucket, Key: &dst, ContentType: optional(info.ContentType), Metadata: info.Metadata,
+func (s *Store) copyMultipart(ctx context.Context, src string, info ObjectInfo) (ObjectInfo, error) {
+	done, err := s.runMultipart(ctx, info.Key, s3.CreateMultipartUploadInput{
+		ContentType: optional(info.ContentType), Metadata: info.Metadata,
+	}, func(u *multipartUpload) ([]types.CompletedPart, error) {
+		return s.copyParts(ctx, u, src, info.Size)
 	})
-	defer removeStrays()
-	if err != nil {
-		return ObjectInfo{}, err
-	}
-	defer func() {
-		if err != nil {
-			err = s.abort(ctx, dstKey, dst, id, err)
-		}
-	}()
-	parts, err := s.copyParts(ctx, dstKey, dst, src, id, info.Size)
-	if err != nil {
-		return ObjectInfo{}, err
-	}
-	done, err := s.complete(ctx, dstKey, dst, id, parts)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -98,7 +102,7 @@ func (s *Store) copyMultipart(ctx context.Context, dstKey, dst, src string, info
 }
 
 // copyParts copies the ranges of src, s.concurrency at a time.
-func (s *Store) copyParts(ctx context.Context, dstKey, dst, src, id string, size int64) ([]types.CompletedPart, error) {
+func (s *Store) copyParts(ctx context.Context, u *multipartUpload, src string, size int64) ([]types.CompletedPart, error) {
 	count := (size + s.copyPartSize - 1) / s.copyPartSize
 	parts := make([]types.CompletedPart, count)
 	group, gctx := errgroup.WithContext(ctx)
@@ -108,9 +112,9 @@ func (s *Store) copyParts(ctx context.Context, dstKey, dst, src, id string, size
 		first := int64(i) * s.copyPartSize
 		last := min(first+s.copyPartSize, size) - 1
 		group.Go(func() error {
-			return s.run(gctx, "s3:UploadPartCopy", dstKey, func(ctx context.Context) error {
+			return s.run(gctx, "s3:UploadPartCopy", u.key, func(ctx context.Context) error {
 				out, err := s.s3.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
-					Bucket: &s.cfg.Bucket, Key: &dst, UploadId: &id, PartNumber: &num,
+					Bucket: &s.cfg.Bucket, Key: &u.full, UploadId: &u.id, PartNumber: &num,
 					CopySource:      aws.String(s.copySource(src)),
 					CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", first, last)),
 				})

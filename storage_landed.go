@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/middleware"
@@ -81,66 +79,4 @@ func multipartETag(parts []types.CompletedPart) string {
 		h.Write(sum)
 	}
 	return fmt.Sprintf("%s-%d", hex.EncodeToString(h.Sum(nil)), len(parts))
-}
-
-// createUpload starts a multipart upload. Once sent, the request runs to
-// its reply even if ctx is cancelled (within abortTimeout): an upload whose
-// ID a cancellation lost could only be found by listing, which the
-// least-privilege role may not do. If a reply was lost and the SDK asked
-// again, S3 may hold a stray upload whose ID this call never saw;
-// removeStrays, which the caller must run when the upload ends, then looks
-// for it (see Store.removeStrays). Otherwise removeStrays does nothing.
-func (s *Store) createUpload(ctx context.Context, key string, in *s3.CreateMultipartUploadInput) (id string, removeStrays func(), err error) {
-	if err := ctx.Err(); err != nil {
-		return "", func() {}, classify("s3:CreateMultipartUpload", s.session.target.withKey(key), err)
-	}
-	started := time.Now()
-	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
-	defer cancel()
-	var watch writeWatch
-	var out *s3.CreateMultipartUploadOutput
-	err = s.run(sendCtx, "s3:CreateMultipartUpload", key, func(ctx context.Context) (err error) {
-		out, err = s.s3.CreateMultipartUpload(ctx, in, watch.option)
-		return err
-	})
-	strays := watch.writes.Load()
-	if err == nil {
-		id, strays = aws.ToString(out.UploadId), strays-1
-	}
-	if strays <= 0 {
-		return id, func() {}, err
-	}
-	return id, func() { s.removeStrays(ctx, key, aws.ToString(in.Key), id, started) }, err
-}
-
-// removeStrays aborts the uploads of full that this call started but never
-// learned of. Listing needs s3:ListBucketMultipartUploads, which the spec's
-// least-privilege role lacks; without it the stray is logged, and only a
-// bucket lifecycle rule (AbortIncompleteMultipartUpload) will remove it.
-// A concurrent upload of the same key by another process would be
-// aborted too: recording keys are expected to be unique.
-func (s *Store) removeStrays(ctx context.Context, key, full, keep string, since time.Time) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
-	defer cancel()
-	var out *s3.ListMultipartUploadsOutput
-	err := s.run(ctx, "s3:ListMultipartUploads", key, func(ctx context.Context) (err error) {
-		out, err = s.s3.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &s.cfg.Bucket, Prefix: &full}, patientRetries)
-		return err
-	})
-	if err != nil {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "recstore: a CreateMultipartUpload reply was lost, so a stray multipart upload may "+
-			"remain; allow s3:ListBucketMultipartUploads so that recstore can remove it, or add a lifecycle rule that aborts "+
-			"incomplete multipart uploads", slog.String("key", key), slog.String("error", err.Error()))
-		return
-	}
-	for _, u := range out.Uploads {
-		id := aws.ToString(u.UploadId)
-		if aws.ToString(u.Key) != full || id == keep || aws.ToTime(u.Initiated).Before(since.Add(-time.Minute)) {
-			continue
-		}
-		if err := s.abortUpload(ctx, key, full, id); err != nil {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "recstore: could not abort a stray multipart upload",
-				slog.String("key", key), slog.String("uploadId", id), slog.String("error", err.Error()))
-		}
-	}
 }

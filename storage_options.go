@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // Upload sizing defaults and S3's limits on them.
@@ -30,18 +28,19 @@ const (
 type Option func(*options)
 
 type options struct {
-	httpClient       *http.Client
-	logger           *slog.Logger
-	partSize         int64
-	concurrency      int
-	requestChecksum  aws.RequestChecksumCalculation
-	responseChecksum aws.ResponseChecksumValidation
-	allowInsecure    bool
+	httpClient    *http.Client
+	logger        *slog.Logger
+	partSize      int64
+	concurrency   int
+	allowInsecure bool
 	// responseHeaderTimeout bounds the wait for a reply's headers on the
 	// Store's own transport; tests lower it (export_test.go).
 	responseHeaderTimeout time.Duration
 	copyThreshold         int64 // tests only: see export_test.go
 	copyPartSize          int64
+	// observe wraps the transport, whichever it is: Verify watches the
+	// servers' clocks through it.
+	observe func(http.RoundTripper) http.RoundTripper
 }
 
 // WithHTTPClient makes the Store send its STS and S3 requests through c. The
@@ -74,30 +73,15 @@ func WithPartSize(n int64) Option { return func(o *options) { o.partSize = n } }
 // must be at least 1; the default is DefaultConcurrency.
 func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = n } }
 
-// WithRequestChecksumCalculation sets when requests carry a CRC32 checksum.
-// The default, aws.RequestChecksumCalculationWhenSupported, suits AWS S3 and
-// MinIO, and makes uploads carry a CRC32 per request that the store
-// verifies. Use aws.RequestChecksumCalculationWhenRequired for S3-compatible
-// stores that reject the newer checksum headers; uploads then carry
-// Content-MD5 instead, so that they stay verified end to end.
-func WithRequestChecksumCalculation(c aws.RequestChecksumCalculation) Option {
-	return func(o *options) { o.requestChecksum = c }
-}
-
-// WithResponseChecksumValidation sets when downloads verify the checksum the
-// store returns. The default, aws.ResponseChecksumValidationWhenSupported,
-// verifies whenever one is returned; a mismatch surfaces as a read error at
-// the end of the body.
-func WithResponseChecksumValidation(v aws.ResponseChecksumValidation) Option {
-	return func(o *options) { o.responseChecksum = v }
+// withObserver wraps the Store's transport, whichever it is, with observe.
+func withObserver(observe func(http.RoundTripper) http.RoundTripper) Option {
+	return func(o *options) { o.observe = observe }
 }
 
 func newOptions(opts []Option) (options, error) {
 	o := options{
 		partSize:              DefaultPartSize,
 		concurrency:           DefaultConcurrency,
-		requestChecksum:       aws.RequestChecksumCalculationWhenSupported,
-		responseChecksum:      aws.ResponseChecksumValidationWhenSupported,
 		responseHeaderTimeout: 2 * time.Minute,
 		copyThreshold:         maxCopyObjectSize,
 		copyPartSize:          copyPartSize,
@@ -114,12 +98,6 @@ func newOptions(opts []Option) (options, error) {
 			ErrInvalidConfig, o.partSize, int64(MinPartSize), int64(MaxPartSize))
 	case o.concurrency < 1:
 		return o, fmt.Errorf("%w: WithConcurrency(%d): must be at least 1", ErrInvalidConfig, o.concurrency)
-	case o.requestChecksum != aws.RequestChecksumCalculationWhenSupported &&
-		o.requestChecksum != aws.RequestChecksumCalculationWhenRequired:
-		return o, fmt.Errorf("%w: WithRequestChecksumCalculation: unknown value %d", ErrInvalidConfig, o.requestChecksum)
-	case o.responseChecksum != aws.ResponseChecksumValidationWhenSupported &&
-		o.responseChecksum != aws.ResponseChecksumValidationWhenRequired:
-		return o, fmt.Errorf("%w: WithResponseChecksumValidation: unknown value %d", ErrInvalidConfig, o.responseChecksum)
 	}
 	return o, nil
 }

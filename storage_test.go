@@ -11,12 +11,11 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/auvious/recstore"
-	"github.com/auvious/recstore/internal/localenv"
+	"github.com/auvious/recstore/internal/sandbox"
 	"github.com/auvious/recstore/internal/storetest"
 )
 
@@ -25,6 +24,8 @@ func TestStore(t *testing.T) {
 	e := requireEnv(t)
 	prefixed := e.Config(e.Role)
 	prefixed.KeyPrefix = "tenant-42/"
+	contentMD5 := e.Config(e.Role)
+	contentMD5.Checksum = recstore.ChecksumContentMD5
 	ways := []struct {
 		name string
 		cfg  recstore.Config
@@ -33,9 +34,7 @@ func TestStore(t *testing.T) {
 		{"AWSLikeSTS", e.Config(e.Role), nil},
 		{"MinIOSTS", e.MinIOSTSConfig(), nil},
 		{"KeyPrefix", prefixed, nil},
-		{"ChecksumWhenRequired", e.Config(e.Role), []recstore.Option{
-			recstore.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
-			recstore.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired)}},
+		{"ContentMD5", contentMD5, nil},
 	}
 	for _, way := range ways {
 		t.Run(way.name, func(t *testing.T) {
@@ -67,15 +66,19 @@ func TestUploadChecksums(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		size int
-		opt  aws.RequestChecksumCalculation
+		mode recstore.ChecksumMode
 		want string // prefix of ObjectInfo.Checksum
 	}{
-		{"single/CRC32", 100, aws.RequestChecksumCalculationWhenSupported, "CRC32:"},
-		{"multipart/CRC32", storetest.PartSize + 1, aws.RequestChecksumCalculationWhenSupported, "CRC32:"},
-		{"single/Content-MD5", 100, aws.RequestChecksumCalculationWhenRequired, ""},
+		{"single/default", 100, "", "CRC32:"},
+		{"single/CRC32", 100, recstore.ChecksumCRC32, "CRC32:"},
+		{"multipart/CRC32", storetest.PartSize + 1, recstore.ChecksumCRC32, "CRC32:"},
+		{"single/Content-MD5", 100, recstore.ChecksumContentMD5, ""},
+		{"multipart/Content-MD5", storetest.PartSize + 1, recstore.ChecksumContentMD5, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := open(t, e.Config(e.Role), recstore.WithPartSize(storetest.PartSize), recstore.WithRequestChecksumCalculation(tc.opt))
+			cfg := e.Config(e.Role)
+			cfg.Checksum = tc.mode
+			s := open(t, cfg, recstore.WithPartSize(storetest.PartSize))
 			info, err := s.Upload(ctx, "checksums/"+tc.name, strings.NewReader(strings.Repeat("r", tc.size)))
 			require.NoError(t, err)
 			if tc.want == "" {
@@ -108,7 +111,7 @@ func TestCopyMultipart(t *testing.T) {
 
 func TestAccessDeniedWithoutAction(t *testing.T) {
 	e := requireEnv(t)
-	role := e.AddRole("no-put", localenv.RolePolicy(e.Bucket, "s3:PutObject"))
+	role := e.AddRole("no-put", sandbox.RolePolicy(e.Bucket, "s3:PutObject"))
 	s := open(t, e.Config(role))
 	_, err := s.Upload(context.Background(), "denied.webm", strings.NewReader("x"))
 	require.ErrorIs(t, err, recstore.ErrS3AccessDenied)
@@ -125,7 +128,7 @@ func TestAccessDeniedWithoutAction(t *testing.T) {
 // single sts:AssumeRole.
 func TestConcurrentCallersShareOneSession(t *testing.T) {
 	e := requireEnv(t)
-	role := e.AddRole("shared", localenv.RolePolicy(e.Bucket))
+	role := e.AddRole("shared", sandbox.RolePolicy(e.Bucket))
 	s := open(t, e.Config(role))
 	before := e.STS.AssumeRoleCalls()
 	var wg sync.WaitGroup

@@ -5,10 +5,8 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -20,10 +18,6 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/sync/errgroup"
 )
-
-// abortTimeout bounds the clean-up of a failed multipart upload, which runs
-// even when the caller's context is cancelled.
-const abortTimeout = 30 * time.Second
 
 // Upload stores everything r yields, until EOF, under key.
 //
@@ -67,7 +61,7 @@ func (s *Store) Upload(ctx context.Context, key string, r io.Reader, opts ...Upl
 	case err != nil:
 		return ObjectInfo{}, readError(key, 1, err)
 	}
-	return s.uploadMultipart(ctx, key, full, r, first, o)
+	return s.uploadMultipart(ctx, key, r, first, o)
 }
 
 // readFirstPart reads up to size bytes, growing its buffer as they come,
@@ -210,25 +204,15 @@ func serverTime(md middleware.Metadata) time.Time {
 
 // uploadMultipart sends first and the rest of r as a multipart upload, and
 // aborts it on any failure.
-func (s *Store) uploadMultipart(ctx context.Context, key, full string, r io.Reader, first []byte, o uploadOptions) (info ObjectInfo, err error) {
-	id, removeStrays, err := s.createUpload(ctx, key, &s3.CreateMultipartUploadInput{
-		Bucket: &s.cfg.Bucket, Key: &full, ContentType: optional(o.contentType), Metadata: o.metadata,
-		ChecksumAlgorithm: s.checksumAlgorithm(),
+func (s *Store) uploadMultipart(ctx context.Context, key string, r io.Reader, first []byte, o uploadOptions) (ObjectInfo, error) {
+	var size int64
+	info, err := s.runMultipart(ctx, key, s3.CreateMultipartUploadInput{
+		ContentType: optional(o.contentType), Metadata: o.metadata, ChecksumAlgorithm: s.checksumAlgorithm(),
+	}, func(u *multipartUpload) (parts []types.CompletedPart, err error) {
+		parts, size, err = s.sendParts(ctx, u, r, first)
+		return parts, err
 	})
-	defer removeStrays()
 	if err != nil {
-		return ObjectInfo{}, err
-	}
-	defer func() {
-		if err != nil {
-			err = s.abort(ctx, key, full, id, err)
-		}
-	}()
-	parts, size, err := s.sendParts(ctx, key, full, id, r, first)
-	if err != nil {
-		return ObjectInfo{}, err
-	}
-	if info, err = s.complete(ctx, key, full, id, parts); err != nil {
 		return ObjectInfo{}, err
 	}
 	info.Size, info.ContentType, info.Metadata = size, o.contentType, o.metadata
@@ -238,7 +222,7 @@ func (s *Store) uploadMultipart(ctx context.Context, key, full string, r io.Read
 // sendParts uploads first and the parts read from r, at most s.concurrency
 // at a time, and returns them in order with the total size. It returns only
 // once no part is in flight, so that an abort that follows is final.
-func (s *Store) sendParts(ctx context.Context, key, full, id string, r io.Reader, first []byte) ([]types.CompletedPart, int64, error) {
+func (s *Store) sendParts(ctx context.Context, u *multipartUpload, r io.Reader, first []byte) ([]types.CompletedPart, int64, error) {
 	group, gctx := errgroup.WithContext(ctx)
 	group.SetLimit(s.concurrency)
 	buffers := newPartBuffers(s.partSize, s.concurrency)
@@ -254,7 +238,7 @@ func (s *Store) sendParts(ctx context.Context, key, full, id string, r io.Reader
 		size += int64(len(part))
 		group.Go(func() error {
 			defer buffers.put(part)
-			done, err := s.uploadPart(gctx, key, full, id, num, part)
+			done, err := u.uploadPart(gctx, num, part)
 			if err != nil {
 				return err
 			}
@@ -275,7 +259,7 @@ func (s *Store) sendParts(ctx context.Context, key, full, id string, r io.Reader
 			err = nil // a short last part
 		}
 		if err != nil || n > 0 && num == maxParts {
-			rerr = partReadError(key, num+1, n, err, s.partSize)
+			rerr = partReadError(u.key, num+1, n, err, s.partSize)
 			break
 		}
 		data = buf[:n]
@@ -287,7 +271,7 @@ func (s *Store) sendParts(ctx context.Context, key, full, id string, r io.Reader
 		return nil, 0, rerr
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, 0, classify("s3:UploadPart", s.session.target.withKey(key), err)
+		return nil, 0, classify("s3:UploadPart", s.session.target.withKey(u.key), err)
 	}
 	slices.SortFunc(parts, func(a, b types.CompletedPart) int { return int(*a.PartNumber - *b.PartNumber) })
 	return parts, size, nil
@@ -307,83 +291,4 @@ func partReadError(key string, num int32, n int, err error, partSize int64) erro
 			ErrInvalidArgument, key, maxParts, partSize)
 	}
 	return nil
-}
-
-func (s *Store) uploadPart(ctx context.Context, key, full, id string, num int32, data []byte) (types.CompletedPart, error) {
-	md5sum := s.contentMD5(data)
-	var out *s3.UploadPartOutput
-	err := s.run(ctx, "s3:UploadPart", key, func(ctx context.Context) (err error) {
-		out, err = s.s3.UploadPart(ctx, &s3.UploadPartInput{
-			Bucket: &s.cfg.Bucket, Key: &full, UploadId: &id, PartNumber: &num,
-			Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
-			ChecksumAlgorithm: s.checksumAlgorithm(), ContentMD5: md5sum,
-		})
-		return err
-	})
-	if err != nil {
-		return types.CompletedPart{PartNumber: &num}, err
-	}
-	return types.CompletedPart{PartNumber: &num, ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32}, nil
-}
-
-func (s *Store) complete(ctx context.Context, key, full, id string, parts []types.CompletedPart) (ObjectInfo, error) {
-	var out *s3.CompleteMultipartUploadOutput
-	var watch writeWatch
-	err := s.run(ctx, "s3:CompleteMultipartUpload", key, func(ctx context.Context) (err error) {
-		out, err = s.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-			Bucket: &s.cfg.Bucket, Key: &full, UploadId: &id,
-			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-		}, watch.option)
-		return err
-	})
-	if err != nil {
-		if etag := multipartETag(parts); etag != "" && watch.mayHaveWritten() {
-			if info, ok := s.landed(ctx, key, full, etag); ok {
-				return info, nil
-			}
-		}
-		return ObjectInfo{}, err
-	}
-	return ObjectInfo{
-		Key:          key,
-		ETag:         unquote(out.ETag),
-		Checksum:     checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256),
-		LastModified: serverTime(out.ResultMetadata),
-	}, nil
-}
-
-// abort aborts the multipart upload after cause, on a context that
-// outlives the caller's cancellation, and returns cause, noting the upload
-// ID if the parts could not be removed.
-func (s *Store) abort(ctx context.Context, key, full, id string, cause error) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
-	defer cancel()
-	err := s.abortUpload(ctx, key, full, id)
-	if err == nil {
-		return cause
-	}
-	s.log.LogAttrs(ctx, slog.LevelWarn, "recstore: could not abort a failed multipart upload; its parts remain",
-		slog.String("key", key), slog.String("uploadId", id), slog.String("error", err.Error()))
-	return fmt.Errorf("%w (and aborting multipart upload %s failed, so its parts remain: %v)", cause, id, err)
-}
-
-// abortUpload aborts one multipart upload, patiently: an upload already
-// gone counts as aborted. A rejected session gets a few fresh ones.
-func (s *Store) abortUpload(ctx context.Context, key, full, id string) error {
-	var err error
-	for range 3 {
-		err = s.run(ctx, "s3:AbortMultipartUpload", key, func(ctx context.Context) error {
-			_, err := s.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &full, UploadId: &id},
-				patientRetries)
-			return err
-		})
-		var notFound *types.NoSuchUpload
-		if err == nil || errors.As(err, &notFound) {
-			return nil
-		}
-		if !errors.Is(err, ErrExpiredToken) {
-			return err
-		}
-	}
-	return err
 }

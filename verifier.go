@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -36,10 +35,20 @@ func Verify(ctx context.Context, cfg Config, opts ...Option) *Report {
 	report.Checks = v.runChecks(ctx)
 	if v.store != nil {
 		report.Leftovers = v.cleanup(ctx)
-		v.close()
+		v.store.Close()
 	}
 	report.Duration = time.Since(start)
 	return report
+}
+
+// ReportInvalidConfig returns the Report that Verify gives for a
+// configuration that cannot be used: the config check fails with err and
+// every other check is skipped. It sends no request. A UI that reads the
+// configuration itself (ParseConfig, LoadConfig, ConfigFromEnv) and gets an
+// error shows it in the same form as any other Verify result.
+func ReportInvalidConfig(cfg Config, err error) *Report {
+	v := &verification{cfg: cfg, configErr: err}
+	return &Report{Bucket: cfg.Bucket, Region: cfg.Region, RoleARN: cfg.RoleARN, Checks: v.runChecks(context.Background())}
 }
 
 // A check is one step of Verify. It runs once every check in needs passed
@@ -102,20 +111,18 @@ func (v *verification) runChecks(ctx context.Context) []Check {
 
 // verification is the state Verify's checks share.
 type verification struct {
-	cfg   Config
-	opts  []Option
-	store *Store
-	// transport is Verify's own, when the caller gave no HTTP client.
-	transport *http.Transport
+	cfg       Config
+	configErr error // set when the caller already knows cfg is unusable
+	opts      []Option
+	store     *Store // opened by the config check
 	clock     *dateRecorder
-	client    *http.Client // for presigned URLs
 	probe     []byte
 	keys      struct{ probe, copy, multipart string }
 	uploaded  ObjectInfo // the probe, once upload passed; read after it
 
-	mu       sync.Mutex
-	written  map[string]bool // keys a write may have created and no delete removed
-	uploadID string          // the multipart probe, while not aborted
+	mu        sync.Mutex
+	written   map[string]bool  // keys a write may have created and no delete removed
+	multipart *multipartUpload // the multipart probe, while not aborted
 }
 
 // wrote records that key may exist (or, with false, that it does not).
@@ -123,13 +130,6 @@ func (v *verification) wrote(key string, exists bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.written[key] = exists
-}
-
-func (v *verification) close() {
-	v.store.Close()
-	if v.transport != nil {
-		v.transport.CloseIdleConnections()
-	}
 }
 
 func randomHex(n int) string {

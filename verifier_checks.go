@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 func pass(detail string) Check { return Check{Status: StatusPass, Detail: detail} }
@@ -24,28 +22,17 @@ func fail(err error) Check {
 }
 
 // checkConfig validates cfg and opens the Store the other checks share,
-// with an HTTP client that notes the servers' clocks.
+// watching the servers' clocks through its transport.
 func (v *verification) checkConfig(ctx context.Context) Check {
-	if err := v.cfg.Validate(v.opts...); err != nil {
-		return fail(err)
+	if v.configErr != nil {
+		return fail(v.configErr)
 	}
-	o, err := newOptions(v.opts)
+	v.clock = &dateRecorder{}
+	store, err := Open(ctx, v.cfg, append(v.opts, withObserver(v.clock.wrap))...)
 	if err != nil {
 		return fail(err)
 	}
-	base := o.httpClient
-	if base == nil {
-		v.transport = newTransport(o.responseHeaderTimeout)
-		base = &http.Client{Transport: v.transport, CheckRedirect: noRedirects}
-	}
-	v.clock = &dateRecorder{next: base.Transport}
-	if v.clock.next == nil {
-		v.clock.next = http.DefaultTransport
-	}
-	v.client = &http.Client{Transport: v.clock, CheckRedirect: base.CheckRedirect, Jar: base.Jar, Timeout: base.Timeout}
-	if v.store, err = Open(ctx, v.cfg, append(v.opts, WithHTTPClient(v.client))...); err != nil {
-		return fail(err)
-	}
+	v.store = store
 	return pass("all settings valid")
 }
 
@@ -56,15 +43,15 @@ func (v *verification) checkExternalID(ctx context.Context) Check {
 		return pass("External ID set")
 	}
 	c := Check{Status: StatusWarn, Fix: "add an sts:ExternalId condition to the role's trust policy and set the same value in storageProviderExternalId"}
-	roleAccount := strings.Split(v.cfg.RoleARN, ":")[4]
-	out, err := v.store.session.sts.client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	role, _ := arn.Parse(v.cfg.RoleARN) // Validate accepted it
+	account, err := v.store.callerAccount(ctx)
 	switch {
 	case err != nil:
 		c.Detail = "no External ID set (recommended; required for cross-account roles); could not tell whether the role is cross-account"
-		c.Err = classify("sts:GetCallerIdentity", v.store.session.target, err)
-	case aws.ToString(out.Account) != roleAccount:
+		c.Err = err
+	case account != role.AccountID:
 		c.Detail = fmt.Sprintf("cross-account role without an External ID: the base user is in account %s, the role in %s",
-			aws.ToString(out.Account), roleAccount)
+			account, role.AccountID)
 	default:
 		c.Detail = "no External ID set (recommended)"
 	}
@@ -73,16 +60,16 @@ func (v *verification) checkExternalID(ctx context.Context) Check {
 
 // checkAssumeRole makes the one STS call and reports the session.
 func (v *verification) checkAssumeRole(ctx context.Context) Check {
-	if _, err := v.store.session.credentials(ctx); err != nil {
+	role, err := v.store.assumeRole(ctx)
+	if err != nil {
 		return fail(err)
 	}
-	role, _ := v.store.AssumedRole()
-	arn := role.ARN
-	if arn == "" {
-		arn = "a session (this STS reports no assumed-role ARN)"
+	name := role.ARN
+	if name == "" {
+		name = "a session (this STS reports no assumed-role ARN)"
 	}
 	return pass(fmt.Sprintf("assumed %s; session ends %s (in %s)",
-		arn, role.Expires.UTC().Format(time.RFC3339), time.Until(role.Expires).Round(time.Minute)))
+		name, role.Expires.UTC().Format(time.RFC3339), time.Until(role.Expires).Round(time.Minute)))
 }
 
 // Clock skew limits: AWS refuses signatures beyond 5 (S3) or 15 (STS)
@@ -114,11 +101,17 @@ func (v *verification) checkClock(context.Context) Check {
 // dateRecorder notes how far each server's Date header is from the local
 // clock, measured at the middle of the round trip.
 type dateRecorder struct {
-	next http.RoundTripper
+	next http.RoundTripper // set by wrap
 
 	mu      sync.Mutex
 	skew    time.Duration // largest in magnitude
 	replied bool
+}
+
+// wrap makes d watch the replies of next.
+func (d *dateRecorder) wrap(next http.RoundTripper) http.RoundTripper {
+	d.next = next
+	return d
 }
 
 func (d *dateRecorder) RoundTrip(r *http.Request) (*http.Response, error) {

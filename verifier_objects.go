@@ -3,17 +3,13 @@ package recstore
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 )
 
 // mayHaveWritten reports whether a write that returned err may still have
@@ -37,10 +33,8 @@ func (v *verification) checkUpload(ctx context.Context) Check {
 // checksum (or MD5 ETag) with the probe's, rather than reading it back, so
 // that the download check need not wait for the copy.
 func (v *verification) checkCopy(ctx context.Context) Check {
-	// The probe's size is known, so skip Copy's HeadObject of the source.
-	cfg := v.cfg
-	copied, err := v.store.copyObject(ctx, v.keys.copy, cfg.KeyPrefix+v.keys.copy, cfg.KeyPrefix+v.keys.probe,
-		ObjectInfo{Key: v.keys.copy, Size: int64(len(v.probe))})
+	// The probe is known, so skip Copy's HeadObject of the source.
+	copied, err := v.store.copyFrom(ctx, ObjectInfo{Key: v.keys.probe, Size: int64(len(v.probe))}, v.keys.copy)
 	v.wrote(v.keys.copy, mayHaveWritten(err))
 	if err != nil {
 		return fail(err)
@@ -84,7 +78,7 @@ func (v *verification) checkPresign(ctx context.Context) Check {
 	if err != nil {
 		return fail(err)
 	}
-	got, err := v.fetch(ctx, link)
+	got, err := v.store.fetchPresigned(ctx, v.keys.probe, link)
 	if err != nil {
 		return fail(err)
 	}
@@ -93,55 +87,6 @@ func (v *verification) checkPresign(ctx context.Context) Check {
 	}
 	return pass("presigned GET returned the object; URL valid until " + expires.UTC().Format(time.RFC3339))
 }
-
-// fetch GETs a presigned URL. Errors never include the URL, whose query
-// carries the session token.
-func (v *verification) fetch(ctx context.Context, link string) ([]byte, error) {
-	t := v.store.session.target.withKey(v.keys.probe)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
-	if err != nil {
-		return nil, fmt.Errorf("recstore: presigned URL: %w", errors.Unwrap(err))
-	}
-	resp, err := v.client.Do(req)
-	if err != nil {
-		var urlErr *url.Error
-		if errors.As(err, &urlErr) {
-			err = urlErr.Err
-		}
-		return nil, classify(opPresignedGet, t, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, classify(opPresignedGet, t, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, classify(opPresignedGet, t, newReplyError(resp, body))
-	}
-	return body, nil
-}
-
-const opPresignedGet = "s3:GetObject (presigned URL)"
-
-// replyError is an S3 error reply read without the SDK, for presigned URLs.
-type replyError struct {
-	smithy.GenericAPIError
-	status    int
-	requestID string
-}
-
-func newReplyError(resp *http.Response, body []byte) *replyError {
-	var parsed struct{ Code, Message string }
-	xml.Unmarshal(body, &parsed)
-	if parsed.Code == "" {
-		parsed.Code = http.StatusText(resp.StatusCode)
-	}
-	return &replyError{GenericAPIError: smithy.GenericAPIError{Code: parsed.Code, Message: parsed.Message},
-		status: resp.StatusCode, requestID: resp.Header.Get("X-Amz-Request-Id")}
-}
-
-func (e *replyError) HTTPStatusCode() int      { return e.status }
-func (e *replyError) ServiceRequestID() string { return e.requestID }
 
 // checkDelete deletes the probe and its copy, concurrently, then lists
 // their common prefix to confirm they are gone (s3:ListBucket, which
@@ -184,16 +129,15 @@ func (v *verification) mayExist(key string) bool {
 // checkMultipart starts a multipart upload and aborts it: a failed upload
 // of a long recording must be able to remove its parts.
 func (v *verification) checkMultipart(ctx context.Context) Check {
-	s, full := v.store, v.cfg.KeyPrefix+v.keys.multipart
-	// createUpload learns the ID even if ctx is cancelled while it waits, so
-	// that clean-up can abort the upload.
-	id, removeStrays, err := s.createUpload(ctx, v.keys.multipart, &s3.CreateMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &full})
-	defer removeStrays()
+	// startMultipart learns the ID even if ctx is cancelled while it waits,
+	// so that clean-up can abort the upload.
+	u, err := v.store.startMultipart(ctx, v.keys.multipart, s3.CreateMultipartUploadInput{})
+	defer u.removeStrays(ctx)
 	if err != nil {
 		return fail(err)
 	}
 	v.mu.Lock()
-	v.uploadID = id
+	v.multipart = u
 	v.mu.Unlock()
 	if err := v.abortProbe(ctx); err != nil {
 		return fail(err)
@@ -204,22 +148,18 @@ func (v *verification) checkMultipart(ctx context.Context) Check {
 // abortProbe aborts the multipart probe, if one is open.
 func (v *verification) abortProbe(ctx context.Context) error {
 	v.mu.Lock()
-	id := v.uploadID
+	u := v.multipart
 	v.mu.Unlock()
-	if id == "" {
+	if u == nil {
 		return nil
 	}
-	s, full := v.store, v.cfg.KeyPrefix+v.keys.multipart
-	err := s.run(ctx, "s3:AbortMultipartUpload", v.keys.multipart, func(ctx context.Context) error {
-		_, err := s.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &full, UploadId: &id})
+	if err := u.abort(ctx); err != nil {
 		return err
-	})
-	if err == nil {
-		v.mu.Lock()
-		v.uploadID = ""
-		v.mu.Unlock()
 	}
-	return err
+	v.mu.Lock()
+	v.multipart = nil
+	v.mu.Unlock()
+	return nil
 }
 
 // cleanup removes whatever Verify may have left, on a context of its own,
@@ -237,10 +177,10 @@ func (v *verification) cleanup(ctx context.Context) []Leftover {
 		}
 	}
 	v.mu.Lock()
-	id := v.uploadID
+	u := v.multipart
 	v.mu.Unlock()
 	if err := v.abortProbe(ctx); err != nil {
-		left = append(left, Leftover{Key: v.cfg.KeyPrefix + v.keys.multipart, UploadID: id, Err: err})
+		left = append(left, Leftover{Key: v.cfg.KeyPrefix + v.keys.multipart, UploadID: u.id, Err: err})
 	}
 	return left
 }

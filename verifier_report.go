@@ -50,8 +50,8 @@ type Report struct {
 func (r *Report) OK() bool { return r.Err() == nil && len(r.Leftovers) == 0 }
 
 // Err returns nil when no check failed, and otherwise a *VerifyError that
-// errors.Is matches against the class (such as ErrS3AccessDenied) of the
-// first failure.
+// errors.Is matches against the class (such as ErrS3AccessDenied) of every
+// failure.
 func (r *Report) Err() error {
 	var failed []Check
 	for _, c := range r.Checks {
@@ -79,8 +79,17 @@ func (e *VerifyError) Error() string {
 	return "recstore: verify failed: " + strings.Join(parts, "; ")
 }
 
-// Unwrap returns the first failure's error.
-func (e *VerifyError) Unwrap() error { return e.Failed[0].Err }
+// Unwrap returns every failed check's error, so that errors.Is and
+// errors.As see each of them.
+func (e *VerifyError) Unwrap() []error {
+	var errs []error
+	for _, c := range e.Failed {
+		if c.Err != nil {
+			errs = append(errs, c.Err)
+		}
+	}
+	return errs
+}
 
 func errText(err error) string {
 	if err == nil {
@@ -151,7 +160,8 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // names: ok, bucket, region, roleArn, durationMs, checks (name, status,
 // durationMs, detail, error, fix) and leftovers (key, uploadId, error).
 // An error is an object: message, operation, code, statusCode, requestId,
-// cause.
+// cause, and for an invalid configuration its problems (field, key,
+// message), one per invalid setting.
 func (r *Report) MarshalJSON() ([]byte, error) {
 	checks := make([]jsonCheck, len(r.Checks))
 	for i, c := range r.Checks {
@@ -192,12 +202,20 @@ type jsonLeftover struct {
 }
 
 type jsonError struct {
-	Message    string `json:"message"`
-	Operation  string `json:"operation,omitempty"`
-	Code       string `json:"code,omitempty"`
-	StatusCode int    `json:"statusCode,omitempty"`
-	RequestID  string `json:"requestId,omitempty"`
-	Cause      string `json:"cause,omitempty"`
+	Message    string        `json:"message"`
+	Operation  string        `json:"operation,omitempty"`
+	Code       string        `json:"code,omitempty"`
+	StatusCode int           `json:"statusCode,omitempty"`
+	RequestID  string        `json:"requestId,omitempty"`
+	Cause      string        `json:"cause,omitempty"`
+	Problems   []jsonProblem `json:"problems,omitempty"`
+}
+
+// jsonProblem is one invalid setting: a *ConfigError.
+type jsonProblem struct {
+	Field   string `json:"field,omitempty"`
+	Key     string `json:"key"`
+	Message string `json:"message"`
 }
 
 func newJSONError(err error) *jsonError {
@@ -210,6 +228,9 @@ func newJSONError(err error) *jsonError {
 		j.Operation, j.Code, j.StatusCode, j.RequestID = e.Op, e.Code, e.StatusCode, e.RequestID
 	}
 	j.Cause, _, _ = Diagnose(err)
+	for _, ce := range ConfigErrors(err) {
+		j.Problems = append(j.Problems, jsonProblem{Field: ce.Field, Key: ce.Key, Message: ce.Problem})
+	}
 	return j
 }
 

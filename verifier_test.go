@@ -19,8 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/auvious/recstore"
-	"github.com/auvious/recstore/internal/localenv"
-	"github.com/auvious/recstore/internal/teststs"
+	"github.com/auvious/recstore/internal/sandbox"
+	"github.com/auvious/recstore/internal/sandbox/stsserver"
 )
 
 // statuses is a report's statuses in check order, such as "pass pass fail skip".
@@ -46,7 +46,7 @@ func check(t *testing.T, r *recstore.Report, name string) recstore.Check {
 
 // assertBucketMatchesReport checks, as root, that Verify left nothing in
 // the bucket but what the report lists as left over.
-func assertBucketMatchesReport(t *testing.T, e *localenv.Env, bucket, prefix string, r *recstore.Report) {
+func assertBucketMatchesReport(t *testing.T, e *sandbox.Env, bucket, prefix string, r *recstore.Report) {
 	t.Helper()
 	ctx := context.Background()
 	under := prefix + ".recstore-verify/"
@@ -86,7 +86,7 @@ func assertBucketMatchesReport(t *testing.T, e *localenv.Env, bucket, prefix str
 
 func TestVerify(t *testing.T) {
 	e := requireEnv(t)
-	withRole := func(name, policy string, edit func(*teststs.Role)) recstore.Config {
+	withRole := func(name, policy string, edit func(*stsserver.Role)) recstore.Config {
 		r := e.AddRole(name, policy)
 		if edit != nil {
 			edit(&r)
@@ -94,7 +94,7 @@ func TestVerify(t *testing.T) {
 		}
 		return e.Config(r)
 	}
-	prefixed := withRole("tenant", localenv.PrefixPolicy(e.Bucket, "tenant-7/"), nil)
+	prefixed := withRole("tenant", sandbox.PrefixPolicy(e.Bucket, "tenant-7/"), nil)
 	prefixed.KeyPrefix = "tenant-7/"
 	for _, tc := range []struct {
 		name     string
@@ -114,17 +114,17 @@ func TestVerify(t *testing.T) {
 			"pass pass fail pass skip skip skip skip skip skip skip", recstore.ErrAssumeRoleDenied, "assume-role", "storageProviderExternalId", 0},
 		{"duration above the role's maximum", edit(e.Config(e.Role), func(c *recstore.Config) { c.SessionDuration = 3 * time.Hour }),
 			"pass pass fail pass skip skip skip skip skip skip skip", recstore.ErrDurationExceedsMax, "assume-role", "storageProviderSessionDurationSeconds", 0},
-		{"no s3:PutObject", withRole("no-put", localenv.RolePolicy(e.Bucket, "s3:PutObject"), nil),
+		{"no s3:PutObject", withRole("no-put", sandbox.RolePolicy(e.Bucket, "s3:PutObject"), nil),
 			"pass pass pass pass pass fail skip skip skip skip fail", recstore.ErrS3AccessDenied, "upload", "allow s3:PutObject on arn:aws:s3:::" + e.Bucket + "/*", 0},
-		{"no s3:GetObject", withRole("no-get", localenv.RolePolicy(e.Bucket, "s3:GetObject"), nil),
+		{"no s3:GetObject", withRole("no-get", sandbox.RolePolicy(e.Bucket, "s3:GetObject"), nil),
 			"pass pass pass pass pass pass fail fail fail pass pass", recstore.ErrS3AccessDenied, "copy", "allow s3:GetObject", 0},
-		{"no s3:DeleteObject", withRole("no-delete", localenv.RolePolicy(e.Bucket, "s3:DeleteObject"), nil),
+		{"no s3:DeleteObject", withRole("no-delete", sandbox.RolePolicy(e.Bucket, "s3:DeleteObject"), nil),
 			"pass pass pass pass pass pass pass pass pass fail pass", recstore.ErrS3AccessDenied, "delete", "allow s3:DeleteObject", 2},
-		{"no s3:ListBucket", withRole("no-list", localenv.RolePolicy(e.Bucket, "s3:ListBucket"), nil),
+		{"no s3:ListBucket", withRole("no-list", sandbox.RolePolicy(e.Bucket, "s3:ListBucket"), nil),
 			"pass pass pass pass fail skip skip skip skip skip skip", recstore.ErrS3AccessDenied, "head-bucket", "allow s3:ListBucket on arn:aws:s3:::" + e.Bucket + " ", 0},
-		{"no s3:AbortMultipartUpload", withRole("no-abort", localenv.RolePolicy(e.Bucket, "s3:AbortMultipartUpload"), nil),
+		{"no s3:AbortMultipartUpload", withRole("no-abort", sandbox.RolePolicy(e.Bucket, "s3:AbortMultipartUpload"), nil),
 			"pass pass pass pass pass pass pass pass pass pass fail", recstore.ErrS3AccessDenied, "multipart", "allow s3:AbortMultipartUpload", 1},
-		{"missing bucket", edit(withRole("elsewhere", localenv.RolePolicy("no-such-bucket-42"), nil), func(c *recstore.Config) { c.Bucket = "no-such-bucket-42" }),
+		{"missing bucket", edit(withRole("elsewhere", sandbox.RolePolicy("no-such-bucket-42"), nil), func(c *recstore.Config) { c.Bucket = "no-such-bucket-42" }),
 			"pass pass pass pass fail skip skip skip skip skip skip", recstore.ErrBucketNotFound, "head-bucket", "storageProviderBucketName", 0},
 		{"invalid config", edit(e.Config(e.Role), func(c *recstore.Config) { c.Bucket, c.RoleSessionName = "Bad_Bucket", "" }),
 			"fail skip skip skip skip skip skip skip skip skip skip", recstore.ErrInvalidConfig, "config", "storageProviderBucketName", 0},
@@ -163,7 +163,7 @@ func edit(c recstore.Config, f func(*recstore.Config)) recstore.Config {
 // config naming us-east-1 fails head-bucket, naming both Regions.
 func TestVerifyRegionMismatch(t *testing.T) {
 	requireEnv(t)
-	eu, err := localenv.Start(context.Background(), localenv.Options{Region: "eu-west-1"})
+	eu, err := sandbox.Start(context.Background(), sandbox.Options{Region: "eu-west-1"})
 	require.NoError(t, err)
 	defer eu.Close()
 	cfg := eu.Config(eu.Role)
@@ -220,7 +220,7 @@ func TestVerifyClock(t *testing.T) {
 // strongly for a cross-account role.
 func TestVerifyExternalIDWarnings(t *testing.T) {
 	e := requireEnv(t)
-	r := e.AddRole("no-external-id", localenv.RolePolicy(e.Bucket))
+	r := e.AddRole("no-external-id", sandbox.RolePolicy(e.Bucket))
 	r.ExternalID = ""
 	e.STS.AddRole(r)
 	cfg := e.Config(r)
@@ -237,7 +237,7 @@ func TestVerifyExternalIDWarnings(t *testing.T) {
 
 func TestVerifyReportJSON(t *testing.T) {
 	e := requireEnv(t)
-	cfg := e.Config(e.AddRole("json-no-put", localenv.RolePolicy(e.Bucket, "s3:PutObject")))
+	cfg := e.Config(e.AddRole("json-no-put", sandbox.RolePolicy(e.Bucket, "s3:PutObject")))
 	r := recstore.Verify(context.Background(), cfg)
 	data, err := json.Marshal(r)
 	require.NoError(t, err)

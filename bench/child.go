@@ -15,13 +15,13 @@ import (
 
 // The child side: one measured operation per process, so that the parent
 // can read the process's peak RSS. Settings arrive in the environment:
-// recstore's through its own RECSTORE_* variables, the peers' session
+// recstore's as its JSON in BENCH_CONFIG, the peers' session
 // through BENCH_* ones.
 
 const childEnv = "BENCH_CHILD"
 
 func childTarget() (target, error) {
-	cfg, err := recstore.ConfigFromEnv()
+	cfg, err := recstore.ParseConfig([]byte(os.Getenv("BENCH_CONFIG")))
 	if err != nil {
 		return target{}, err
 	}

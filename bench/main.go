@@ -16,22 +16,20 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/auvious/recstore"
-	"github.com/auvious/recstore/internal/localenv"
+	"github.com/auvious/recstore/internal/sandbox"
 )
 
 // bench is one run of the harness.
 type bench struct {
 	s       settings
-	env     *localenv.Env
+	env     *sandbox.Env
 	t       target
 	tmp     string
 	results []result
@@ -132,7 +130,7 @@ func run(s settings) error {
 
 // setup starts MinIO and assumes one role session for the peers.
 func setup(ctx context.Context) (*bench, error) {
-	env, err := localenv.Start(ctx, localenv.Options{Log: os.Stderr})
+	env, err := sandbox.Start(ctx, sandbox.Options{Log: os.Stderr})
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +139,7 @@ func setup(ctx context.Context) (*bench, error) {
 		b.close()
 		return nil, err
 	}
-	client := sts.New(sts.Options{Region: localenv.DefaultRegion, BaseEndpoint: aws.String(env.MinIO.URL),
+	client := sts.New(sts.Options{Region: sandbox.DefaultRegion, BaseEndpoint: aws.String(env.MinIO.URL),
 		Credentials: credentials.NewStaticCredentialsProvider(env.MinIO.RootUser, env.MinIO.RootPassword, "")})
 	out, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(env.Role.ARN),
 		RoleSessionName: aws.String("bench"), DurationSeconds: aws.Int32(12 * 3600)})
@@ -163,13 +161,9 @@ func (b *bench) close() {
 	b.env.Close()
 }
 
-// configEnv passes recstore's Config to a child as RECSTORE_* variables.
+// configEnv passes recstore's Config to a child, secret included, in the
+// product's JSON.
 func configEnv(t target) []string {
-	c := t.Config
-	return []string{recstore.EnvBucket + "=" + c.Bucket, recstore.EnvRegion + "=" + c.Region,
-		recstore.EnvAccessKeyID + "=" + c.AccessKeyID, recstore.EnvSecretAccessKey + "=" + c.SecretAccessKey,
-		recstore.EnvRoleARN + "=" + c.RoleARN, recstore.EnvRoleSessionName + "=" + c.RoleSessionName,
-		recstore.EnvExternalID + "=" + c.ExternalID, recstore.EnvEndpoint + "=" + c.Endpoint,
-		recstore.EnvSTSEndpoint + "=" + c.STSEndpoint,
-		recstore.EnvSessionDuration + "=" + strconv.Itoa(int(c.SessionDuration/time.Second))}
+	data, _ := t.Config.MarshalJSONWithSecrets() // it cannot fail
+	return []string{"BENCH_CONFIG=" + string(data)}
 }

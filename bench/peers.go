@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/auvious/recstore/internal/minioserver"
+	"github.com/auvious/recstore/internal/sandbox/minioserver"
 )
 
 // The command-line peers, pinned and installed with go install into

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/auvious/recstore/internal/streams"
 )
 
 // A result is one row of the table.
@@ -62,7 +63,7 @@ func (b *bench) childCmd(args ...string) *exec.Cmd {
 // stream is the upload source of the stream scenario: size pseudo-random
 // bytes, the same for every client.
 func stream(size int64) io.Reader {
-	return io.LimitReader(rand.NewChaCha8([32]byte{7}), size)
+	return streams.Random([32]byte{7}, size)
 }
 
 func tail(b []byte) []byte {

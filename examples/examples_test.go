@@ -13,14 +13,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/auvious/recstore/internal/localenv"
+	"github.com/auvious/recstore/internal/sandbox"
 	"github.com/auvious/recstore/internal/storetest"
 	"github.com/auvious/recstore/internal/testmain"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-var env *localenv.Env
+var env *sandbox.Env
 
 func TestMain(m *testing.M) { os.Exit(testmain.Main(m, &env)) }
 
@@ -52,7 +52,7 @@ func TestExamples(t *testing.T) {
 		t.Skip("integration test: needs MinIO (not run with -short)")
 	}
 	config := filepath.Join(t.TempDir(), "storage.json")
-	require.NoError(t, localenv.WriteConfigFile(config, env.Config(env.Role)))
+	require.NoError(t, sandbox.WriteConfigFile(config, env.Config(env.Role)))
 	recording := make([]byte, 17<<20+5) // longer than one 16 MiB part: a multipart upload
 	rand.Read(recording)
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -24,8 +25,8 @@ func TestConfigPrecedence(t *testing.T) {
 		want string
 	}{
 		{"file", nil, nil, "from-file"},
-		{"env over file", []string{recstore.EnvBucket + "=from-env"}, nil, "from-env"},
-		{"flag over env", []string{recstore.EnvBucket + "=from-env"}, []string{"--bucket", "from-flag"}, "from-flag"},
+		{"env over file", []string{"RECSTORE_BUCKET=from-env"}, nil, "from-env"},
+		{"flag over env", []string{"RECSTORE_BUCKET=from-env"}, []string{"--bucket", "from-flag"}, "from-flag"},
 		{"RECSTORE_CONFIG names the file", []string{"RECSTORE_CONFIG=" + path}, nil, "from-file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -41,10 +42,35 @@ func TestConfigPrecedence(t *testing.T) {
 			assert.Equal(t, "REDACTED", got["storageProviderSecretAccessKey"])
 		})
 	}
-	r := runCLI(t, dir, []string{recstore.EnvSecretAccessKey + "=" + e.User.SecretAccessKey}, "", "config", "--bucket", "x")
+	r := runCLI(t, dir, []string{"RECSTORE_SECRET_ACCESS_KEY=" + e.User.SecretAccessKey}, "", "config", "--bucket", "x")
 	assert.Equal(t, exitUsage, r.code, "a config missing required keys is invalid")
 	assert.Contains(t, r.stdout, `"storageProviderSecretAccessKey": "REDACTED"`, "a secret from the environment is redacted too")
 	assert.Contains(t, r.stderr, "storageProviderRegion")
+}
+
+// TestEveryFieldHasAFlag: each setting's flag sets its field: one run with
+// every flag prints the whole configuration, secret redacted.
+func TestEveryFieldHasAFlag(t *testing.T) {
+	full, err := recstore.LoadConfig(filepath.Join("..", "..", "testdata", "config.json"))
+	require.NoError(t, err)
+	stored, err := full.MarshalJSONWithSecrets()
+	require.NoError(t, err)
+	var values map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(stored, &values))
+	args := []string{"config"}
+	for _, s := range recstore.Settings() {
+		require.Contains(t, values, s.Key, "testdata/config.json sets every key")
+		text := string(values[s.Key])
+		json.Unmarshal(values[s.Key], &text) // a JSON string's text; numbers and booleans stay as written
+		args = append(args, "--"+s.Flag+"="+text)
+	}
+	r := runCLI(t, t.TempDir(), nil, "", args...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	want, err := json.Marshal(full)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(want), r.stdout)
+	assert.Contains(t, r.stdout, `"storageProviderSecretAccessKey": "REDACTED"`)
+	assert.NotContains(t, r.stdout+r.stderr, full.SecretAccessKey)
 }
 
 func TestVerifyCommand(t *testing.T) {
@@ -82,6 +108,48 @@ func TestVerifyCommand(t *testing.T) {
 
 	r = runCLI(t, dir, nil, "", "verify", "--config", dir+"/missing.json")
 	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "no such file")
+}
+
+// TestVerifyJSONInvalidConfig: with --json, an invalid or unreadable
+// configuration still gives a JSON report on standard output, with the
+// config check failed and each problem; the text goes to standard error.
+func TestVerifyJSONInvalidConfig(t *testing.T) {
+	dir := t.TempDir()
+	type problem struct{ Field, Key, Message string }
+	var report struct {
+		OK     bool `json:"ok"`
+		Checks []struct {
+			Name, Status string
+			Error        *struct{ Problems []problem }
+		}
+	}
+	r := runCLI(t, dir, nil, "", "verify", "--json", "--bucket", "Bad_Bucket", "--role-session-name", "a")
+	assert.Equal(t, exitUsage, r.code)
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &report), r.stdout)
+	assert.False(t, report.OK)
+	require.Len(t, report.Checks, 11)
+	assert.Equal(t, "config", report.Checks[0].Name)
+	assert.Equal(t, "fail", report.Checks[0].Status)
+	for _, c := range report.Checks[1:] {
+		assert.Equal(t, "skip", c.Status, c.Name)
+	}
+	require.NotNil(t, report.Checks[0].Error)
+	var keys []string
+	for _, p := range report.Checks[0].Error.Problems {
+		keys = append(keys, p.Key)
+		assert.NotEmpty(t, p.Field)
+		assert.NotEmpty(t, p.Message)
+	}
+	assert.Subset(t, keys, []string{"storageProviderBucketName", "storageProviderRoleSessionName", "storageProviderRegion"})
+	assert.Contains(t, r.stderr, "the configuration is invalid")
+	assert.Contains(t, r.stderr, "Bucket (storageProviderBucketName)")
+
+	r = runCLI(t, dir, nil, "", "verify", "--json", "--config", dir+"/missing.json")
+	assert.Equal(t, exitUsage, r.code)
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &report), r.stdout)
+	assert.Equal(t, "fail", report.Checks[0].Status)
+	assert.Contains(t, r.stdout, "no such file")
 	assert.Contains(t, r.stderr, "no such file")
 }
 

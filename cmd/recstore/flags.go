@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/auvious/recstore"
 )
@@ -68,46 +66,32 @@ func (fs *flagSet) wantArgs(min, max int) error {
 	return nil
 }
 
-// configFlags adds --config and one flag per Config field.
+// configFlags adds --config and one flag per Config setting.
 func (fs *flagSet) configFlags() {
 	fs.BoolVar(&fs.allowInsecure, "allow-insecure-endpoint", false,
 		"accept http:// endpoints that are not loopback (a store on a trusted network)")
 	fs.StringVar(&fs.configPath, "config", os.Getenv("RECSTORE_CONFIG"),
 		"JSON config `file` with the product's keys (default $RECSTORE_CONFIG)")
-	for _, f := range []struct {
-		name, usage string
-		set         func(*recstore.Config, string)
-	}{
-		{"bucket", "S3 bucket `name` (storageProviderBucketName)", func(c *recstore.Config, v string) { c.Bucket = v }},
-		{"region", "the bucket's `region`, such as eu-west-1 (storageProviderRegion)", func(c *recstore.Config, v string) { c.Region = v }},
-		{"access-key-id", "base IAM user's access `key` ID (storageProviderAccessKeyId)", func(c *recstore.Config, v string) { c.AccessKeyID = v }},
-		{"secret-access-key", "base IAM user's `secret` (storageProviderSecretAccessKey); prefer the file or RECSTORE_SECRET_ACCESS_KEY, as flags show in the process list",
-			func(c *recstore.Config, v string) { c.SecretAccessKey = v }},
-		{"role-arn", "`ARN` of the role to assume (storageProviderRoleArn)", func(c *recstore.Config, v string) { c.RoleARN = v }},
-		{"role-session-name", "STS session `name` (storageProviderRoleSessionName)", func(c *recstore.Config, v string) { c.RoleSessionName = v }},
-		{"external-id", "External `ID` (storageProviderExternalId)", func(c *recstore.Config, v string) { c.ExternalID = v }},
-		{"endpoint", "S3 endpoint `URL` for S3-compatible stores (storageProviderEndpoint)", func(c *recstore.Config, v string) { c.Endpoint = v }},
-		{"sts-endpoint", "STS endpoint `URL` (storageProviderStsEndpoint)", func(c *recstore.Config, v string) { c.STSEndpoint = v }},
-		{"key-prefix", "`prefix` of every key (storageProviderKeyPrefix)", func(c *recstore.Config, v string) { c.KeyPrefix = v }},
-	} {
-		fs.Func(f.name, f.usage, func(v string) error {
-			fs.overrides = append(fs.overrides, func(c *recstore.Config) { f.set(c, v) })
-			return nil
-		})
-	}
-	fs.Func("session-duration", "session length in `seconds`, 900-43200 (storageProviderSessionDurationSeconds)", func(v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return errors.New("want a whole number of seconds")
+	for _, s := range recstore.Settings() {
+		usage := s.Usage + " (" + s.Key + ")"
+		if s.Secret {
+			usage += "; prefer the file or " + s.Env + ", as flags show in the process list"
 		}
-		fs.overrides = append(fs.overrides, func(c *recstore.Config) { c.SessionDuration = time.Duration(n) * time.Second })
-		return nil
-	})
-	fs.BoolFunc("disable-auth-retry", "no renewal and retry when S3 rejects the session (storageProviderDisableAuthRetry)", func(v string) error {
-		b, err := strconv.ParseBool(v)
-		fs.overrides = append(fs.overrides, func(c *recstore.Config) { c.DisableAuthRetry = b })
-		return err
-	})
+		set := func(v string) error {
+			if err := s.Set(&recstore.Config{}, v); err != nil {
+				var ce *recstore.ConfigError
+				errors.As(err, &ce)
+				return errors.New(ce.Problem)
+			}
+			fs.overrides = append(fs.overrides, func(c *recstore.Config) { s.Set(c, v) })
+			return nil
+		}
+		if s.IsBool() {
+			fs.BoolFunc(s.Flag, usage, set)
+		} else {
+			fs.Func(s.Flag, usage, set)
+		}
+	}
 }
 
 // config builds the Config: the file, then the environment, then flags.

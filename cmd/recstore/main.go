@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/auvious/recstore"
@@ -122,10 +121,10 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 // report prints err with its diagnosis and returns the exit status.
 func report(w io.Writer, name string, err error) int {
 	var joined interface{ Unwrap() []error }
-	if errors.As(err, &joined) && isConfigError(err) {
+	if problems := recstore.ConfigErrors(err); len(problems) > 0 && errors.As(err, &joined) {
 		fmt.Fprintf(w, "recstore %s: the configuration is invalid:\n", name)
-		for _, e := range joined.Unwrap() {
-			fmt.Fprintf(w, "  %s\n", strings.TrimPrefix(e.Error(), "recstore: invalid config: "))
+		for _, p := range problems {
+			fmt.Fprintf(w, "  %s\n", p.Describe())
 		}
 		return exitUsage
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/auvious/recstore"
-	"github.com/auvious/recstore/internal/localenv"
+	"github.com/auvious/recstore/internal/sandbox"
 	"github.com/auvious/recstore/internal/testmain"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,7 +19,7 @@ import (
 // The binary under test and the stand-in account, set up once by TestMain.
 var (
 	binary string
-	env    *localenv.Env
+	env    *sandbox.Env
 )
 
 // TestMain builds the recstore binary once, then starts MinIO and the test
@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func requireEnv(t *testing.T) *localenv.Env {
+func requireEnv(t *testing.T) *sandbox.Env {
 	t.Helper()
 	if env == nil {
 		t.Skip("integration test: needs MinIO (not run with -short)")
@@ -88,7 +88,7 @@ func runCLI(t *testing.T, dir string, vars []string, stdin string, args ...strin
 func configFile(t *testing.T, cfg recstore.Config) (dir, path string) {
 	dir = t.TempDir()
 	path = filepath.Join(dir, "storage.json")
-	require.NoError(t, localenv.WriteConfigFile(path, cfg))
+	require.NoError(t, sandbox.WriteConfigFile(path, cfg))
 	return dir, path
 }
 
@@ -119,7 +119,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"upload", "only-one-arg"}, "want FILE|- KEY, got 1 argument(s)"},
 		{[]string{"stat"}, "want KEY, got 0 argument(s)"},
 		{[]string{"ls", "--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
-		{[]string{"verify", "--session-duration", "an hour"}, "want a whole number of seconds"},
+		{[]string{"verify", "--session-duration", "an hour"}, "is not a whole number of seconds"},
 		{[]string{"policy", "--doc", "everything", "--bucket", "recordings"}, `--doc "everything": want base, trust or role`},
 		{[]string{"verify", "--config", "/no/such/file.json"}, "--config: open /no/such/file.json"},
 	} {
@@ -134,5 +134,21 @@ func rolePolicyWithout(t *testing.T, bucket string, actions ...string) string {
 	t.Helper()
 	p, err := recstore.RolePolicy(recstore.Config{Bucket: bucket})
 	require.NoError(t, err)
-	return localenv.Without(p, actions...).String()
+	return sandbox.Without(p, actions...).String()
+}
+
+// TestBinaryLinksNoTestCode: the released binary links the sandbox but
+// nothing that only tests use.
+func TestBinaryLinksNoTestCode(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	require.NoError(t, err)
+	deps := strings.Fields(string(out))
+	require.Contains(t, deps, "github.com/auvious/recstore/internal/sandbox/stsserver", "the list is complete")
+	for _, dep := range deps {
+		for _, testOnly := range []string{"testing", "net/http/httptest", "github.com/stretchr/testify", "go.uber.org/goleak",
+			"github.com/auvious/recstore/internal/storetest", "github.com/auvious/recstore/internal/faultproxy",
+			"github.com/auvious/recstore/internal/testmain"} {
+			assert.False(t, dep == testOnly || strings.HasPrefix(dep, testOnly+"/"), "the binary links %s", dep)
+		}
+	}
 }

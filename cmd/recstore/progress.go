@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/auvious/recstore/internal/streams"
 )
 
 // progress shows bytes, rate and time left on a terminal, redrawn five
@@ -48,7 +50,7 @@ func (p *progress) reader(r io.Reader) io.Reader {
 	if p.stop == nil {
 		return r
 	}
-	return readFunc(func(b []byte) (int, error) {
+	return streams.Func(func(b []byte) (int, error) {
 		n, err := r.Read(b)
 		p.n.Add(int64(n))
 		return n, err
@@ -95,7 +97,3 @@ func isTerminal(w io.Writer) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
-
-type readFunc func([]byte) (int, error)
-
-func (f readFunc) Read(b []byte) (int, error) { return f(b) }

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"os"
 	"time"
 
 	"github.com/auvious/recstore"
-	"github.com/auvious/recstore/internal/localenv"
-	"github.com/auvious/recstore/internal/minioserver"
+	"github.com/auvious/recstore/internal/sandbox"
+	"github.com/auvious/recstore/internal/sandbox/minioserver"
+	"github.com/auvious/recstore/internal/streams"
 )
 
 // sampleSize is the sandbox recording's length: several parts of 5 MiB.
@@ -46,7 +45,7 @@ func sandboxCommand() command {
 func runSandbox(ctx context.Context, c *cli, configOut string, keep, quiet bool) error {
 	fmt.Fprintf(c.stdout, "Starting MinIO %s and the AWS-like STS endpoint on loopback...\n", minioserver.Version)
 	start := time.Now()
-	env, err := localenv.Start(ctx, localenv.Options{Log: c.stdout})
+	env, err := sandbox.Start(ctx, sandbox.Options{Log: c.stdout})
 	if err != nil {
 		return err
 	}
@@ -57,7 +56,7 @@ func runSandbox(ctx context.Context, c *cli, configOut string, keep, quiet bool)
 	}()
 	fmt.Fprintf(c.stdout, "MinIO is PID %d at %s, STS at %s (ready in %s).\n",
 		env.MinIO.PID(), env.MinIO.URL, env.STS.URL(), time.Since(start).Round(time.Millisecond))
-	if err := localenv.WriteConfigFile(configOut, env.Config(env.Role)); err != nil {
+	if err := sandbox.WriteConfigFile(configOut, env.Config(env.Role)); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return usagef("%s exists: a sandbox stopped by force leaves it behind; remove it or choose --config-out", configOut)
 		}
@@ -98,7 +97,7 @@ func uploadSample(ctx context.Context, c *cli, cfg recstore.Config, quiet bool) 
 	defer store.Close()
 	key := "calls/" + time.Now().UTC().Format("2006/01/02") + "/sample.webm"
 	bar := newProgress(c.stderr, "upload", sampleSize, quiet)
-	recording := io.LimitReader(readFunc(rand.NewChaCha8([32]byte{}).Read), sampleSize)
+	recording := streams.Random([32]byte{}, sampleSize)
 	info, err := store.Upload(ctx, key, bar.reader(recording), recstore.WithContentType("video/webm"))
 	bar.done(err)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/auvious/recstore"
 )
@@ -28,12 +29,15 @@ func verifyCommand() command {
 		run: func(ctx context.Context, c *cli, fs *flagSet) error {
 			cfg, err := validConfig(fs, 0, 0)
 			if err != nil {
+				// With --json the UI gets a report either way; the text goes to stderr.
+				if asJSON {
+					printJSON(c.stdout, recstore.ReportInvalidConfig(cfg, err))
+				}
 				return err
 			}
 			r := recstore.Verify(ctx, cfg, fs.storeOptions()...)
 			if asJSON {
-				out, _ := json.MarshalIndent(r, "", "  ")
-				fmt.Fprintln(c.stdout, string(out))
+				printJSON(c.stdout, r)
 			} else {
 				fmt.Fprint(c.stdout, r)
 			}
@@ -43,6 +47,12 @@ func verifyCommand() command {
 			return nil
 		},
 	}
+}
+
+// printJSON prints v as indented JSON.
+func printJSON(w io.Writer, v any) {
+	out, _ := json.MarshalIndent(v, "", "  ")
+	fmt.Fprintln(w, string(out))
 }
 
 // validConfig checks the positional arguments, then builds and validates
@@ -73,8 +83,7 @@ func configCommand() command {
 			if err != nil {
 				return err
 			}
-			out, _ := json.MarshalIndent(cfg, "", "  ")
-			fmt.Fprintln(c.stdout, string(out))
+			printJSON(c.stdout, cfg)
 			return cfg.Validate(fs.storeOptions()...)
 		},
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/auvious/recstore/internal/streams"
 )
 
 // Kind is what the proxy does with one request.
@@ -216,7 +218,7 @@ func sleep(r *http.Request, d time.Duration) bool {
 // throttle limits r to about rate bytes a second.
 func throttle(r io.Reader, rate int) io.Reader {
 	start, n := time.Now(), 0
-	return readFunc(func(b []byte) (int, error) {
+	return streams.Func(func(b []byte) (int, error) {
 		if len(b) > rate/10 {
 			b = b[:max(rate/10, 1)]
 		}
@@ -228,10 +230,6 @@ func throttle(r io.Reader, rate int) io.Reader {
 		return k, err
 	})
 }
-
-type readFunc func([]byte) (int, error)
-
-func (f readFunc) Read(b []byte) (int, error) { return f(b) }
 
 // S3 error replies as AWS words them, for schedules.
 

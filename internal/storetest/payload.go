@@ -4,7 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"io"
-	"math/rand/v2"
+
+	"github.com/auvious/recstore/internal/streams"
 )
 
 // payload returns a non-seekable stream of size pseudo-random bytes, the
@@ -20,13 +21,8 @@ func payload(size int64) (io.Reader, [32]byte) {
 func stream(size int64) io.Reader {
 	var seed [32]byte
 	binary.LittleEndian.PutUint64(seed[:], uint64(size))
-	// The struct hides every method but Read, as a live recording would.
-	return struct{ io.Reader }{io.LimitReader(noise{rand.NewChaCha8(seed)}, size)}
+	return streams.Random(seed, size)
 }
-
-type noise struct{ src *rand.ChaCha8 }
-
-func (n noise) Read(p []byte) (int, error) { return n.src.Read(p) }
 
 // hashOf reads r to the end and returns its size and SHA-256.
 func hashOf(r io.Reader) (int64, [32]byte, error) {

@@ -1,6 +1,6 @@
 // Package testmain is the TestMain of every package whose tests need the
-// local stand-in account. It is kept apart from localenv so that the CLI,
-// which uses localenv for its sandbox, does not link package testing.
+// local stand-in account. It is kept apart from sandbox so that the CLI,
+// which links package sandbox, does not link package testing.
 package testmain
 
 import (
@@ -12,17 +12,17 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/auvious/recstore/internal/localenv"
+	"github.com/auvious/recstore/internal/sandbox"
 )
 
 // Main starts MinIO and the test STS endpoint into *env (unless -short),
 // runs the tests, stops them, checks that no goroutine leaked, and returns
 // the exit status. If the stand-in cannot start, the run fails: integration
 // tests never skip silently.
-func Main(m *testing.M, env **localenv.Env) int {
+func Main(m *testing.M, env **sandbox.Env) int {
 	flag.Parse()
 	if !testing.Short() {
-		e, err := localenv.Start(context.Background(), localenv.Options{Log: os.Stderr})
+		e, err := sandbox.Start(context.Background(), sandbox.Options{Log: os.Stderr})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "cannot start MinIO and the test STS endpoint:", err)
 			return 1

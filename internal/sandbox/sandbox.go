@@ -1,8 +1,8 @@
-// Package localenv stands in for a customer's AWS account on this machine:
+// Package sandbox stands in for a customer's AWS account on this machine:
 // a real MinIO server holding the recordings bucket, and the AWS-like STS
 // endpoint with a base IAM user and a cross-account recorder role that
 // requires an External ID. Tests, examples and the sandbox share it.
-package localenv
+package sandbox
 
 import (
 	"cmp"
@@ -20,8 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/auvious/recstore"
-	"github.com/auvious/recstore/internal/minioserver"
-	"github.com/auvious/recstore/internal/teststs"
+	"github.com/auvious/recstore/internal/sandbox/minioserver"
+	"github.com/auvious/recstore/internal/sandbox/stsserver"
 )
 
 // Accounts of the stand-in: the base user lives in one, the role and the
@@ -45,11 +45,11 @@ type Options struct {
 type Env struct {
 	Region string // the Region configs name; MinIO enforces it if Options.Region was set
 	MinIO  *minioserver.Server
-	STS    *teststs.Server
+	STS    *stsserver.Server
 	Admin  *s3.Client // root credentials: for setting up and inspecting, never for the code under test
 	Bucket string
-	User   teststs.User
-	Role   teststs.Role // the recorder role, with the spec's least-privilege S3 policy
+	User   stsserver.User
+	Role   stsserver.Role // the recorder role, with the spec's least-privilege S3 policy
 
 	transport *http.Transport
 }
@@ -74,8 +74,11 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		srv.Stop()
 		return nil, err
 	}
-	e.STS = teststs.New(teststs.Minter{Endpoint: srv.URL, RootUser: srv.RootUser, RootPassword: srv.RootPassword}, e.Region)
-	e.User = teststs.User{
+	if e.STS, err = stsserver.New(stsserver.Minter{Endpoint: srv.URL, RootUser: srv.RootUser, RootPassword: srv.RootPassword}, e.Region); err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	e.User = stsserver.User{
 		ARN:             "arn:aws:iam::" + SourceAccount + ":user/recorder-base",
 		AccessKeyID:     "AKIA" + strings.ToUpper(randomHex(8)),
 		SecretAccessKey: randomHex(20),
@@ -95,7 +98,7 @@ func (e *Env) Close() {
 // CreateBucket creates a bucket in MinIO.
 func (e *Env) CreateBucket(ctx context.Context, name string) error {
 	if _, err := e.Admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &name}); err != nil {
-		return fmt.Errorf("localenv: creating bucket %s: %w", name, err)
+		return fmt.Errorf("sandbox: creating bucket %s: %w", name, err)
 	}
 	return nil
 }
@@ -103,8 +106,8 @@ func (e *Env) CreateBucket(ctx context.Context, name string) error {
 // AddRole creates a role named name in the target account that trusts the
 // base user with a fresh External ID and grants policy (a MinIO session
 // policy; empty grants everything).
-func (e *Env) AddRole(name, policy string) teststs.Role {
-	r := teststs.Role{
+func (e *Env) AddRole(name, policy string) stsserver.Role {
+	r := stsserver.Role{
 		ARN:            "arn:aws:iam::" + TargetAccount + ":role/" + name,
 		TrustedUserARN: e.User.ARN,
 		ExternalID:     "recstore-" + randomHex(8),
@@ -115,7 +118,7 @@ func (e *Env) AddRole(name, policy string) teststs.Role {
 }
 
 // Config is a working configuration for role r through the STS endpoint.
-func (e *Env) Config(r teststs.Role) recstore.Config {
+func (e *Env) Config(r stsserver.Role) recstore.Config {
 	return recstore.Config{
 		Bucket:          e.Bucket,
 		Region:          e.Region,

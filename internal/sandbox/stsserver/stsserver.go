@@ -1,19 +1,21 @@
-// Package teststs is an AWS-like STS endpoint for tests. It checks what AWS
-// checks and MinIO does not (the SigV4 signature of the base user, the
-// role's trust policy, the External ID, MaxSessionDuration), answers with
-// AWS's XML, and mints real MinIO credentials, so that S3 stays real.
-package teststs
+// Package stsserver is an AWS-like STS endpoint on loopback, for the
+// sandbox and the tests. It checks what AWS checks and MinIO does not (the
+// SigV4 signature of the base user, the role's trust policy, the External
+// ID, MaxSessionDuration), answers with AWS's XML, and mints real MinIO
+// credentials, so that S3 stays real. Its fault and clock hooks let tests
+// provoke AWS's replies.
+package stsserver
 
 import (
 	"fmt"
+	"net"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -46,7 +48,9 @@ type Minter struct {
 
 // A Server is a running endpoint. Its methods are safe for concurrent use.
 type Server struct {
-	srv    *httptest.Server
+	srv    *http.Server
+	url    string
+	served chan struct{} // closed when Serve has returned
 	minter *sts.Client
 
 	mu       sync.Mutex
@@ -60,9 +64,14 @@ type Server struct {
 	assumeCalls atomic.Int64
 }
 
-// New starts an endpoint that mints credentials with m, calling MinIO's STS
-// for region (the Region MinIO enforces, if any).
-func New(m Minter, region string) *Server {
+// New starts an endpoint on a free loopback port that mints credentials
+// with m, calling MinIO's STS for region (the Region MinIO enforces, if
+// any).
+func New(m Minter, region string) (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("stsserver: %w", err)
+	}
 	s := &Server{
 		users:   map[string]User{},
 		roles:   map[string]Role{},
@@ -73,15 +82,23 @@ func New(m Minter, region string) *Server {
 			Credentials:  credentials.NewStaticCredentialsProvider(m.RootUser, m.RootPassword, ""),
 		}),
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
-	return s
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: time.Minute}
+	s.url, s.served = "http://"+ln.Addr().String(), make(chan struct{})
+	go func() {
+		defer close(s.served)
+		s.srv.Serve(ln)
+	}()
+	return s, nil
 }
 
 // URL is the endpoint's base URL, for Config.STSEndpoint.
-func (s *Server) URL() string { return s.srv.URL }
+func (s *Server) URL() string { return s.url }
 
-// Close stops the endpoint.
-func (s *Server) Close() { s.srv.Close() }
+// Close stops the endpoint and waits for it to stop serving.
+func (s *Server) Close() {
+	s.srv.Close()
+	<-s.served
+}
 
 // AddUser lets u call the endpoint.
 func (s *Server) AddUser(u User) {
@@ -231,9 +248,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // accountOf returns the account ID in an IAM ARN.
-func accountOf(arn string) string {
-	if parts := strings.Split(arn, ":"); len(parts) > 4 {
-		return parts[4]
-	}
-	return ""
+func accountOf(iamARN string) string {
+	a, _ := arn.Parse(iamARN)
+	return a.AccountID
 }

@@ -1,4 +1,4 @@
-package localenv
+package sandbox
 
 import (
 	"slices"

@@ -1,4 +1,4 @@
-package teststs_test
+package stsserver_test
 
 import (
 	"context"
@@ -17,20 +17,20 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/auvious/recstore/internal/teststs"
+	"github.com/auvious/recstore/internal/sandbox/stsserver"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var (
-	user = teststs.User{ARN: "arn:aws:iam::111122223333:user/recorder-base",
+	user = stsserver.User{ARN: "arn:aws:iam::111122223333:user/recorder-base",
 		AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
-	role = teststs.Role{ARN: "arn:aws:iam::444455556666:role/recorder", TrustedUserARN: user.ARN, ExternalID: "acme-7f3c"}
+	role = stsserver.Role{ARN: "arn:aws:iam::444455556666:role/recorder", TrustedUserARN: user.ARN, ExternalID: "acme-7f3c"}
 )
 
 // recorded returns the code and message of a recorded AWS reply.
 func recorded(t *testing.T, file string) (code, message string) {
-	body, err := os.ReadFile(filepath.Join("..", "..", "testdata", "aws-errors", file))
+	body, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "aws-errors", file))
 	require.NoError(t, err)
 	code = string(regexp.MustCompile(`<Code>([^<]+)</Code>`).FindSubmatch(body)[1])
 	message = string(regexp.MustCompile(`<Message>([^<]+)</Message>`).FindSubmatch(body)[1])
@@ -55,14 +55,15 @@ func TestRepliesMatchRecordings(t *testing.T) {
 		{"clock 20 minutes behind", "sts-signature-expired.xml", user.AccessKeyID, user.SecretAccessKey, role.ExternalID, 3600, 20 * time.Minute, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := teststs.New(teststs.Minter{Endpoint: "http://127.0.0.1:1"}, "us-east-1")
+			srv, err := stsserver.New(stsserver.Minter{Endpoint: "http://127.0.0.1:1"}, "us-east-1")
+			require.NoError(t, err)
 			defer srv.Close()
 			srv.AddUser(user)
 			srv.AddRole(role)
 			srv.SetClockOffset(tc.clockOffset)
 			client := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()), Retryer: aws.NopRetryer{},
 				Credentials: credentials.NewStaticCredentialsProvider(tc.akid, tc.secret, "")})
-			_, err := client.AssumeRole(context.Background(), &sts.AssumeRoleInput{
+			_, err = client.AssumeRole(context.Background(), &sts.AssumeRoleInput{
 				RoleArn: aws.String(role.ARN), RoleSessionName: aws.String("s"),
 				ExternalId: aws.String(tc.externalID), DurationSeconds: aws.Int32(tc.duration)})
 			var api smithy.APIError

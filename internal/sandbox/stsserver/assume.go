@@ -1,12 +1,12 @@
-package teststs
+package stsserver
 
 import (
 	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,13 +49,12 @@ func (s *Server) assumeRole(ctx context.Context, w http.ResponseWriter, user Use
 	}
 	now := s.now()
 	result := assumeRoleResult{
-		AssumedRoleARN: fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s",
-			accountOf(roleARN), roleARN[strings.LastIndexByte(roleARN, '/')+1:], sessionName),
-		AssumedRoleID: "AROATESTSTSROLE:" + sessionName,
-		AccessKeyID:   aws.ToString(minted.Credentials.AccessKeyId),
-		Secret:        aws.ToString(minted.Credentials.SecretAccessKey),
-		Token:         aws.ToString(minted.Credentials.SessionToken),
-		Expiration:    now.Add(lifetime).UTC().Truncate(time.Second),
+		AssumedRoleARN: fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", accountOf(roleARN), path.Base(roleARN), sessionName),
+		AssumedRoleID:  "AROATESTSTSROLE:" + sessionName,
+		AccessKeyID:    aws.ToString(minted.Credentials.AccessKeyId),
+		Secret:         aws.ToString(minted.Credentials.SecretAccessKey),
+		Token:          aws.ToString(minted.Credentials.SessionToken),
+		Expiration:     now.Add(lifetime).UTC().Truncate(time.Second),
 	}
 	sess := Session{RoleARN: roleARN, Issued: now, Expires: result.Expiration, Requested: duration,
 		ExternalID: form.Get("ExternalId"), SessionName: sessionName, AccessKeyID: result.AccessKeyID,

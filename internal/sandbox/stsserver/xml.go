@@ -1,4 +1,4 @@
-package teststs
+package stsserver
 
 import (
 	"crypto/rand"

@@ -1,0 +1,114 @@
+package recstore
+
+import (
+	"time"
+)
+
+// A Setting is one Config field as every form of a Config names it: the Go
+// field, the product's JSON key, the environment variable and the flag of
+// the recstore command. Settings lists them all, and everything else
+// derives from that one table: ParseConfig and MarshalJSON, String and
+// LogValue, ConfigFromEnv, Validate's error names and the CLI's flags.
+type Setting struct {
+	Field  string // Go field name, such as "Bucket"
+	Key    string // JSON key, such as "storageProviderBucketName"
+	Env    string // environment variable, such as "RECSTORE_BUCKET"
+	Flag   string // flag of the recstore command, such as "bucket"
+	Usage  string // one line of help; a word in back quotes names the value, as in package flag
+	Secret bool   // printed only as "REDACTED", by every printer
+
+	bind  func(*Config) value          // the field itself
+	check func(Config, options) string // "" when the value is valid
+}
+
+// Settings returns the Config settings in the order of the JSON form and
+// of help texts. Each call returns a new slice.
+func Settings() []Setting {
+	return []Setting{
+		{Field: "Bucket", Key: "storageProviderBucketName", Env: "RECSTORE_BUCKET", Flag: "bucket",
+			Usage: "S3 bucket `name`", bind: func(c *Config) value { return (*text)(&c.Bucket) },
+			check: func(c Config, _ options) string { return checkBucket(c.Bucket) }},
+		{Field: "Region", Key: "storageProviderRegion", Env: "RECSTORE_REGION", Flag: "region",
+			Usage: "the bucket's `region`, such as eu-west-1", bind: func(c *Config) value { return (*text)(&c.Region) },
+			check: func(c Config, _ options) string { return checkRegion(c.Region, c.Endpoint != "") }},
+		{Field: "AccessKeyID", Key: "storageProviderAccessKeyId", Env: "RECSTORE_ACCESS_KEY_ID", Flag: "access-key-id",
+			Usage: "base IAM user's access `key` ID", bind: func(c *Config) value { return (*text)(&c.AccessKeyID) },
+			check: func(c Config, _ options) string { return checkAccessKeyID(c.AccessKeyID) }},
+		{Field: "SecretAccessKey", Key: "storageProviderSecretAccessKey", Env: "RECSTORE_SECRET_ACCESS_KEY", Flag: "secret-access-key",
+			Usage: "base IAM user's `secret`", Secret: true, bind: func(c *Config) value { return (*text)(&c.SecretAccessKey) },
+			check: func(c Config, _ options) string { return checkSecret(c.SecretAccessKey) }},
+		{Field: "RoleARN", Key: "storageProviderRoleArn", Env: "RECSTORE_ROLE_ARN", Flag: "role-arn",
+			Usage: "`ARN` of the role to assume", bind: func(c *Config) value { return (*text)(&c.RoleARN) },
+			check: func(c Config, _ options) string { return checkRoleARN(c.RoleARN, c.Region) }},
+		{Field: "RoleSessionName", Key: "storageProviderRoleSessionName", Env: "RECSTORE_ROLE_SESSION_NAME", Flag: "role-session-name",
+			Usage: "STS session `name`", bind: func(c *Config) value { return (*text)(&c.RoleSessionName) },
+			check: func(c Config, _ options) string { return checkSessionName(c.RoleSessionName) }},
+		{Field: "ExternalID", Key: "storageProviderExternalId", Env: "RECSTORE_EXTERNAL_ID", Flag: "external-id",
+			Usage: "External `ID`", bind: func(c *Config) value { return (*text)(&c.ExternalID) },
+			check: func(c Config, _ options) string { return checkExternalID(c.ExternalID) }},
+		{Field: "SessionDuration", Key: "storageProviderSessionDurationSeconds", Env: "RECSTORE_SESSION_DURATION_SECONDS", Flag: "session-duration",
+			Usage: "session length in `seconds`, 900-43200", bind: func(c *Config) value { return (*seconds)(&c.SessionDuration) },
+			check: func(c Config, _ options) string { return checkSessionDuration(c.SessionDuration) }},
+		{Field: "DisableAuthRetry", Key: "storageProviderDisableAuthRetry", Env: "RECSTORE_DISABLE_AUTH_RETRY", Flag: "disable-auth-retry",
+			Usage: "no renewal and retry when S3 rejects the session", bind: func(c *Config) value { return (*boolean)(&c.DisableAuthRetry) }},
+		{Field: "Endpoint", Key: "storageProviderEndpoint", Env: "RECSTORE_ENDPOINT", Flag: "endpoint",
+			Usage: "S3 endpoint `URL` for S3-compatible stores", bind: func(c *Config) value { return (*text)(&c.Endpoint) },
+			check: func(c Config, o options) string { return checkEndpoint(c.Endpoint, o.allowInsecure) }},
+		{Field: "STSEndpoint", Key: "storageProviderStsEndpoint", Env: "RECSTORE_STS_ENDPOINT", Flag: "sts-endpoint",
+			Usage: "STS endpoint `URL`", bind: func(c *Config) value { return (*text)(&c.STSEndpoint) },
+			check: func(c Config, o options) string { return checkEndpoint(c.STSEndpoint, o.allowInsecure) }},
+		{Field: "KeyPrefix", Key: "storageProviderKeyPrefix", Env: "RECSTORE_KEY_PREFIX", Flag: "key-prefix",
+			Usage: "`prefix` of every key", bind: func(c *Config) value { return (*text)(&c.KeyPrefix) },
+			check: func(c Config, _ options) string { return checkKeyPrefix(c.KeyPrefix) }},
+		{Field: "Checksum", Key: "storageProviderChecksum", Env: "RECSTORE_CHECKSUM", Flag: "checksum",
+			Usage: "upload integrity `check`: crc32 (default) or content-md5", bind: func(c *Config) value { return (*text)(&c.Checksum) },
+			check: func(c Config, _ options) string { return checkChecksum(c.Checksum) }},
+	}
+}
+
+// setting returns the Setting of the Go field name.
+func setting(field string) Setting {
+	for _, s := range Settings() {
+		if s.Field == field {
+			return s
+		}
+	}
+	return Setting{Field: field}
+}
+
+// IsBool reports whether the setting is a boolean, which a flag sets
+// without a value.
+func (s Setting) IsBool() bool {
+	_, ok := s.bind(&Config{}).(*boolean)
+	return ok
+}
+
+// Set sets the setting in c from text, the form of its environment
+// variable and flag: a whole number of seconds for SessionDuration, a
+// boolean as strconv.ParseBool reads it for DisableAuthRetry, the text
+// itself otherwise. An unreadable text is a *ConfigError, and c is
+// unchanged. Set does not validate the value: Validate does.
+func (s Setting) Set(c *Config, text string) error {
+	if problem := s.bind(c).setText(text); problem != "" {
+		shown := "the value"
+		if !s.Secret {
+			shown = quote(text)
+		}
+		return s.problem(shown + " " + problem)
+	}
+	return nil
+}
+
+// problem is a *ConfigError about s.
+func (s Setting) problem(p string) *ConfigError {
+	return &ConfigError{Field: s.Field, Key: s.Key, Problem: p}
+}
+
+// sessionDuration is the duration recstore requests: SessionDuration, or the
+// default when it is zero.
+func (c Config) sessionDuration() time.Duration {
+	if c.SessionDuration == 0 {
+		return DefaultSessionDuration
+	}
+	return c.SessionDuration
+}

@@ -1,0 +1,213 @@
+package recstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// abortTimeout bounds the clean-up of a failed multipart upload, which runs
+// even when the caller's context is cancelled.
+const abortTimeout = 30 * time.Second
+
+// A multipartUpload is one multipart upload, from CreateMultipartUpload to
+// its completion or abort. Upload, Copy and Verify all go through it, so
+// that no path can leave parts behind in its own way.
+type multipartUpload struct {
+	s         *Store
+	key, full string // as the caller named it, and with the prefix
+	id        string // "" when CreateMultipartUpload failed
+
+	// strays is how many more uploads S3 may have started than the one
+	// whose ID came back: each lost reply the SDK retried may leave one.
+	strays  int32
+	started time.Time
+}
+
+// runMultipart is the lifecycle Upload and Copy share: it starts a
+// multipart upload of key with in (whose Bucket and Key it sets), lets
+// send upload the parts, completes the upload, and aborts it on any
+// failure, so that on error no parts remain.
+func (s *Store) runMultipart(ctx context.Context, key string, in s3.CreateMultipartUploadInput,
+	send func(u *multipartUpload) ([]types.CompletedPart, error)) (ObjectInfo, error) {
+	u, err := s.startMultipart(ctx, key, in)
+	defer u.removeStrays(ctx)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	parts, err := send(u)
+	if err == nil {
+		var info ObjectInfo
+		if info, err = u.complete(ctx, parts); err == nil {
+			return info, nil
+		}
+	}
+	return ObjectInfo{}, u.abortAfter(ctx, err)
+}
+
+// startMultipart sends CreateMultipartUpload for key. Once sent, the
+// request runs to its reply even if ctx is cancelled (within abortTimeout):
+// an upload whose ID a cancellation lost could only be found by listing,
+// which the least-privilege role may not do. It always returns an upload,
+// whose removeStrays the caller must run when the upload ends, error or
+// not, with the caller's ctx: if a reply was lost and the SDK asked again, S3 may hold a stray
+// upload whose ID this call never saw.
+func (s *Store) startMultipart(ctx context.Context, key string, in s3.CreateMultipartUploadInput) (*multipartUpload, error) {
+	full, err := s.objectKey("key", key)
+	u := &multipartUpload{s: s, key: key, full: full, started: time.Now()}
+	if err != nil {
+		return u, err
+	}
+	if err := ctx.Err(); err != nil {
+		return u, classify("s3:CreateMultipartUpload", s.session.target.withKey(key), err)
+	}
+	in.Bucket, in.Key = &s.cfg.Bucket, &full
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	var watch writeWatch
+	var out *s3.CreateMultipartUploadOutput
+	err = s.run(sendCtx, "s3:CreateMultipartUpload", key, func(ctx context.Context) (err error) {
+		out, err = s.s3.CreateMultipartUpload(ctx, &in, watch.option)
+		return err
+	})
+	u.strays = watch.writes.Load()
+	if err == nil {
+		u.id, u.strays = aws.ToString(out.UploadId), u.strays-1
+	}
+	return u, err
+}
+
+// uploadPart sends part num of the upload.
+func (u *multipartUpload) uploadPart(ctx context.Context, num int32, data []byte) (types.CompletedPart, error) {
+	s := u.s
+	md5sum := s.contentMD5(data)
+	var out *s3.UploadPartOutput
+	err := s.run(ctx, "s3:UploadPart", u.key, func(ctx context.Context) (err error) {
+		out, err = s.s3.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: &s.cfg.Bucket, Key: &u.full, UploadId: &u.id, PartNumber: &num,
+			Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
+			ChecksumAlgorithm: s.checksumAlgorithm(), ContentMD5: md5sum,
+		})
+		return err
+	})
+	if err != nil {
+		return types.CompletedPart{PartNumber: &num}, err
+	}
+	return types.CompletedPart{PartNumber: &num, ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32}, nil
+}
+
+// complete sends CompleteMultipartUpload. If its reply was lost, the object
+// may have landed anyway: landed tells.
+func (u *multipartUpload) complete(ctx context.Context, parts []types.CompletedPart) (ObjectInfo, error) {
+	s := u.s
+	var out *s3.CompleteMultipartUploadOutput
+	var watch writeWatch
+	err := s.run(ctx, "s3:CompleteMultipartUpload", u.key, func(ctx context.Context) (err error) {
+		out, err = s.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+			Bucket: &s.cfg.Bucket, Key: &u.full, UploadId: &u.id,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+		}, watch.option)
+		return err
+	})
+	if err != nil {
+		if etag := multipartETag(parts); etag != "" && watch.mayHaveWritten() {
+			if info, ok := s.landed(ctx, u.key, u.full, etag); ok {
+				return info, nil
+			}
+		}
+		return ObjectInfo{}, err
+	}
+	return ObjectInfo{
+		Key:          u.key,
+		ETag:         unquote(out.ETag),
+		Checksum:     checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256),
+		LastModified: serverTime(out.ResultMetadata),
+	}, nil
+}
+
+// abortAfter aborts the upload after cause, on a context that outlives the
+// caller's cancellation, and returns cause, noting the upload ID if the
+// parts could not be removed.
+func (u *multipartUpload) abortAfter(ctx context.Context, cause error) error {
+	if u.id == "" {
+		return cause
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	err := u.abort(ctx)
+	if err == nil {
+		return cause
+	}
+	u.s.log.LogAttrs(ctx, slog.LevelWarn, "recstore: could not abort a failed multipart upload; its parts remain",
+		slog.String("key", u.key), slog.String("uploadId", u.id), slog.String("error", err.Error()))
+	return fmt.Errorf("%w (and aborting multipart upload %s failed, so its parts remain: %v)", cause, u.id, err)
+}
+
+// abort aborts the upload, patiently: an upload already gone counts as
+// aborted, and a rejected session gets a few fresh ones.
+func (u *multipartUpload) abort(ctx context.Context) error {
+	return u.s.abortUpload(ctx, u.key, u.full, u.id)
+}
+
+func (s *Store) abortUpload(ctx context.Context, key, full, id string) error {
+	var err error
+	for range 3 {
+		err = s.run(ctx, "s3:AbortMultipartUpload", key, func(ctx context.Context) error {
+			_, err := s.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &full, UploadId: &id},
+				patientRetries)
+			return err
+		})
+		var notFound *types.NoSuchUpload
+		if err == nil || errors.As(err, &notFound) {
+			return nil
+		}
+		if !errors.Is(err, ErrExpiredToken) {
+			return err
+		}
+	}
+	return err
+}
+
+// removeStrays aborts the uploads of the key that startMultipart started
+// but never learned of, if a lost reply may have left any. Listing needs
+// s3:ListBucketMultipartUploads, which the spec's least-privilege role
+// lacks; without it the stray is logged, and only a bucket lifecycle rule
+// (AbortIncompleteMultipartUpload) will remove it. A concurrent upload of
+// the same key by another process would be aborted too: recording keys
+// are expected to be unique.
+func (u *multipartUpload) removeStrays(ctx context.Context) {
+	if u.strays <= 0 {
+		return
+	}
+	s := u.s
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	var out *s3.ListMultipartUploadsOutput
+	err := s.run(ctx, "s3:ListMultipartUploads", u.key, func(ctx context.Context) (err error) {
+		out, err = s.s3.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &s.cfg.Bucket, Prefix: &u.full}, patientRetries)
+		return err
+	})
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "recstore: a CreateMultipartUpload reply was lost, so a stray multipart upload may "+
+			"remain; allow s3:ListBucketMultipartUploads so that recstore can remove it, or add a lifecycle rule that aborts "+
+			"incomplete multipart uploads", slog.String("key", u.key), slog.String("error", err.Error()))
+		return
+	}
+	for _, up := range out.Uploads {
+		id := aws.ToString(up.UploadId)
+		if aws.ToString(up.Key) != u.full || id == u.id || aws.ToTime(up.Initiated).Before(u.started.Add(-time.Minute)) {
+			continue
+		}
+		if err := s.abortUpload(ctx, u.key, u.full, id); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "recstore: could not abort a stray multipart upload",
+				slog.String("key", u.key), slog.String("uploadId", id), slog.String("error", err.Error()))
+		}
+	}
+}
