@@ -84,6 +84,9 @@ func (s *Store) startMultipart(ctx context.Context, key string, in s3.CreateMult
 	return u, err
 }
 
+// uploadID is S3's ID of the upload; "" if it never started.
+func (u *multipartUpload) uploadID() string { return u.id }
+
 // uploadPart sends part num of the upload.
 func (u *multipartUpload) uploadPart(ctx context.Context, num int32, data []byte) (types.CompletedPart, error) {
 	s := u.s

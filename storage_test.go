@@ -60,6 +60,10 @@ func open(t *testing.T, cfg recstore.Config, opts ...recstore.Option) *recstore.
 	return s
 }
 
+// TestUploadChecksums: crc32 puts a CRC32 on every upload request and part
+// and asks for the checksum on download; content-md5 puts Content-MD5 on
+// each instead, and no x-amz-checksum header anywhere, for stores that
+// reject them.
 func TestUploadChecksums(t *testing.T) {
 	e := requireEnv(t)
 	ctx := context.Background()
@@ -78,14 +82,49 @@ func TestUploadChecksums(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := e.Config(e.Role)
 			cfg.Checksum = tc.mode
-			s := open(t, cfg, recstore.WithPartSize(storetest.PartSize))
-			info, err := s.Upload(ctx, "checksums/"+tc.name, strings.NewReader(strings.Repeat("r", tc.size)))
+			var mu sync.Mutex
+			var sent []*http.Request
+			client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				mu.Lock()
+				sent = append(sent, r)
+				mu.Unlock()
+				return http.DefaultTransport.RoundTrip(r)
+			})}
+			s := open(t, cfg, recstore.WithPartSize(storetest.PartSize), recstore.WithHTTPClient(client))
+			key := "checksums/" + tc.name
+			info, err := s.Upload(ctx, key, strings.NewReader(strings.Repeat("r", tc.size)))
 			require.NoError(t, err)
+			body, _, err := s.Download(ctx, key)
+			require.NoError(t, err)
+			require.NoError(t, body.Close())
 			if tc.want == "" {
 				assert.Empty(t, info.Checksum)
 			} else {
 				assert.True(t, strings.HasPrefix(info.Checksum, tc.want), "checksum %q", info.Checksum)
 			}
+			var puts, gets int
+			for _, r := range sent {
+				switch {
+				case r.Method == http.MethodPut:
+					puts++
+					if tc.mode == recstore.ChecksumContentMD5 {
+						assert.NotEmpty(t, r.Header.Get("Content-MD5"), "PUT %s", r.URL.Path)
+					} else {
+						assert.NotEmpty(t, r.Header.Get("X-Amz-Checksum-Crc32"), "PUT %s", r.URL.Path)
+					}
+				case r.Method == http.MethodGet && r.URL.Path != "/":
+					gets++
+					assert.Equal(t, tc.mode != recstore.ChecksumContentMD5, r.Header.Get("X-Amz-Checksum-Mode") == "ENABLED")
+				}
+				if tc.mode == recstore.ChecksumContentMD5 {
+					for name := range r.Header {
+						assert.False(t, strings.HasPrefix(strings.ToLower(name), "x-amz-checksum") ||
+							strings.HasPrefix(strings.ToLower(name), "x-amz-sdk-checksum"), "%s %s sends %s", r.Method, r.URL.Path, name)
+					}
+				}
+			}
+			assert.Equal(t, 1+tc.size/storetest.PartSize, puts, "one PUT per part")
+			assert.Equal(t, 1, gets)
 		})
 	}
 }

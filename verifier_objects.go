@@ -26,7 +26,7 @@ func (v *verification) checkUpload(ctx context.Context) Check {
 		return fail(err)
 	}
 	v.uploaded = info
-	return pass("wrote 1 byte to " + v.cfg.KeyPrefix + v.keys.probe)
+	return pass("wrote 1 byte to " + v.stored(v.keys.probe))
 }
 
 // checkCopy copies the probe on the server and compares the copy's
@@ -39,7 +39,7 @@ func (v *verification) checkCopy(ctx context.Context) Check {
 	if err != nil {
 		return fail(err)
 	}
-	detail := "copied on the server to " + v.cfg.KeyPrefix + v.keys.copy
+	detail := "copied on the server to " + v.stored(v.keys.copy)
 	switch up := v.uploaded; {
 	case up.Checksum != "" && copied.Checksum != "":
 		if copied.Checksum != up.Checksum {
@@ -115,10 +115,13 @@ func (v *verification) checkDelete(ctx context.Context) Check {
 		if err != nil {
 			return fail(err)
 		}
-		return fail(fmt.Errorf("recstore: %s still exists after DeleteObject", v.cfg.KeyPrefix+obj.Key))
+		return fail(fmt.Errorf("recstore: %s still exists after DeleteObject", v.stored(obj.Key)))
 	}
 	return pass(fmt.Sprintf("deleted %d objects and confirmed they are gone", len(keys)))
 }
+
+// stored is key as the bucket holds it, for the report.
+func (v *verification) stored(key string) string { return v.cfg.KeyPrefix + key }
 
 func (v *verification) mayExist(key string) bool {
 	v.mu.Lock()
@@ -173,14 +176,14 @@ func (v *verification) cleanup(ctx context.Context) []Leftover {
 			continue
 		}
 		if err := v.store.Delete(ctx, key); err != nil {
-			left = append(left, Leftover{Key: v.cfg.KeyPrefix + key, Err: err})
+			left = append(left, Leftover{Key: v.stored(key), Err: err})
 		}
 	}
 	v.mu.Lock()
 	u := v.multipart
 	v.mu.Unlock()
 	if err := v.abortProbe(ctx); err != nil {
-		left = append(left, Leftover{Key: v.cfg.KeyPrefix + v.keys.multipart, UploadID: u.id, Err: err})
+		left = append(left, Leftover{Key: v.stored(v.keys.multipart), UploadID: u.uploadID(), Err: err})
 	}
 	return left
 }
