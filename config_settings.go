@@ -1,6 +1,7 @@
 package recstore
 
 import (
+	"reflect"
 	"time"
 )
 
@@ -17,8 +18,7 @@ type Setting struct {
 	Usage  string // one line of help; a word in back quotes names the value, as in package flag
 	Secret bool   // printed only as "REDACTED", by every printer
 
-	bind  func(*Config) value          // the field itself
-	check func(Config, options) string // "" when the value is valid
+	check func(Config, options) string // "" when the value is valid; nil when any value is
 }
 
 // Settings returns the Config settings in the order of the JSON form and
@@ -26,42 +26,42 @@ type Setting struct {
 func Settings() []Setting {
 	return []Setting{
 		{Field: "Bucket", Key: "storageProviderBucketName", Env: "RECSTORE_BUCKET", Flag: "bucket",
-			Usage: "S3 bucket `name`", bind: func(c *Config) value { return (*text)(&c.Bucket) },
+			Usage: "S3 bucket `name`",
 			check: func(c Config, _ options) string { return checkBucket(c.Bucket) }},
 		{Field: "Region", Key: "storageProviderRegion", Env: "RECSTORE_REGION", Flag: "region",
-			Usage: "the bucket's `region`, such as eu-west-1", bind: func(c *Config) value { return (*text)(&c.Region) },
+			Usage: "the bucket's `region`, such as eu-west-1",
 			check: func(c Config, _ options) string { return checkRegion(c.Region, c.Endpoint != "") }},
 		{Field: "AccessKeyID", Key: "storageProviderAccessKeyId", Env: "RECSTORE_ACCESS_KEY_ID", Flag: "access-key-id",
-			Usage: "base IAM user's access `key` ID", bind: func(c *Config) value { return (*text)(&c.AccessKeyID) },
+			Usage: "base IAM user's access `key` ID",
 			check: func(c Config, _ options) string { return checkAccessKeyID(c.AccessKeyID) }},
 		{Field: "SecretAccessKey", Key: "storageProviderSecretAccessKey", Env: "RECSTORE_SECRET_ACCESS_KEY", Flag: "secret-access-key",
-			Usage: "base IAM user's `secret`", Secret: true, bind: func(c *Config) value { return (*text)(&c.SecretAccessKey) },
+			Usage: "base IAM user's `secret`", Secret: true,
 			check: func(c Config, _ options) string { return checkSecret(c.SecretAccessKey) }},
 		{Field: "RoleARN", Key: "storageProviderRoleArn", Env: "RECSTORE_ROLE_ARN", Flag: "role-arn",
-			Usage: "`ARN` of the role to assume", bind: func(c *Config) value { return (*text)(&c.RoleARN) },
+			Usage: "`ARN` of the role to assume",
 			check: func(c Config, _ options) string { return checkRoleARN(c.RoleARN, c.Region) }},
 		{Field: "RoleSessionName", Key: "storageProviderRoleSessionName", Env: "RECSTORE_ROLE_SESSION_NAME", Flag: "role-session-name",
-			Usage: "STS session `name`", bind: func(c *Config) value { return (*text)(&c.RoleSessionName) },
+			Usage: "STS session `name`",
 			check: func(c Config, _ options) string { return checkSessionName(c.RoleSessionName) }},
 		{Field: "ExternalID", Key: "storageProviderExternalId", Env: "RECSTORE_EXTERNAL_ID", Flag: "external-id",
-			Usage: "External `ID`", bind: func(c *Config) value { return (*text)(&c.ExternalID) },
+			Usage: "External `ID`",
 			check: func(c Config, _ options) string { return checkExternalID(c.ExternalID) }},
 		{Field: "SessionDuration", Key: "storageProviderSessionDurationSeconds", Env: "RECSTORE_SESSION_DURATION_SECONDS", Flag: "session-duration",
-			Usage: "session length in `seconds`, 900-43200", bind: func(c *Config) value { return (*seconds)(&c.SessionDuration) },
+			Usage: "session length in `seconds`, 900-43200",
 			check: func(c Config, _ options) string { return checkSessionDuration(c.SessionDuration) }},
 		{Field: "DisableAuthRetry", Key: "storageProviderDisableAuthRetry", Env: "RECSTORE_DISABLE_AUTH_RETRY", Flag: "disable-auth-retry",
-			Usage: "no renewal and retry when S3 rejects the session", bind: func(c *Config) value { return (*boolean)(&c.DisableAuthRetry) }},
+			Usage: "no renewal and retry when S3 rejects the session"},
 		{Field: "Endpoint", Key: "storageProviderEndpoint", Env: "RECSTORE_ENDPOINT", Flag: "endpoint",
-			Usage: "S3 endpoint `URL` for S3-compatible stores", bind: func(c *Config) value { return (*text)(&c.Endpoint) },
+			Usage: "S3 endpoint `URL` for S3-compatible stores",
 			check: func(c Config, o options) string { return checkEndpoint(c.Endpoint, o.allowInsecure) }},
 		{Field: "STSEndpoint", Key: "storageProviderStsEndpoint", Env: "RECSTORE_STS_ENDPOINT", Flag: "sts-endpoint",
-			Usage: "STS endpoint `URL`", bind: func(c *Config) value { return (*text)(&c.STSEndpoint) },
+			Usage: "STS endpoint `URL`",
 			check: func(c Config, o options) string { return checkEndpoint(c.STSEndpoint, o.allowInsecure) }},
 		{Field: "KeyPrefix", Key: "storageProviderKeyPrefix", Env: "RECSTORE_KEY_PREFIX", Flag: "key-prefix",
-			Usage: "`prefix` of every key", bind: func(c *Config) value { return (*text)(&c.KeyPrefix) },
+			Usage: "`prefix` of every key",
 			check: func(c Config, _ options) string { return checkKeyPrefix(c.KeyPrefix) }},
 		{Field: "Checksum", Key: "storageProviderChecksum", Env: "RECSTORE_CHECKSUM", Flag: "checksum",
-			Usage: "upload integrity `check`: crc32 (default) or content-md5", bind: func(c *Config) value { return (*text)(&c.Checksum) },
+			Usage: "upload integrity `check`: crc32 (default) or content-md5",
 			check: func(c Config, _ options) string { return checkChecksum(c.Checksum) }},
 	}
 }
@@ -74,6 +74,19 @@ func setting(field string) Setting {
 		}
 	}
 	return Setting{Field: field}
+}
+
+// bind returns the setting's field of c, seen through its kind: a Duration
+// is whole seconds, any other field a string or a bool.
+func (s Setting) bind(c *Config) value {
+	f := reflect.ValueOf(c).Elem().FieldByName(s.Field).Addr()
+	switch {
+	case f.Type() == reflect.TypeFor[*time.Duration]():
+		return (*seconds)(f.Interface().(*time.Duration))
+	case f.Elem().Kind() == reflect.Bool:
+		return (*boolean)(f.Convert(reflect.TypeFor[*bool]()).Interface().(*bool))
+	}
+	return (*text)(f.Convert(reflect.TypeFor[*string]()).Interface().(*string))
 }
 
 // IsBool reports whether the setting is a boolean, which a flag sets

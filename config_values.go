@@ -29,14 +29,7 @@ type text string
 
 func (t *text) setText(s string) string { *t = text(s); return "" }
 
-func (t *text) setJSON(raw json.RawMessage) string {
-	var s *string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return jsonTypeProblem(err, "string")
-	}
-	*t = text(deref(s))
-	return ""
-}
+func (t *text) setJSON(raw json.RawMessage) string { return decodeJSON(raw, (*string)(t), "string") }
 
 func (t *text) json() any             { return string(*t) }
 func (t *text) isZero() bool          { return *t == "" }
@@ -92,12 +85,7 @@ func (b *boolean) setText(s string) string {
 }
 
 func (b *boolean) setJSON(raw json.RawMessage) string {
-	var v *bool
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return jsonTypeProblem(err, "true or false")
-	}
-	*b = boolean(deref(v))
-	return ""
+	return decodeJSON(raw, (*bool)(b), "true or false")
 }
 
 func (b *boolean) json() any             { return bool(*b) }
@@ -106,21 +94,23 @@ func (b *boolean) String() string        { return strconv.FormatBool(bool(*b)) }
 func (b *boolean) display() string       { return b.String() }
 func (b *boolean) slogValue() slog.Value { return slog.BoolValue(bool(*b)) }
 
-// jsonTypeProblem describes a JSON value of the wrong type.
-func jsonTypeProblem(err error, want string) string {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return "wrong JSON type: want " + want + ", got " + typeErr.Value
+// decodeJSON reads raw into *p, where null means the zero value, and
+// describes a value of the wrong type.
+func decodeJSON[T any](raw json.RawMessage, p *T, want string) string {
+	var v *T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return "wrong JSON type: want " + want + ", got " + typeErr.Value
+		}
+		return "the value is not valid JSON"
 	}
-	return "the value is not valid JSON"
-}
-
-func deref[T any](p *T) T {
 	var zero T
-	if p == nil {
-		return zero
+	*p = zero
+	if v != nil {
+		*p = *v
 	}
-	return *p
+	return ""
 }
 
 // quote quotes a setting's text for an error message, shortened.

@@ -248,15 +248,32 @@ func (s *Store) head(ctx context.Context, key, full string, sdkOpts ...func(*s3.
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	return replyInfo(key, objectHeaders{out.ContentLength, out.ETag, out.LastModified, out.ContentType, out.Metadata,
+		checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256)}), nil
+}
+
+// objectHeaders are the headers that HeadObject and GetObject replies share.
+type objectHeaders struct {
+	size         *int64
+	etag         *string
+	lastModified *time.Time
+	contentType  *string
+	metadata     map[string]string
+	checksum     string
+}
+
+// replyInfo is the ObjectInfo of key that a HeadObject or GetObject reply
+// describes.
+func replyInfo(key string, h objectHeaders) ObjectInfo {
 	return ObjectInfo{
 		Key:          key,
-		Size:         aws.ToInt64(out.ContentLength),
-		ETag:         unquote(out.ETag),
-		Checksum:     checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256),
-		LastModified: aws.ToTime(out.LastModified),
-		ContentType:  aws.ToString(out.ContentType),
-		Metadata:     out.Metadata,
-	}, nil
+		Size:         aws.ToInt64(h.size),
+		ETag:         unquote(h.etag),
+		Checksum:     h.checksum,
+		LastModified: aws.ToTime(h.lastModified),
+		ContentType:  aws.ToString(h.contentType),
+		Metadata:     h.metadata,
+	}
 }
 
 // explainHeadObject learns why a HEAD was refused, by asking for the
@@ -302,15 +319,8 @@ func (s *Store) Download(ctx context.Context, key string) (io.ReadCloser, Object
 	if err != nil {
 		return nil, ObjectInfo{}, err
 	}
-	info := ObjectInfo{
-		Key:          key,
-		Size:         aws.ToInt64(out.ContentLength),
-		ETag:         unquote(out.ETag),
-		Checksum:     checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256),
-		LastModified: aws.ToTime(out.LastModified),
-		ContentType:  aws.ToString(out.ContentType),
-		Metadata:     out.Metadata,
-	}
+	info := replyInfo(key, objectHeaders{out.ContentLength, out.ETag, out.LastModified, out.ContentType, out.Metadata,
+		checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256)})
 	return &objectReader{body: out.Body, target: s.session.target.withKey(key), size: info.Size}, info, nil
 }
 

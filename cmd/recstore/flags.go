@@ -94,6 +94,14 @@ func (fs *flagSet) configFlags() {
 	}
 }
 
+// configWithArgs checks the positional arguments, then builds the Config.
+func (fs *flagSet) configWithArgs(minArgs, maxArgs int) (recstore.Config, error) {
+	if err := fs.wantArgs(minArgs, maxArgs); err != nil {
+		return recstore.Config{}, err
+	}
+	return fs.config()
+}
+
 // config builds the Config: the file, then the environment, then flags.
 func (fs *flagSet) config() (recstore.Config, error) {
 	var cfg recstore.Config

@@ -29,10 +29,7 @@ func policyCommand() command {
 			fs.BoolVar(&cleanup, "multipart-cleanup", false, "add s3:ListBucketMultipartUploads, so that recstore can remove a stray upload left by a lost reply")
 		},
 		run: func(_ context.Context, c *cli, fs *flagSet) error {
-			if err := fs.wantArgs(0, 0); err != nil {
-				return err
-			}
-			cfg, err := fs.config()
+			cfg, err := fs.configWithArgs(0, 0)
 			if err != nil {
 				return err
 			}

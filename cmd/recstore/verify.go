@@ -58,10 +58,7 @@ func printJSON(w io.Writer, v any) {
 // validConfig checks the positional arguments, then builds and validates
 // the Config, so that an invalid one exits with status 2 before any request.
 func validConfig(fs *flagSet, minArgs, maxArgs int) (recstore.Config, error) {
-	if err := fs.wantArgs(minArgs, maxArgs); err != nil {
-		return recstore.Config{}, err
-	}
-	cfg, err := fs.config()
+	cfg, err := fs.configWithArgs(minArgs, maxArgs)
 	if err != nil {
 		return cfg, err
 	}
@@ -76,10 +73,7 @@ func configCommand() command {
 		examples: []string{"config --config storage.json", "config --config storage.json --region eu-west-1"},
 		flags:    func(fs *flagSet) { fs.configFlags() },
 		run: func(_ context.Context, c *cli, fs *flagSet) error {
-			if err := fs.wantArgs(0, 0); err != nil {
-				return err
-			}
-			cfg, err := fs.config()
+			cfg, err := fs.configWithArgs(0, 0)
 			if err != nil {
 				return err
 			}
