@@ -105,6 +105,15 @@ const (
 // Config.SessionDuration is zero.
 const DefaultSessionDuration = time.Hour
 
+// sessionDuration is the duration recstore requests: SessionDuration, or the
+// default when it is zero.
+func (c Config) sessionDuration() time.Duration {
+	if c.SessionDuration == 0 {
+		return DefaultSessionDuration
+	}
+	return c.SessionDuration
+}
+
 // redacted replaces a secret in every printed form of a Config.
 const redacted = "REDACTED"
 

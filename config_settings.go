@@ -78,8 +78,13 @@ func setting(field string) Setting {
 
 // bind returns the setting's field of c, seen through its kind: a Duration
 // is whole seconds, any other field a string or a bool.
+// It is nil for a Setting that Settings did not return.
 func (s Setting) bind(c *Config) value {
-	f := reflect.ValueOf(c).Elem().FieldByName(s.Field).Addr()
+	field := reflect.ValueOf(c).Elem().FieldByName(s.Field)
+	if !field.IsValid() {
+		return nil
+	}
+	f := field.Addr()
 	switch {
 	case f.Type() == reflect.TypeFor[*time.Duration]():
 		return (*seconds)(f.Interface().(*time.Duration))
@@ -102,7 +107,11 @@ func (s Setting) IsBool() bool {
 // itself otherwise. An unreadable text is a *ConfigError, and c is
 // unchanged. Set does not validate the value: Validate does.
 func (s Setting) Set(c *Config, text string) error {
-	if problem := s.bind(c).setText(text); problem != "" {
+	v := s.bind(c)
+	if v == nil {
+		return s.problem("is not a Config setting")
+	}
+	if problem := v.setText(text); problem != "" {
 		shown := "the value"
 		if !s.Secret {
 			shown = quote(text)
@@ -115,13 +124,4 @@ func (s Setting) Set(c *Config, text string) error {
 // problem is a *ConfigError about s.
 func (s Setting) problem(p string) *ConfigError {
 	return &ConfigError{Field: s.Field, Key: s.Key, Problem: p}
-}
-
-// sessionDuration is the duration recstore requests: SessionDuration, or the
-// default when it is zero.
-func (c Config) sessionDuration() time.Duration {
-	if c.SessionDuration == 0 {
-		return DefaultSessionDuration
-	}
-	return c.SessionDuration
 }
