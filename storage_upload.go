@@ -39,7 +39,7 @@ import (
 // sent, whose upload ID the abort needs (at most 30 s).
 //
 // Every request carries a checksum that the store verifies: CRC32 by
-// default, Content-MD5 with WithRequestChecksumCalculation(WhenRequired).
+// default, Content-MD5 when Config.Checksum is ChecksumContentMD5.
 // The returned LastModified is the server's time on its final reply; S3
 // may record a slightly earlier time (the start, for multipart uploads).
 func (s *Store) Upload(ctx context.Context, key string, r io.Reader, opts ...UploadOption) (ObjectInfo, error) {
