@@ -71,8 +71,17 @@ type Config struct {
 	Endpoint string
 
 	// STSEndpoint is the STS endpoint URL (JSON storageProviderStsEndpoint).
-	// Empty means the regional AWS STS endpoint of Region.
+	// Empty means the regional AWS STS endpoint of STSRegion, or of Region.
 	STSEndpoint string
+
+	// STSRegion is the Region STS requests are signed for (JSON
+	// storageProviderStsRegion); without STSEndpoint, they also go to its
+	// regional endpoint, such as an enabled Region's STS when the bucket is
+	// in an opt-in Region the base user's account has not enabled. Empty
+	// means the Region of an AWS STS endpoint's host name (us-east-1 for
+	// sts.amazonaws.com), else Region. AWS refuses requests signed for
+	// another Region than its endpoint's.
+	STSRegion string
 
 	// KeyPrefix is prepended to every object key, for example "tenant-42/"
 	// (JSON storageProviderKeyPrefix). Empty means none. Keys listed by the

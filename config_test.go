@@ -44,6 +44,7 @@ func TestParseConfig(t *testing.T) {
 	want.DisableAuthRetry = true
 	want.Endpoint = "https://s3.example.com"
 	want.STSEndpoint = "https://sts.example.com"
+	want.STSRegion = "eu-central-1"
 	want.KeyPrefix = "acme/"
 	want.Checksum = recstore.ChecksumContentMD5
 	assert.Equal(t, want, cfg)
@@ -163,6 +164,20 @@ func TestValidate(t *testing.T) {
 		{"access key short", func(c *recstore.Config) { c.AccessKeyID = "AKIA123" }, "AccessKeyID"},
 		{"access key temporary", func(c *recstore.Config) { c.AccessKeyID = "ASIAIOSFODNN7EXAMPLE" }, "AccessKeyID"},
 		{"access key with space", func(c *recstore.Config) { c.AccessKeyID = "AKIAIOSFODNN7 EXAMPLE" }, "AccessKeyID"},
+		{"minioadmin to MinIO's STS", func(c *recstore.Config) {
+			c.AccessKeyID, c.Endpoint, c.STSEndpoint = "minioadmin", "http://localhost:9000", "http://localhost:9000"
+		}, ""},
+		{"test to LocalStack's STS", func(c *recstore.Config) {
+			c.AccessKeyID, c.SecretAccessKey, c.STSEndpoint = "test", "test", "http://localhost:4566"
+		}, ""},
+		{"R2-style key to a store's STS", func(c *recstore.Config) {
+			c.AccessKeyID, c.STSEndpoint = "0123456789abcdef0123456789abcdef", "https://sts.store.example"
+		}, ""},
+		{"minioadmin to AWS STS", func(c *recstore.Config) { c.AccessKeyID, c.Endpoint = "minioadmin", "https://minio.local" }, "AccessKeyID"},
+		{"two characters to a store's STS", func(c *recstore.Config) { c.AccessKeyID, c.STSEndpoint = "ab", "https://sts.store.example" }, "AccessKeyID"},
+		{"tab in key to a store's STS", func(c *recstore.Config) { c.AccessKeyID, c.STSEndpoint = "mini\tadmin", "https://sts.store.example" }, "AccessKeyID"},
+		{"control char in key to a store's STS", func(c *recstore.Config) { c.AccessKeyID, c.STSEndpoint = "mini\x00admin", "https://sts.store.example" }, "AccessKeyID"},
+		{"ASIA key to a store's STS", func(c *recstore.Config) { c.AccessKeyID, c.STSEndpoint = "ASIAIOSFODNN7EXAMPLE", "https://sts.store.example" }, ""},
 		{"secret missing", func(c *recstore.Config) { c.SecretAccessKey = "" }, "SecretAccessKey"},
 		{"secret trailing newline", func(c *recstore.Config) { c.SecretAccessKey += "\n" }, "SecretAccessKey"},
 		{"secret is the redacted marker", func(c *recstore.Config) { c.SecretAccessKey = "REDACTED" }, "SecretAccessKey"},
@@ -193,6 +208,21 @@ func TestValidate(t *testing.T) {
 		{"endpoint with user info", func(c *recstore.Config) { c.Endpoint = "https://admin:pw@minio.local" }, "Endpoint"},
 		{"endpoint with query", func(c *recstore.Config) { c.Endpoint = "https://minio.local/?x=1" }, "Endpoint"},
 		{"sts endpoint no host", func(c *recstore.Config) { c.STSEndpoint = "https://" }, "STSEndpoint"},
+		{"sts endpoint regional", func(c *recstore.Config) { c.STSEndpoint = "https://sts.eu-central-1.amazonaws.com" }, ""},
+		{"sts endpoint global", func(c *recstore.Config) { c.STSEndpoint = "https://sts.amazonaws.com" }, ""},
+		{"sts endpoint VPC", func(c *recstore.Config) { c.STSEndpoint = "https://vpce-0a1b2c3d.sts.eu-west-1.vpce.amazonaws.com" }, ""},
+		{"sts endpoint FIPS", func(c *recstore.Config) { c.STSEndpoint = "https://sts-fips.us-east-1.amazonaws.com" }, ""},
+		{"sts endpoint China", func(c *recstore.Config) {
+			c.Region, c.RoleARN = "cn-north-1", "arn:aws-cn:iam::123456789012:role/r"
+			c.STSEndpoint = "https://sts.cn-north-1.amazonaws.com.cn"
+		}, ""},
+		{"sts endpoint is S3", func(c *recstore.Config) { c.STSEndpoint = "https://s3.eu-west-1.amazonaws.com" }, "STSEndpoint"},
+		{"sts region alone", func(c *recstore.Config) { c.STSRegion = "us-east-1" }, ""},
+		{"sts region for a store", func(c *recstore.Config) { c.STSRegion, c.STSEndpoint = "garage_local", "https://sts.store.example" }, ""},
+		{"sts region not a Region", func(c *recstore.Config) { c.STSRegion = "Frankfurt" }, "STSRegion"},
+		{"sts region vs endpoint", func(c *recstore.Config) {
+			c.STSRegion, c.STSEndpoint = "eu-west-1", "https://sts.eu-central-1.amazonaws.com"
+		}, "STSRegion"},
 		{"prefix invalid UTF-8", func(c *recstore.Config) { c.KeyPrefix = "acme\xff/" }, "KeyPrefix"},
 		{"prefix control char", func(c *recstore.Config) { c.KeyPrefix = "acme\n/" }, "KeyPrefix"},
 		{"prefix too long", func(c *recstore.Config) { c.KeyPrefix = strings.Repeat("p", 513) }, "KeyPrefix"},

@@ -97,23 +97,53 @@ func checkRegion(r string, customEndpoint bool) string {
 	if customEndpoint {
 		return checkChars(r, 1, 64, wordChars+"-", "A-Z a-z 0-9 _ -")
 	}
-	parts := strings.Split(r, "-")
-	last := parts[len(parts)-1]
-	if len(parts) < 3 || len(parts[0]) != 2 || !allIn(last, "0123456789") ||
-		!allIn(strings.Join(parts[:len(parts)-1], ""), "abcdefghijklmnopqrstuvwxyz") {
+	if !isRegionCode(r) {
 		return fmt.Sprintf("%q is not an AWS Region code; use the bucket's Region, such as us-east-1 or eu-west-1", truncate(r))
 	}
 	return ""
 }
 
-func checkAccessKeyID(id string) string {
+// isRegionCode reports whether r has the form of an AWS Region code, such
+// as eu-west-1 or us-gov-west-1.
+func isRegionCode(r string) bool {
+	parts := strings.Split(r, "-")
+	last := parts[len(parts)-1]
+	return len(parts) >= 3 && len(parts[0]) == 2 && allIn(last, "0123456789") && last != "" &&
+		allIn(strings.Join(parts[:len(parts)-1], ""), "abcdefghijklmnopqrstuvwxyz")
+}
+
+// checkAccessKeyID applies AWS's rule (16 to 128 word characters) when the
+// key goes to AWS STS. An S3-compatible store's STS has its own: MinIO
+// accepts 3 characters and more (its default is minioadmin), LocalStack
+// uses "test"; only what is surely a paste error is refused there.
+func checkAccessKeyID(id string, awsSTS bool) string {
 	switch {
 	case id == "":
 		return "required: the base IAM user's access key ID (AKIA...), used only to call sts:AssumeRole"
-	case strings.HasPrefix(id, "ASIA"):
+	case strings.HasPrefix(id, "ASIA") && awsSTS:
 		return "is a temporary key (ASIA...); use the base IAM user's long-term access key (AKIA...)"
+	case !awsSTS:
+		return checkStoreKeyID(id)
 	}
-	return checkChars(id, 16, 128, wordChars, "A-Z a-z 0-9 _")
+	problem := checkChars(id, 16, 128, wordChars, "A-Z a-z 0-9 _")
+	if problem != "" && checkStoreKeyID(id) == "" {
+		problem += " (AWS's rule: storageProviderStsEndpoint is empty or an AWS host, so the key goes to AWS STS; " +
+			"for an S3-compatible store's own STS, such as MinIO's, set storageProviderStsEndpoint to it)"
+	}
+	return problem
+}
+
+// checkStoreKeyID accepts 3 to 128 printable characters without white
+// space: the access keys of MinIO, LocalStack, R2 (32 hex) and B2 (25).
+func checkStoreKeyID(id string) string {
+	const rule = "3 to 128 printable characters without white space"
+	switch {
+	case len(id) < 3 || len(id) > 128:
+		return fmt.Sprintf("has %d characters; want %s", len(id), rule)
+	case !utf8.ValidString(id) || strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0:
+		return "contains white space, control characters or invalid UTF-8 (a copy and paste error?); want " + rule
+	}
+	return ""
 }
 
 // checkSecret never quotes the secret: its problems are described, not shown.

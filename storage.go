@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -72,7 +73,7 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 		crc32: cfg.Checksum != ChecksumContentMD5}
 	s.http = s.httpClient(o)
 	stsClient := sts.New(sts.Options{
-		Region:       cfg.Region,
+		Region:       cfg.stsSigningRegion(),
 		Credentials:  credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, ""),
 		HTTPClient:   s.http,
 		BaseEndpoint: optional(cfg.STSEndpoint),
@@ -91,6 +92,9 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 		UsePathStyle:               cfg.Endpoint != "",
 		RequestChecksumCalculation: calculation,
 		ResponseChecksumValidation: validation,
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.Retryables = append(o.Retryables, retryTemporaryRedirect{region: cfg.Region})
+		}),
 		// A missing checksum (multipart objects) is normal, not worth a log line.
 		DisableLogOutputChecksumValidationSkipped: true,
 	})
