@@ -82,6 +82,8 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		ARN:             "arn:aws:iam::" + SourceAccount + ":user/recorder-base",
 		AccessKeyID:     "AKIA" + strings.ToUpper(randomHex(8)),
 		SecretAccessKey: randomHex(20),
+		// The spec's base-user policy, for every role of the target account.
+		AssumableRoles: []string{"arn:aws:iam::" + TargetAccount + ":role/*"},
 	}
 	e.STS.AddUser(e.User)
 	e.Role = e.AddRole("recorder", RolePolicy(e.Bucket))

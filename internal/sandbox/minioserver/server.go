@@ -2,6 +2,7 @@ package minioserver
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -24,13 +25,19 @@ type Options struct {
 	Region string
 	// Log receives install progress; nil discards it.
 	Log io.Writer
+	// RootUser is the root access key; empty means MinIO's default,
+	// minioadmin. MinIO wants 3 characters or more.
+	RootUser string
+	// RootPassword is the root secret key; empty means a random one.
+	// MinIO wants 8 characters or more.
+	RootPassword string
 }
 
 // A Server is a running MinIO process on loopback, with its own data
 // directory and root credentials.
 type Server struct {
 	URL          string // http://127.0.0.1:<port>
-	RootUser     string // root access key; valid as an AWS access key ID
+	RootUser     string // root access key
 	RootPassword string // root secret key
 
 	cmd     *exec.Cmd
@@ -73,8 +80,8 @@ func start(ctx context.Context, bin string, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		URL:          fmt.Sprintf("http://127.0.0.1:%d", ports[0]),
-		RootUser:     "recstoreroot" + randomHex(4),
-		RootPassword: randomHex(20),
+		RootUser:     cmp.Or(opts.RootUser, "minioadmin"),
+		RootPassword: cmp.Or(opts.RootPassword, randomHex(20)),
 		dataDir:      dataDir,
 		output:       &lockedBuffer{},
 		exited:       make(chan struct{}),

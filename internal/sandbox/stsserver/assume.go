@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,10 +23,8 @@ func (s *Server) assumeRole(ctx context.Context, w http.ResponseWriter, user Use
 	s.mu.Lock()
 	role, exists := s.roles[roleARN]
 	s.mu.Unlock()
-	if !exists || role.TrustedUserARN != user.ARN || role.ExternalID != form.Get("ExternalId") {
-		// AWS gives one answer for all three, so as not to reveal which.
-		writeError(w, &apiError{Status: 403, Code: "AccessDenied", Message: fmt.Sprintf(
-			"User: %s is not authorized to perform: sts:AssumeRole on resource: %s", user.ARN, roleARN)})
+	if apiErr := authorize(user, role, exists, roleARN, form.Get("ExternalId")); apiErr != nil {
+		writeError(w, apiErr)
 		return
 	}
 	duration, apiErr := requestedDuration(form, role)
@@ -63,6 +62,37 @@ func (s *Server) assumeRole(ctx context.Context, w http.ResponseWriter, user Use
 		result.Token = "tampered" + result.Token
 	}
 	writeAssumeRole(w, result)
+}
+
+// authorize applies IAM's decision for sts:AssumeRole: an explicit Deny
+// wins; the root user may not assume roles; otherwise the role must exist
+// and trust the user, its ExternalId condition (if it has one: AWS ignores
+// an External ID the trust policy does not ask for) must match, and across
+// accounts the user's own policy must allow the role too.
+func authorize(user User, role Role, exists bool, roleARN, externalID string) *apiError {
+	denied := fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", user.ARN, roleARN)
+	switch {
+	case user.Deny != "":
+		return &apiError{Status: 403, Code: "AccessDenied", Message: denied + " with an explicit deny in a " + user.Deny}
+	case strings.HasSuffix(user.ARN, ":root"):
+		return &apiError{Status: 403, Code: "AccessDenied", Message: "Roles may not be assumed by root accounts."}
+	case !exists || role.TrustedUserARN != user.ARN || role.ExternalID != "" && role.ExternalID != externalID,
+		accountOf(roleARN) != accountOf(user.ARN) && !user.mayAssume(roleARN):
+		// AWS gives one answer for all of these, so as not to reveal which.
+		return &apiError{Status: 403, Code: "AccessDenied", Message: denied}
+	}
+	return nil
+}
+
+// mayAssume reports whether the user's identity policy allows
+// sts:AssumeRole on roleARN.
+func (u User) mayAssume(roleARN string) bool {
+	for _, allowed := range u.AssumableRoles {
+		if prefix, wild := strings.CutSuffix(allowed, "*"); allowed == roleARN || wild && strings.HasPrefix(roleARN, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // requestedDuration reads DurationSeconds (default 3600) and checks it

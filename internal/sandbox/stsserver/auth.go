@@ -32,6 +32,11 @@ func (s *Server) authenticate(r *http.Request) (url.Values, User, *apiError) {
 		return form, User{}, &apiError{Status: 403, Code: "MissingAuthenticationToken",
 			Message: "Request is missing Authentication Token"}
 	}
+	if region != s.region {
+		// The trailing space is AWS's (testdata/aws-errors/sts-signature-scope-region.xml).
+		return form, User{}, &apiError{Status: 403, Code: "SignatureDoesNotMatch",
+			Message: "Credential should be scoped to a valid region. "}
+	}
 	s.mu.Lock()
 	user, known := s.users[akid]
 	s.mu.Unlock()
@@ -43,10 +48,8 @@ func (s *Server) authenticate(r *http.Request) (url.Values, User, *apiError) {
 	if err != nil {
 		return form, user, &apiError{Status: 400, Code: "IncompleteSignature", Message: "Date must be in ISO-8601 'basic format'."}
 	}
-	if now := s.now(); now.Sub(when) > maxSkew || when.Sub(now) > maxSkew {
-		return form, user, &apiError{Status: 403, Code: "SignatureDoesNotMatch",
-			Message: "Signature expired: " + when.Format("20060102T150405Z") + " is now earlier than " +
-				now.Add(-maxSkew).Format("20060102T150405Z") + " (" + now.Format("20060102T150405Z") + " - 15 min.)"}
+	if apiErr := checkTime(when, s.now()); apiErr != nil {
+		return form, user, apiErr
 	}
 	if want := sign(r, raw, signed, user, region, when); !hmac.Equal([]byte(want), []byte(signature)) {
 		return form, user, &apiError{Status: 403, Code: "SignatureDoesNotMatch",
@@ -56,10 +59,26 @@ func (s *Server) authenticate(r *http.Request) (url.Values, User, *apiError) {
 	return form, user, nil
 }
 
+// checkTime refuses a signing time more than maxSkew from now, with STS's
+// messages for a clock behind and a clock ahead.
+func checkTime(when, now time.Time) *apiError {
+	const layout = "20060102T150405Z"
+	switch {
+	case now.Sub(when) > maxSkew:
+		return &apiError{Status: 403, Code: "SignatureDoesNotMatch",
+			Message: "Signature expired: " + when.Format(layout) + " is now earlier than " +
+				now.Add(-maxSkew).Format(layout) + " (" + now.Format(layout) + " - 15 min.)"}
+	case when.Sub(now) > maxSkew:
+		return &apiError{Status: 403, Code: "SignatureDoesNotMatch",
+			Message: "Signature not yet current: " + when.Format(layout) + " is still later than " +
+				now.Add(maxSkew).Format(layout) + " (" + now.Format(layout) + " + 15 min.)"}
+	}
+	return nil
+}
+
 // parseAuthorization splits
 // "AWS4-HMAC-SHA256 Credential=AKID/date/region/sts/aws4_request, SignedHeaders=a;b, Signature=hex".
-// The Region is the one the client signed for: as with AWS's regional STS
-// endpoints, which the client picks from the same Region, any Region works.
+// The Region is the one the client signed for, which the caller checks.
 func parseAuthorization(h string) (akid, region string, signed []string, signature string, ok bool) {
 	rest, ok := strings.CutPrefix(h, "AWS4-HMAC-SHA256 ")
 	if !ok {

@@ -20,11 +20,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// A User is an IAM user whose access key may call the endpoint.
+// A User is an IAM user (or an account's root user) whose access key may
+// call the endpoint.
 type User struct {
-	ARN             string // arn:aws:iam::<account>:user/<name>
+	ARN             string // arn:aws:iam::<account>:user/<name>, or arn:aws:iam::<account>:root
 	AccessKeyID     string
 	SecretAccessKey string
+	// AssumableRoles are the resources of the sts:AssumeRole Allow in the
+	// user's own identity policy: role ARNs, each possibly ending in "*".
+	// AWS needs it when the role is in another account; in the user's own
+	// account, a trust policy naming the user is enough.
+	AssumableRoles []string
+	// Deny, when set, is the kind of policy with an explicit Deny of
+	// sts:AssumeRole for this user, as AWS names it in its reply: "service
+	// control policy", "permissions boundary", "identity-based policy".
+	Deny string
 }
 
 // A Role is an IAM role that users may assume.
@@ -50,6 +60,7 @@ type Minter struct {
 type Server struct {
 	srv    *http.Server
 	url    string
+	region string
 	served chan struct{} // closed when Serve has returned
 	minter *sts.Client
 
@@ -65,14 +76,16 @@ type Server struct {
 }
 
 // New starts an endpoint on a free loopback port that mints credentials
-// with m, calling MinIO's STS for region (the Region MinIO enforces, if
-// any).
+// with m. region is the endpoint's own Region, the only one whose SigV4
+// scope it accepts (as AWS's regional STS endpoints do); it also calls
+// MinIO's STS with it.
 func New(m Minter, region string) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("stsserver: %w", err)
 	}
 	s := &Server{
+		region:  region,
 		users:   map[string]User{},
 		roles:   map[string]Role{},
 		corrupt: map[string]int{},

@@ -1,6 +1,7 @@
 package stsserver_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"os"
@@ -24,7 +25,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var (
 	user = stsserver.User{ARN: "arn:aws:iam::111122223333:user/recorder-base",
-		AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+		AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		AssumableRoles: []string{"arn:aws:iam::444455556666:role/*"}}
 	role = stsserver.Role{ARN: "arn:aws:iam::444455556666:role/recorder", TrustedUserARN: user.ARN, ExternalID: "acme-7f3c"}
 )
 
@@ -40,32 +42,38 @@ func recorded(t *testing.T, file string) (code, message string) {
 // TestRepliesMatchRecordings: the endpoint refuses what AWS refuses, with
 // AWS's recorded code and message.
 func TestRepliesMatchRecordings(t *testing.T) {
+	noPolicy, denied, root := user, user, user
+	noPolicy.AssumableRoles = []string{"arn:aws:iam::444455556666:role/other"}
+	denied.Deny = "service control policy"
+	root.ARN = "arn:aws:iam::111122223333:root"
 	for _, tc := range []struct {
 		name, file     string
-		akid, secret   string
+		user           stsserver.User
+		akid, secret   string // override the user's
+		region         string // signed for; empty for us-east-1, the endpoint's
 		externalID     string
 		duration       int32
 		clockOffset    time.Duration
 		messagePattern bool // the message has times in it: compare its shape
 	}{
-		{"untrusted External ID", "sts-access-denied.xml", user.AccessKeyID, user.SecretAccessKey, "wrong", 3600, 0, false},
-		{"unknown key", "sts-invalid-client-token-id.xml", "AKIAUNKNOWNUNKNOWN00", user.SecretAccessKey, role.ExternalID, 3600, 0, false},
-		{"wrong secret", "sts-signature-does-not-match.xml", user.AccessKeyID, "wrong", role.ExternalID, 3600, 0, false},
-		{"above MaxSessionDuration", "sts-duration-exceeds-max.xml", user.AccessKeyID, user.SecretAccessKey, role.ExternalID, 7200, 0, false},
-		{"clock 20 minutes behind", "sts-signature-expired.xml", user.AccessKeyID, user.SecretAccessKey, role.ExternalID, 3600, 20 * time.Minute, true},
+		{name: "wrong External ID", file: "sts-access-denied.xml", user: user, externalID: "wrong"},
+		{name: "identity policy lacks the role", file: "sts-access-denied.xml", user: noPolicy, externalID: role.ExternalID},
+		{name: "explicit deny", file: "sts-explicit-deny-scp.xml", user: denied, externalID: role.ExternalID},
+		{name: "root user", file: "sts-root-account.xml", user: root, externalID: role.ExternalID},
+		{name: "unknown key", file: "sts-invalid-client-token-id.xml", user: user, akid: "AKIAUNKNOWNUNKNOWN00", externalID: role.ExternalID},
+		{name: "wrong secret", file: "sts-signature-does-not-match.xml", user: user, secret: "wrong", externalID: role.ExternalID},
+		{name: "signed for another Region", file: "sts-signature-scope-region.xml", user: user, region: "eu-central-1", externalID: role.ExternalID},
+		{name: "above MaxSessionDuration", file: "sts-duration-exceeds-max.xml", user: user, externalID: role.ExternalID, duration: 7200},
+		{name: "clock 20 minutes behind", file: "sts-signature-expired.xml", user: user, externalID: role.ExternalID,
+			clockOffset: 20 * time.Minute, messagePattern: true},
+		{name: "clock 20 minutes ahead", file: "sts-signature-not-yet-current.xml", user: user, externalID: role.ExternalID,
+			clockOffset: -20 * time.Minute, messagePattern: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, err := stsserver.New(stsserver.Minter{Endpoint: "http://127.0.0.1:1"}, "us-east-1")
-			require.NoError(t, err)
-			defer srv.Close()
-			srv.AddUser(user)
-			srv.AddRole(role)
+			srv := newServer(t, tc.user, role)
 			srv.SetClockOffset(tc.clockOffset)
-			client := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()), Retryer: aws.NopRetryer{},
-				Credentials: credentials.NewStaticCredentialsProvider(tc.akid, tc.secret, "")})
-			_, err = client.AssumeRole(context.Background(), &sts.AssumeRoleInput{
-				RoleArn: aws.String(role.ARN), RoleSessionName: aws.String("s"),
-				ExternalId: aws.String(tc.externalID), DurationSeconds: aws.Int32(tc.duration)})
+			_, err := assume(srv, cmp.Or(tc.akid, tc.user.AccessKeyID), cmp.Or(tc.secret, tc.user.SecretAccessKey),
+				cmp.Or(tc.region, "us-east-1"), tc.externalID, cmp.Or(tc.duration, 3600))
 			var api smithy.APIError
 			require.True(t, errors.As(err, &api), "an AWS error, got %v", err)
 			code, message := recorded(t, tc.file)
@@ -79,4 +87,44 @@ func TestRepliesMatchRecordings(t *testing.T) {
 			assert.Equal(t, int64(1), srv.AssumeRoleCalls())
 		})
 	}
+}
+
+// TestExternalIDWithoutCondition: AWS ignores an External ID that the
+// trust policy does not ask for; it refuses a missing one that it does.
+func TestExternalIDWithoutCondition(t *testing.T) {
+	open := role
+	open.ExternalID = ""
+	srv := newServer(t, user, open)
+	_, err := assume(srv, user.AccessKeyID, user.SecretAccessKey, "us-east-1", "unasked-for", 3600)
+	var api smithy.APIError
+	require.True(t, errors.As(err, &api), "the request reached the minter, got %v", err)
+	assert.Equal(t, "InternalFailure", api.ErrorCode(), "authorized, then failed only for want of MinIO")
+
+	srv = newServer(t, user, role)
+	_, err = assume(srv, user.AccessKeyID, user.SecretAccessKey, "us-east-1", "", 3600)
+	require.True(t, errors.As(err, &api))
+	assert.Equal(t, "AccessDenied", api.ErrorCode())
+}
+
+// newServer starts an endpoint in us-east-1 with u and r, and no MinIO
+// behind it: a request that passes every check fails only when minting.
+func newServer(t *testing.T, u stsserver.User, r stsserver.Role) *stsserver.Server {
+	t.Helper()
+	srv, err := stsserver.New(stsserver.Minter{Endpoint: "http://127.0.0.1:1"}, "us-east-1")
+	require.NoError(t, err)
+	t.Cleanup(srv.Close)
+	srv.AddUser(u)
+	srv.AddRole(r)
+	return srv
+}
+
+// assume calls AssumeRole on role with the given keys, signed for region.
+func assume(srv *stsserver.Server, akid, secret, region, externalID string, duration int32) (*sts.AssumeRoleOutput, error) {
+	client := sts.New(sts.Options{Region: region, BaseEndpoint: aws.String(srv.URL()), Retryer: aws.NopRetryer{},
+		Credentials: credentials.NewStaticCredentialsProvider(akid, secret, "")})
+	in := &sts.AssumeRoleInput{RoleArn: aws.String(role.ARN), RoleSessionName: aws.String("s"), DurationSeconds: aws.Int32(duration)}
+	if externalID != "" {
+		in.ExternalId = aws.String(externalID)
+	}
+	return client.AssumeRole(context.Background(), in)
 }
