@@ -34,7 +34,8 @@ type session struct {
 }
 
 func newSession(cfg Config, client *sts.Client, log *slog.Logger) *session {
-	t := target{bucket: cfg.Bucket, prefix: cfg.KeyPrefix, region: cfg.Region, role: cfg.RoleARN}
+	t := target{bucket: cfg.Bucket, prefix: cfg.KeyPrefix, region: cfg.Region, role: cfg.RoleARN,
+		stsRegion: cfg.stsSigningRegion(), stsIsAWS: cfg.stsIsAWS()}
 	rec := &recordingSTS{client: client, log: log, target: t}
 	duration := cfg.sessionDuration()
 	assume := stscreds.NewAssumeRoleProvider(rec, cfg.RoleARN, func(o *stscreds.AssumeRoleOptions) {

@@ -28,9 +28,13 @@ var (
 	// ErrClosed: the Store was used after Close.
 	ErrClosed = errors.New("recstore: store is closed")
 
-	// ErrAssumeRoleDenied: STS refused sts:AssumeRole (trust policy or External ID).
+	// ErrAssumeRoleDenied: STS refused sts:AssumeRole: the role's trust
+	// policy, the External ID, the base user's own policy, an explicit Deny,
+	// or STS not activated in the Region.
 	ErrAssumeRoleDenied = errors.New("recstore: sts:AssumeRole denied")
-	// ErrInvalidBaseCredentials: STS rejected the base IAM user's access key or signature.
+	// ErrInvalidBaseCredentials: STS rejected the base keys: an unknown or
+	// inactive key ID, a secret that does not belong to it, or the keys of
+	// an account's root user.
 	ErrInvalidBaseCredentials = errors.New("recstore: invalid base IAM user credentials")
 	// ErrDurationExceedsMax: the session duration exceeds what the role allows.
 	ErrDurationExceedsMax = errors.New("recstore: session duration exceeds the role's maximum")
@@ -38,7 +42,8 @@ var (
 	ErrExpiredToken = errors.New("recstore: temporary credentials expired")
 	// ErrS3AccessDenied: S3 denied an operation to the assumed role.
 	ErrS3AccessDenied = errors.New("recstore: S3 access denied")
-	// ErrRegionMismatch: the bucket is in another Region than Config.Region.
+	// ErrRegionMismatch: the bucket is in another Region than Config.Region,
+	// or STS requests were signed for another Region than the endpoint's.
 	ErrRegionMismatch = errors.New("recstore: bucket region mismatch")
 	// ErrBucketNotFound: the bucket does not exist.
 	ErrBucketNotFound = errors.New("recstore: bucket not found")
@@ -52,6 +57,10 @@ var (
 	// ErrUnavailable: S3 or STS failed or throttled (HTTP 5xx, SlowDown,
 	// RequestTimeout) even after the SDK's retries. Trying later may work.
 	ErrUnavailable = errors.New("recstore: service unavailable")
+	// ErrUnsupported: the S3-compatible store does not implement something
+	// recstore sent, such as the x-amz-checksum headers (HTTP 501
+	// NotImplemented, or 400 naming the header).
+	ErrUnsupported = errors.New("recstore: not supported by the store")
 )
 
 // A ConfigError reports one invalid Config setting. It matches
@@ -183,6 +192,8 @@ func Diagnose(err error) (cause, fix string, ok bool) {
 type target struct {
 	bucket, key, prefix string
 	region, role        string
+	stsRegion           string // the Region STS requests are signed for
+	stsIsAWS            bool   // whether STS is AWS's, not a store's own
 }
 
 func (t target) withKey(key string) target { t.key = key; return t }

@@ -3,101 +3,16 @@ package recstore
 import (
 	"fmt"
 	"strings"
-
-	"github.com/aws/smithy-go"
 )
 
 // The fixes of the product's STS troubleshooting table.
 const (
-	fixBaseKeys = "rotate the base IAM user's access key and update storageProviderAccessKeyId and " +
-		"storageProviderSecretAccessKey; make sure the key is active and the system clock is correct"
 	fixDuration = "lower storageProviderSessionDurationSeconds (or leave it empty to use 3600) or raise the " +
 		"role's MaxSessionDuration in AWS"
 	fixExpired = "set storageProviderSessionDurationSeconds to a supported value no higher than the role's " +
 		"limit, and check time synchronisation (NTP) on the recorder node"
 	fixClock = "synchronise the system clock (NTP) on the recorder node"
 )
-
-// diagnoseSTS classifies a failed STS call, made with the base IAM user's keys.
-func diagnoseSTS(e *Error, api smithy.APIError, t target) {
-	message := ""
-	if api != nil {
-		message = api.ErrorMessage()
-	}
-	switch {
-	case e.Code == "AccessDenied":
-		e.kind = ErrAssumeRoleDenied
-		e.Cause = fmt.Sprintf("the trust policy of role %s does not allow the base IAM user, or the External ID does not match", t.role)
-		e.Fix = "in AWS, set the role's trust policy Principal to the exact base IAM user ARN and its sts:ExternalId " +
-			"condition to the External ID; in recstore, re-enter storageProviderRoleArn and storageProviderExternalId"
-	case strings.HasPrefix(message, "Signature expired") || e.Code == "RequestExpired":
-		e.kind = ErrClockSkew
-		e.Cause = "the local clock differs from STS's by more than AWS allows, so the signature counts as expired"
-		e.Fix = fixClock
-	case e.Code == "InvalidClientTokenId" || e.Code == "InvalidAccessKeyId" ||
-		e.Code == "SignatureDoesNotMatch" || e.Code == "IncompleteSignature":
-		e.kind = ErrInvalidBaseCredentials
-		e.Cause = "the base IAM user's access key or secret is wrong or disabled, or the clock is skewed"
-		e.Fix = fixBaseKeys
-	case e.Code == "ExpiredToken":
-		e.kind = ErrExpiredToken
-		e.Cause = "the token presented while renewing the session had expired: the session duration is too short, or the clock is skewed"
-		e.Fix = fixExpired
-	case e.Code == "ValidationError" && strings.Contains(message, "DurationSeconds"):
-		// STS has no code of its own for this: only the message tells.
-		e.kind = ErrDurationExceedsMax
-		e.Cause = "the requested session duration is higher than the role's MaxSessionDuration (or the one-hour limit of role chaining)"
-		e.Fix = fixDuration
-	case e.Code == "Throttling" || e.Code == "ServiceUnavailable" || e.Code == "InternalFailure" || e.StatusCode >= 500:
-		unavailable(e, "STS")
-	case e.Code == "RegionDisabledException":
-		e.Cause = "STS is not activated in this Region for the role's account"
-		e.Fix = "activate the Region for STS in the account's IAM settings, or set storageProviderStsEndpoint to an active Region"
-	}
-}
-
-// diagnoseS3 classifies a failed S3 call, made with the temporary session.
-func diagnoseS3(e *Error, api smithy.APIError, t target) {
-	switch e.Code {
-	case "AccessDenied", "Forbidden", "AllAccessDisabled":
-		e.kind = ErrS3AccessDenied
-		e.Cause = fmt.Sprintf("the policy of role %s (or the bucket policy) does not allow %s", t.role, deniedAction(e.Op))
-		e.Fix = accessFix(e.Op, t)
-	case "NoSuchKey":
-		e.kind = ErrKeyNotFound
-		e.Cause = "no object has this key"
-	case "NotFound":
-		if e.Key != "" {
-			e.kind = ErrKeyNotFound
-			e.Cause = "no object has this key"
-			return
-		}
-		bucketNotFound(e, t)
-	case "NoSuchBucket":
-		bucketNotFound(e, t)
-	case "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "InvalidAccessKeyId", "InvalidTokenId":
-		e.kind = ErrExpiredToken
-		e.Cause = "S3 rejected the temporary session as expired or invalid"
-		e.Fix = "leave storageProviderDisableAuthRetry off so that recstore renews the session; " + fixExpired
-	case "PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException":
-		regionMismatch(e, t)
-	case "RequestTimeTooSkewed":
-		skewed(e)
-	case "InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout":
-		unavailable(e, "S3")
-	case "SignatureDoesNotMatch":
-		if api != nil && strings.HasPrefix(api.ErrorMessage(), "Signature expired") {
-			skewed(e)
-		}
-	default:
-		switch {
-		case e.StatusCode == 301:
-			regionMismatch(e, t)
-		case e.StatusCode >= 500:
-			unavailable(e, "S3")
-		}
-	}
-}
 
 func unavailable(e *Error, service string) {
 	e.kind = ErrUnavailable

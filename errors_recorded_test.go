@@ -1,14 +1,18 @@
 package recstore_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,75 +22,222 @@ import (
 	"github.com/auvious/recstore"
 )
 
-// TestRecordedAWSErrors feeds every recorded AWS error body
-// (testdata/aws-errors, see SOURCES.md there) through the real SDK clients
-// of a Store and checks the diagnosis.
-func TestRecordedAWSErrors(t *testing.T) {
-	for _, tc := range []struct {
-		file      string
-		status    int
-		op        string // failing operation
-		want      error
-		code      string
-		causeHint string // a word the cause must contain
-		fixHint   string // a config key or action the fix must name
-	}{
-		{"sts-access-denied.xml", 403, "sts:AssumeRole", recstore.ErrAssumeRoleDenied, "AccessDenied", "trust policy", "storageProviderExternalId"},
-		{"sts-invalid-client-token-id.xml", 403, "sts:AssumeRole", recstore.ErrInvalidBaseCredentials, "InvalidClientTokenId", "access key", "storageProviderAccessKeyId"},
-		{"sts-signature-does-not-match.xml", 403, "sts:AssumeRole", recstore.ErrInvalidBaseCredentials, "SignatureDoesNotMatch", "secret", "storageProviderSecretAccessKey"},
-		{"sts-signature-expired.xml", 403, "sts:AssumeRole", recstore.ErrClockSkew, "SignatureDoesNotMatch", "clock", "NTP"},
-		{"sts-duration-exceeds-max.xml", 400, "sts:AssumeRole", recstore.ErrDurationExceedsMax, "ValidationError", "MaxSessionDuration", "storageProviderSessionDurationSeconds"},
-		{"sts-role-chaining-limit.xml", 400, "sts:AssumeRole", recstore.ErrDurationExceedsMax, "ValidationError", "role chaining", "storageProviderSessionDurationSeconds"},
-		{"sts-expired-token.xml", 403, "sts:AssumeRole", recstore.ErrExpiredToken, "ExpiredToken", "session duration", "storageProviderSessionDurationSeconds"},
-		{"s3-access-denied.xml", 403, "s3:PutObject", recstore.ErrS3AccessDenied, "AccessDenied", "s3:PutObject", "allow s3:PutObject on arn:aws:s3:::recordings/*"},
-		{"s3-expired-token.xml", 400, "s3:PutObject", recstore.ErrExpiredToken, "ExpiredToken", "expired", "storageProviderDisableAuthRetry"},
-		{"s3-invalid-token.xml", 400, "s3:PutObject", recstore.ErrExpiredToken, "InvalidToken", "expired", "storageProviderSessionDurationSeconds"},
-		{"s3-no-such-bucket.xml", 404, "s3:PutObject", recstore.ErrBucketNotFound, "NoSuchBucket", "does not exist", "storageProviderBucketName"},
-		{"s3-no-such-key.xml", 404, "s3:GetObject", recstore.ErrKeyNotFound, "NoSuchKey", "no object", ""},
-		{"s3-permanent-redirect.xml", 301, "s3:PutObject", recstore.ErrRegionMismatch, "PermanentRedirect", "another Region", "storageProviderRegion"},
-		{"s3-authorization-header-malformed.xml", 400, "s3:PutObject", recstore.ErrRegionMismatch, "AuthorizationHeaderMalformed", "is in eu-central-1", "set storageProviderRegion to eu-central-1"},
-		{"s3-request-time-too-skewed.xml", 403, "s3:PutObject", recstore.ErrClockSkew, "RequestTimeTooSkewed", "clock", "NTP"},
-	} {
-		t.Run(tc.file, func(t *testing.T) {
-			body, err := os.ReadFile(filepath.Join("testdata", "aws-errors", tc.file))
-			require.NoError(t, err)
-			requestID := regexp.MustCompile(`<RequestId>([^<]+)</RequestId>`).FindSubmatch(body)
-			require.NotNil(t, requestID, "the recording has a request ID")
-			srv := recordedAWS(t, strings.HasPrefix(tc.op, "sts:"), tc.status, body, string(requestID[1]))
+// recordedCase is one recorded AWS reply (testdata/aws-errors, see
+// SOURCES.md there) and the diagnosis it must get.
+type recordedCase struct {
+	file      string
+	status    int    // for a .xml body; a .http reply carries its own
+	op        string // failing operation
+	want      error
+	code      string
+	causeHint string // words the cause must contain
+	fixHint   string // a config key or action the fix must name
+	notInFix  string // words the fix must not contain, such as "allow" for a Deny
+	attempts  int    // S3 requests expected, when it matters
+	edit      func(*recstore.Config)
+}
 
-			s, err := recstore.Open(context.Background(), recstore.Config{
+func recordedSTSCases() []recordedCase {
+	optIn := func(c *recstore.Config) { c.Region, c.STSEndpoint = "af-south-1", "http://sts.af-south-1.amazonaws.com" }
+	proxy := func(c *recstore.Config) { c.Region, c.STSEndpoint = "eu-west-1", "http://sts-proxy.example.internal" }
+	return []recordedCase{
+		{file: "sts-access-denied.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrAssumeRoleDenied, code: "AccessDenied",
+			causeHint: "External ID", fixHint: "add arn:aws:iam::444455556666:role/recorder to the Resource of the sts:AssumeRole statement of the base user's policy"},
+		{file: "sts-explicit-deny-scp.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrAssumeRoleDenied, code: "AccessDenied",
+			causeHint: "explicit Deny in a service control policy", fixHint: "AWS Organizations administrator", notInFix: "allow"},
+		{file: "sts-root-account.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrInvalidBaseCredentials, code: "AccessDenied",
+			causeHint: "root user", fixHint: "create an IAM user"},
+		{file: "sts-invalid-client-token-id.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrInvalidBaseCredentials, code: "InvalidClientTokenId",
+			causeHint: "mistyped, deleted or inactive", fixHint: "storageProviderAccessKeyId", notInFix: "af-south-1"},
+		{file: "sts-invalid-client-token-id.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrInvalidBaseCredentials, code: "InvalidClientTokenId",
+			causeHint: "af-south-1, an opt-in Region", fixHint: "enable af-south-1 in the base user's AWS account", edit: optIn},
+		{file: "sts-signature-does-not-match.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrInvalidBaseCredentials, code: "SignatureDoesNotMatch",
+			causeHint: "does not belong to the access key ID", fixHint: "re-enter storageProviderSecretAccessKey", notInFix: "rotate"},
+		{file: "sts-signature-scope-region.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrRegionMismatch, code: "SignatureDoesNotMatch",
+			causeHint: "signature for Region eu-west-1", fixHint: "storageProviderStsRegion", edit: proxy},
+		{file: "sts-signature-expired.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrClockSkew, code: "SignatureDoesNotMatch",
+			causeHint: "clock", fixHint: "NTP"},
+		{file: "sts-signature-not-yet-current.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrClockSkew, code: "SignatureDoesNotMatch",
+			causeHint: "ahead", fixHint: "NTP"},
+		{file: "sts-region-disabled.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrAssumeRoleDenied, code: "RegionDisabledException",
+			causeHint: "not activated in us-east-1", fixHint: "storageProviderStsRegion"},
+		{file: "sts-duration-exceeds-max.xml", status: 400, op: "sts:AssumeRole", want: recstore.ErrDurationExceedsMax, code: "ValidationError",
+			causeHint: "MaxSessionDuration", fixHint: "storageProviderSessionDurationSeconds"},
+		{file: "sts-role-chaining-limit.xml", status: 400, op: "sts:AssumeRole", want: recstore.ErrDurationExceedsMax, code: "ValidationError",
+			causeHint: "role chaining", fixHint: "storageProviderSessionDurationSeconds"},
+		{file: "sts-expired-token.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrExpiredToken, code: "ExpiredToken",
+			causeHint: "session duration", fixHint: "storageProviderSessionDurationSeconds"},
+	}
+}
+
+func recordedS3Cases() []recordedCase {
+	return []recordedCase{
+		{file: "s3-access-denied.xml", status: 403, op: "s3:PutObject", want: recstore.ErrS3AccessDenied, code: "AccessDenied",
+			causeHint: "or a Deny statement in the bucket policy", fixHint: "allow s3:PutObject on arn:aws:s3:::recordings/*"},
+		{file: "s3-access-denied.xml", status: 403, op: "s3:GetObject", want: recstore.ErrS3AccessDenied, code: "AccessDenied",
+			causeHint: "the key may be missing", fixHint: "allow s3:ListBucket on arn:aws:s3:::recordings"},
+		{file: "s3-head-object-forbidden.http", op: "s3:HeadObject", want: recstore.ErrS3AccessDenied, code: "Forbidden",
+			causeHint: "the key may be missing", fixHint: "s3:ListBucket"},
+		{file: "s3-access-denied-no-identity-policy.xml", status: 403, op: "s3:PutObject", want: recstore.ErrS3AccessDenied, code: "AccessDenied",
+			causeHint: "does not allow s3:PutObject", fixHint: "allow s3:PutObject on arn:aws:s3:::recordings/*"},
+		{file: "s3-explicit-deny-bucket-policy.xml", status: 403, op: "s3:PutObject", want: recstore.ErrS3AccessDenied, code: "AccessDenied",
+			causeHint: "explicit Deny in a resource-based policy", fixHint: "bucket policy of recordings", notInFix: "allow"},
+		{file: "s3-explicit-deny-scp.xml", status: 403, op: "s3:PutObject", want: recstore.ErrS3AccessDenied, code: "AccessDenied",
+			causeHint: "explicit Deny in a service control policy", fixHint: "AWS Organizations administrator", notInFix: "allow"},
+		{file: "s3-explicit-deny-vpc-endpoint.xml", status: 403, op: "s3:PutObject", want: recstore.ErrS3AccessDenied, code: "AccessDenied",
+			causeHint: "explicit Deny in a VPC endpoint policy", fixHint: "endpoint's policy", notInFix: "allow"},
+		{file: "s3-explicit-deny-session-policy.xml", status: 403, op: "s3:PutObject", want: recstore.ErrS3AccessDenied, code: "AccessDenied",
+			causeHint: "explicit Deny in a session policy", fixHint: "session policy", notInFix: "allow"},
+		{file: "s3-all-access-disabled.xml", status: 403, op: "s3:PutObject", want: recstore.ErrS3AccessDenied, code: "AllAccessDisabled",
+			causeHint: "disabled all access", fixHint: "AWS Support", notInFix: "allow"},
+		{file: "s3-expired-token.xml", status: 400, op: "s3:PutObject", want: recstore.ErrExpiredToken, code: "ExpiredToken",
+			causeHint: "expired", fixHint: "storageProviderDisableAuthRetry"},
+		{file: "s3-invalid-token.xml", status: 400, op: "s3:PutObject", want: recstore.ErrExpiredToken, code: "InvalidToken",
+			causeHint: "expired", fixHint: "storageProviderSessionDurationSeconds"},
+		{file: "s3-no-such-bucket.xml", status: 404, op: "s3:PutObject", want: recstore.ErrBucketNotFound, code: "NoSuchBucket",
+			causeHint: "does not exist", fixHint: "storageProviderBucketName"},
+		{file: "s3-no-such-key.xml", status: 404, op: "s3:GetObject", want: recstore.ErrKeyNotFound, code: "NoSuchKey", causeHint: "no object"},
+		{file: "s3-permanent-redirect.http", op: "s3:PutObject", want: recstore.ErrRegionMismatch, code: "PermanentRedirect",
+			causeHint: "is in ap-northeast-1", fixHint: "set storageProviderRegion to ap-northeast-1"},
+		{file: "s3-head-bucket-moved.http", op: "s3:HeadBucket", want: recstore.ErrRegionMismatch, code: "MovedPermanently",
+			causeHint: "is in eu-central-1", fixHint: "set storageProviderRegion to eu-central-1", attempts: 1},
+		{file: "s3-temporary-redirect.http", op: "s3:PutObject", want: recstore.ErrRegionMismatch, code: "TemporaryRedirect",
+			causeHint: "is in eu-central-1", fixHint: "set storageProviderRegion to eu-central-1", attempts: 1},
+		{file: "s3-temporary-redirect.http", op: "s3:PutObject", want: recstore.ErrUnavailable, code: "TemporaryRedirect",
+			causeHint: "created recently", fixHint: "try again in a few minutes", attempts: 3, // the SDK's
+			edit: func(c *recstore.Config) { c.Region = "eu-central-1" }},
+		{file: "s3-illegal-location-constraint.xml", status: 400, op: "s3:PutObject", want: recstore.ErrRegionMismatch, code: "IllegalLocationConstraintException",
+			causeHint: "is in ap-east-1", fixHint: "set storageProviderRegion to ap-east-1; if it already is, enable ap-east-1"},
+		{file: "s3-authorization-header-malformed.xml", status: 400, op: "s3:PutObject", want: recstore.ErrRegionMismatch, code: "AuthorizationHeaderMalformed",
+			causeHint: "is in eu-central-1", fixHint: "set storageProviderRegion to eu-central-1"},
+		{file: "s3-request-time-too-skewed.xml", status: 403, op: "s3:PutObject", want: recstore.ErrClockSkew, code: "RequestTimeTooSkewed",
+			causeHint: "clock", fixHint: "NTP"},
+		{file: "s3-presigned-expired.xml", status: 403, op: "s3:GetObject (presigned URL)", want: recstore.ErrClockSkew, code: "AccessDenied",
+			causeHint: "time window", fixHint: "NTP", notInFix: "allow"},
+		{file: "s3-presigned-not-yet-valid.xml", status: 403, op: "s3:GetObject (presigned URL)", want: recstore.ErrClockSkew, code: "AccessDenied",
+			causeHint: "ahead of S3's clock", fixHint: "NTP", notInFix: "allow"},
+		{file: "r2-checksum-not-implemented.xml", status: 501, op: "s3:PutObject", want: recstore.ErrUnsupported, code: "NotImplemented",
+			causeHint: "x-amz-checksum", fixHint: "set storageProviderChecksum to content-md5"},
+	}
+}
+
+// TestRecordedAWSErrors replays every recorded AWS error reply through the
+// real SDK clients of a Store, and checks the class, cause and fix. STS is
+// reached at an AWS host name (the transport dials the replay server), so
+// that the Store treats it as AWS's.
+func TestRecordedAWSErrors(t *testing.T) {
+	for _, tc := range append(recordedSTSCases(), recordedS3Cases()...) {
+		t.Run(tc.file+"/"+tc.op, func(t *testing.T) {
+			t.Parallel() // a 307 waits for the SDK's retries
+			reply := readRecording(t, tc.file, tc.status)
+			var s3Requests atomic.Int32
+			srv := recordedAWS(t, strings.HasPrefix(tc.op, "sts:"), reply, &s3Requests)
+			cfg := recstore.Config{
 				Bucket: "recordings", Region: "us-east-1", AccessKeyID: "AKIAIOSFODNN7EXAMPLE",
 				SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 				RoleARN:         "arn:aws:iam::444455556666:role/recorder", RoleSessionName: "auvious-recorder-test",
-				ExternalID: "acme-7f3c", Endpoint: srv.URL, STSEndpoint: srv.URL,
-			})
+				ExternalID: "acme-7f3c", Endpoint: srv.URL, STSEndpoint: "http://sts.us-east-1.amazonaws.com",
+			}
+			if tc.edit != nil {
+				tc.edit(&cfg)
+			}
+			s, err := recstore.Open(context.Background(), cfg, recstore.AllowInsecureEndpoint(),
+				recstore.WithHTTPClient(dialingOnly(srv.Listener.Addr().String())))
 			require.NoError(t, err)
 			defer s.Close()
-			if tc.op == "s3:GetObject" {
-				_, _, err = s.Download(context.Background(), "calls/c-42.webm")
-			} else {
-				_, err = s.Upload(context.Background(), "calls/c-42.webm", strings.NewReader("x"))
-			}
+			err = replayOp(s, tc.op)
 
 			require.ErrorIs(t, err, tc.want)
 			var e *recstore.Error
 			require.ErrorAs(t, err, &e)
 			assert.Equal(t, tc.op, e.Op)
 			assert.Equal(t, tc.code, e.Code)
-			assert.Equal(t, tc.status, e.StatusCode)
-			assert.Equal(t, string(requestID[1]), e.RequestID)
+			assert.Equal(t, reply.StatusCode, e.StatusCode)
+			assert.Equal(t, reply.requestID, e.RequestID)
 			cause, fix, ok := recstore.Diagnose(err)
 			require.True(t, ok)
 			assert.Contains(t, cause, tc.causeHint)
 			assert.Contains(t, fix, tc.fixHint)
+			if tc.notInFix != "" {
+				assert.NotContains(t, strings.ToLower(fix), tc.notInFix)
+			}
 			assert.NotContains(t, err.Error()+cause+fix, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+			if tc.attempts != 0 {
+				assert.Equal(t, int32(tc.attempts), s3Requests.Load(), "S3 requests")
+			}
 		})
 	}
 }
 
+// replayOp runs the Store operation that sends op's request.
+func replayOp(s *recstore.Store, op string) error {
+	ctx := context.Background()
+	var err error
+	switch op {
+	case "s3:GetObject":
+		_, _, err = s.Download(ctx, "calls/c-42.webm")
+	case "s3:HeadObject":
+		_, err = s.Stat(ctx, "calls/c-42.webm")
+	case "s3:HeadBucket":
+		_, err = s.HeadBucket(ctx)
+	case "s3:GetObject (presigned URL)":
+		var link string
+		if link, _, err = s.PresignGet(ctx, "calls/c-42.webm", time.Minute); err == nil {
+			_, err = s.FetchPresigned(ctx, "calls/c-42.webm", link)
+		}
+	default:
+		_, err = s.Upload(ctx, "calls/c-42.webm", strings.NewReader("x"))
+	}
+	return err
+}
+
+// dialingOnly is an HTTP client that sends every request, whatever its
+// host, to addr, and does not follow redirects (as the Store's own).
+func dialingOnly(addr string) *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// A recording is a recorded reply: a whole .http reply, or a .xml body
+// with the status of the test case and the headers the service sends.
+type recording struct {
+	StatusCode int
+	header     http.Header
+	body       []byte
+	requestID  string
+}
+
+func readRecording(t *testing.T, file string, status int) recording {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "aws-errors", file))
+	require.NoError(t, err)
+	r := recording{StatusCode: status, header: http.Header{}, body: raw}
+	if strings.HasSuffix(file, ".http") {
+		resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), nil)
+		require.NoError(t, err)
+		r.body, err = io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		r.StatusCode, r.header = resp.StatusCode, resp.Header
+		r.requestID = resp.Header.Get("X-Amz-Request-Id")
+		return r
+	}
+	if id := regexp.MustCompile(`<RequestId>([^<]+)</RequestId>`).FindSubmatch(raw); id != nil {
+		r.requestID = string(id[1])
+	}
+	if region := regexp.MustCompile(`<Region>([^<]+)</Region>`).FindSubmatch(raw); region != nil {
+		r.header.Set("X-Amz-Bucket-Region", string(region[1]))
+	}
+	return r
+}
+
 // recordedAWS answers like AWS: STS requests with the recording when
-// stsFails (else with a session), S3 requests with the recording.
-func recordedAWS(t *testing.T, stsFails bool, status int, body []byte, requestID string) *httptest.Server {
+// stsFails (else with a session), S3 requests with the recording, HEAD
+// requests without its body.
+func recordedAWS(t *testing.T, stsFails bool, reply recording, s3Requests *atomic.Int32) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		form, _ := io.ReadAll(r.Body)
 		isSTS := r.Method == http.MethodPost && strings.Contains(string(form), "Action=AssumeRole")
@@ -100,17 +251,20 @@ func recordedAWS(t *testing.T, stsFails bool, status int, body []byte, requestID
 				`</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>`)
 		case isSTS:
 			w.Header().Set("Content-Type", "text/xml")
-			w.Header().Set("X-Amzn-Requestid", requestID) // as STS sends it
-			w.WriteHeader(status)
-			w.Write(body)
+			w.Header().Set("X-Amzn-Requestid", reply.requestID) // as STS sends it
+			w.WriteHeader(reply.StatusCode)
+			w.Write(reply.body)
 		default:
-			w.Header().Set("Content-Type", "application/xml")
-			w.Header().Set("X-Amz-Request-Id", requestID)
-			if region := regexp.MustCompile(`<Region>([^<]+)</Region>`).FindSubmatch(body); region != nil {
-				w.Header().Set("X-Amz-Bucket-Region", string(region[1]))
+			s3Requests.Add(1)
+			for name, values := range reply.header {
+				w.Header()[name] = values
 			}
-			w.WriteHeader(status)
-			w.Write(body)
+			w.Header().Set("Content-Type", "application/xml")
+			if reply.requestID != "" {
+				w.Header().Set("X-Amz-Request-Id", reply.requestID)
+			}
+			w.WriteHeader(reply.StatusCode)
+			w.Write(reply.body) // dropped for HEAD by net/http, as S3 sends none
 		}
 	}))
 	t.Cleanup(srv.Close)

@@ -1,6 +1,9 @@
 package recstore
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // WithCopyLimits lowers the size above which Copy goes multipart, and its
 // part size, so that tests can exercise multipart copy without 5 GiB.
@@ -16,3 +19,11 @@ func WithResponseHeaderTimeout(d time.Duration) Option {
 
 // ReadFirstPart is readFirstPart, whose buffer sizes tests check.
 var ReadFirstPart = readFirstPart
+
+// HeadBucket is headBucket, for replaying HeadBucket replies.
+func (s *Store) HeadBucket(ctx context.Context) (string, error) { return s.headBucket(ctx) }
+
+// FetchPresigned is fetchPresigned, for replaying replies to presigned URLs.
+func (s *Store) FetchPresigned(ctx context.Context, key, link string) ([]byte, error) {
+	return s.fetchPresigned(ctx, key, link)
+}

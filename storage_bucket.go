@@ -2,9 +2,12 @@ package recstore
 
 import (
 	"context"
+	"errors"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 )
 
 // headBucket checks that the bucket is reachable with the session, and
@@ -59,4 +62,25 @@ func (s *Store) regionMismatch(op, region string) error {
 	e := &Error{Op: op, Bucket: s.cfg.Bucket, BucketRegion: region}
 	regionMismatch(e, s.session.target)
 	return e
+}
+
+// retryTemporaryRedirect makes the SDK retry S3's 307 TemporaryRedirect,
+// which S3 sends while a new bucket's name spreads to its endpoints; but
+// not one naming another Region than region: that is a wrong Region, which
+// waiting does not fix.
+type retryTemporaryRedirect struct{ region string }
+
+// IsErrorRetryable implements retry.IsErrorRetryable.
+func (r retryTemporaryRedirect) IsErrorRetryable(err error) aws.Ternary {
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "TemporaryRedirect" {
+		return aws.UnknownTernary
+	}
+	var resp *awshttp.ResponseError
+	if errors.As(err, &resp) && resp.Response != nil {
+		if named := resp.Response.Header.Get("X-Amz-Bucket-Region"); named != "" && named != r.region {
+			return aws.FalseTernary
+		}
+	}
+	return aws.TrueTernary
 }

@@ -20,7 +20,8 @@ import (
 func patientRetries(o *s3.Options) { o.RetryMaxAttempts = 10 }
 
 // writeWatch notes, attempt by attempt, whether a write may have stored
-// its object: any attempt but one S3 refused (HTTP 4xx) may have. The SDK
+// its object: any attempt but one S3 refused or redirected (HTTP 3xx, 4xx)
+// may have. The SDK
 // retries inside one call, so the final error alone cannot tell.
 type writeWatch struct{ writes atomic.Int32 }
 
@@ -38,7 +39,7 @@ func (w *writeWatch) handle(ctx context.Context, in middleware.FinalizeInput, ne
 	middleware.FinalizeOutput, middleware.Metadata, error) {
 	out, md, err := next.HandleFinalize(ctx, in)
 	var status interface{ HTTPStatusCode() int }
-	if err == nil || !errors.As(err, &status) || status.HTTPStatusCode() < 400 || status.HTTPStatusCode() >= 500 {
+	if err == nil || !errors.As(err, &status) || status.HTTPStatusCode() < 300 || status.HTTPStatusCode() >= 500 {
 		w.writes.Add(1)
 	}
 	return out, md, err

@@ -1,0 +1,141 @@
+package recstore
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/smithy-go"
+)
+
+// diagnoseS3 classifies a failed S3 call, made with the temporary session.
+func diagnoseS3(e *Error, api smithy.APIError, t target) {
+	message := ""
+	if api != nil {
+		message = api.ErrorMessage()
+	}
+	switch e.Code {
+	case "AccessDenied", "Forbidden":
+		s3Denied(e, message, t)
+	case "AllAccessDisabled":
+		e.kind = ErrS3AccessDenied
+		e.Cause = fmt.Sprintf("AWS has disabled all access to bucket %s", t.bucket)
+		e.Fix = "the bucket's owner must contact AWS Support; no setting of recstore or of the role can change this"
+	case "NoSuchKey":
+		e.kind = ErrKeyNotFound
+		e.Cause = "no object has this key"
+	case "NotFound":
+		if e.Key != "" {
+			e.kind = ErrKeyNotFound
+			e.Cause = "no object has this key"
+			return
+		}
+		bucketNotFound(e, t)
+	case "NoSuchBucket":
+		bucketNotFound(e, t)
+	case "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "InvalidAccessKeyId", "InvalidTokenId":
+		e.kind = ErrExpiredToken
+		e.Cause = "S3 rejected the temporary session as expired or invalid"
+		e.Fix = "leave storageProviderDisableAuthRetry off so that recstore renews the session; " + fixExpired
+	case "PermanentRedirect", "AuthorizationHeaderMalformed", "MovedPermanently":
+		regionMismatch(e, t)
+	case "IllegalLocationConstraintException":
+		illegalLocation(e, message, t)
+	case "TemporaryRedirect":
+		temporaryRedirect(e, t)
+	case "RequestTimeTooSkewed":
+		skewed(e)
+	case "InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout":
+		unavailable(e, "S3")
+	case "SignatureDoesNotMatch":
+		if strings.HasPrefix(message, "Signature expired") {
+			skewed(e)
+		}
+	default:
+		switch {
+		case rejectsChecksum(e, message):
+			e.kind = ErrUnsupported
+			e.Cause = "the store does not implement the x-amz-checksum headers that recstore sends to check uploads end to end"
+			e.Fix = "set storageProviderChecksum to content-md5: uploads are then checked with Content-MD5, which such stores accept"
+		case e.StatusCode == 301:
+			regionMismatch(e, t)
+		case e.StatusCode == 501:
+			e.kind = ErrUnsupported
+			e.Cause = "the store does not implement this request (HTTP 501)"
+		case e.StatusCode >= 500:
+			unavailable(e, "S3")
+		}
+	}
+}
+
+// s3Denied diagnoses a 403 from S3: from the message's named policy when
+// S3 gives one (same-account requests, since 2024), else as a missing
+// Allow that may also be a Deny in the bucket policy.
+func s3Denied(e *Error, message string, t target) {
+	e.kind = ErrS3AccessDenied
+	action := deniedAction(e.Op)
+	d, detailed := parseDenial(message)
+	switch {
+	case strings.HasPrefix(message, "Request has expired") || strings.HasPrefix(message, "Request is not yet valid"):
+		e.kind = ErrClockSkew
+		e.Cause = "S3 refused the presigned URL as outside its time window: it had expired, or its signing time is " +
+			"ahead of S3's clock; the recorder's clock may differ from S3's"
+		e.Fix = fixClock + ", and hand out presigned URLs valid for as long as playback needs"
+	case detailed && d.explicit:
+		e.Cause = fmt.Sprintf("an explicit Deny in a %s refuses %s on %s; no Allow can override a Deny", d.policy, d.action, d.resource)
+		e.Fix = denyFix(d.policy, d.action, d.resource, t)
+	case detailed && d.policy != "" && d.policy != "identity-based policy":
+		e.Cause = fmt.Sprintf("no %s allows %s on %s", d.policy, d.action, d.resource)
+		e.Fix = accessFix(e.Op, t)
+	case detailed:
+		e.Cause = fmt.Sprintf("the policy of role %s does not allow %s", t.role, action)
+		e.Fix = accessFix(e.Op, t)
+	default:
+		e.Cause = fmt.Sprintf("the policy of role %s does not allow %s, or a Deny statement in the bucket policy refuses it", t.role, action)
+		e.Fix = accessFix(e.Op, t) + "; if the role allows it, look for a Deny statement in the bucket policy and its Condition"
+	}
+	if op := strings.TrimSuffix(e.Op, " (presigned URL)"); (op == "s3:GetObject" || op == "s3:HeadObject") && e.kind == ErrS3AccessDenied && !d.explicit {
+		e.Cause += "; S3 also answers 403 for a key that does not exist when the role may not s3:ListBucket, so the key may be missing"
+		e.Fix += fmt.Sprintf("; to get 404 Not Found for missing keys instead, allow s3:ListBucket on arn:%s:s3:::%s",
+			partitionOf(t.region), t.bucket)
+	}
+}
+
+// illegalLocation: the bucket's Region, named in the message, is not the
+// endpoint's, or is an opt-in Region the bucket owner's account has not
+// enabled.
+func illegalLocation(e *Error, message string, t target) {
+	region, _, found := strings.Cut(strings.TrimPrefix(message, "The "), " location constraint")
+	if !found || !isRegionCode(region) {
+		regionMismatch(e, t)
+		return
+	}
+	e.kind = ErrRegionMismatch
+	e.Cause = fmt.Sprintf("bucket %s is in %s, and the request went to another Region's endpoint (storageProviderRegion is %s), "+
+		"or %s is an opt-in Region not enabled in the account", t.bucket, region, t.region, region)
+	e.Fix = fmt.Sprintf("set storageProviderRegion to %s; if it already is, enable %s in the AWS account of role %s", region, region, t.role)
+}
+
+// temporaryRedirect: S3 sends 307 while a new bucket's DNS name spreads;
+// the SDK retries it, so reaching here means it lasted.
+func temporaryRedirect(e *Error, t target) {
+	if e.BucketRegion != "" && e.BucketRegion != t.region {
+		regionMismatch(e, t)
+		return
+	}
+	e.kind = ErrUnavailable
+	e.Cause = fmt.Sprintf("S3 redirected the request temporarily (HTTP 307), even after retries: bucket %s was created "+
+		"recently and its name has not yet reached every S3 endpoint", t.bucket)
+	e.Fix = "try again in a few minutes; if it persists, check that storageProviderRegion is the bucket's Region"
+}
+
+// rejectsChecksum reports whether a reply refuses the x-amz-checksum
+// headers: R2 answers 501 NotImplemented naming the header, other stores
+// 400 InvalidArgument or NotImplemented.
+func rejectsChecksum(e *Error, message string) bool {
+	switch e.Code {
+	case "NotImplemented", "InvalidArgument", "InvalidRequest", "BadRequest":
+		m := strings.ToLower(message)
+		return strings.Contains(m, "x-amz-checksum") || strings.Contains(m, "x-amz-sdk-checksum-algorithm")
+	}
+	return false
+}

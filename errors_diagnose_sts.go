@@ -1,0 +1,104 @@
+package recstore
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/smithy-go"
+)
+
+// diagnoseSTS classifies a failed STS call, made with the base IAM user's keys.
+func diagnoseSTS(e *Error, api smithy.APIError, t target) {
+	message := ""
+	if api != nil {
+		message = api.ErrorMessage()
+	}
+	switch {
+	case e.Code == "AccessDenied":
+		stsDenied(e, message, t)
+	case strings.HasPrefix(message, "Signature expired") || strings.HasPrefix(message, "Signature not yet current") ||
+		e.Code == "RequestExpired":
+		e.kind = ErrClockSkew
+		e.Cause = "the local clock differs from STS's by more than 15 minutes (behind if the signature expired, " +
+			"ahead if it is not yet current), so STS refuses the signature"
+		e.Fix = fixClock
+	case e.Code == "SignatureDoesNotMatch" && strings.HasPrefix(message, "Credential should be scoped to a valid region"):
+		e.kind = ErrRegionMismatch
+		e.Cause = fmt.Sprintf("the STS endpoint refused a signature for Region %s: an AWS STS endpoint accepts only "+
+			"its own Region's", t.stsRegion)
+		e.Fix = "set storageProviderStsRegion to the Region of the STS endpoint behind storageProviderStsEndpoint " +
+			"(us-east-1 for sts.amazonaws.com), or leave storageProviderStsEndpoint empty"
+	case e.Code == "SignatureDoesNotMatch":
+		e.kind = ErrInvalidBaseCredentials
+		e.Cause = "the secret access key does not belong to the access key ID (storageProviderAccessKeyId)"
+		e.Fix = "re-enter storageProviderSecretAccessKey: the secret created together with that access key. AWS shows it " +
+			"only once; if it is lost, create a new access key for the base IAM user and enter both"
+	case e.Code == "InvalidClientTokenId" || e.Code == "InvalidAccessKeyId" || e.Code == "IncompleteSignature":
+		unknownBaseKey(e, t)
+	case e.Code == "ExpiredToken":
+		e.kind = ErrExpiredToken
+		e.Cause = "the token presented while renewing the session had expired: the session duration is too short, or the clock is skewed"
+		e.Fix = fixExpired
+	case e.Code == "ValidationError" && strings.Contains(message, "DurationSeconds"):
+		// STS has no code of its own for this: only the message tells.
+		e.kind = ErrDurationExceedsMax
+		e.Cause = "the requested session duration is higher than the role's MaxSessionDuration (or the one-hour limit of role chaining)"
+		e.Fix = fixDuration
+	case e.Code == "RegionDisabledException":
+		e.kind = ErrAssumeRoleDenied
+		e.Cause = fmt.Sprintf("STS is not activated in %s for the base IAM user's account", t.stsRegion)
+		e.Fix = fmt.Sprintf("activate STS in %s in that account's IAM console (Account settings, Security Token Service "+
+			"(STS) endpoints), or set storageProviderStsRegion to an active Region, such as us-east-1, which is always active", t.stsRegion)
+	case e.Code == "Throttling" || e.Code == "ServiceUnavailable" || e.Code == "InternalFailure" || e.StatusCode >= 500:
+		unavailable(e, "STS")
+	}
+}
+
+// stsDenied diagnoses AccessDenied from sts:AssumeRole. AWS gives one
+// message for several causes, so as not to reveal which; only an explicit
+// Deny and the root user have messages of their own.
+func stsDenied(e *Error, message string, t target) {
+	e.kind = ErrAssumeRoleDenied
+	d, _ := parseDenial(message)
+	user := "the base IAM user"
+	if d.principal != "" {
+		user = "the base IAM user " + d.principal
+	}
+	switch {
+	case strings.HasPrefix(message, "Roles may not be assumed by root accounts"):
+		e.kind = ErrInvalidBaseCredentials
+		e.Cause = "the base keys belong to an AWS account's root user, and AWS lets no root user assume a role"
+		e.Fix = "create an IAM user with the spec's base-user policy (sts:AssumeRole on the customer's role), create an " +
+			"access key for it, and enter that key in storageProviderAccessKeyId and storageProviderSecretAccessKey"
+	case d.explicit:
+		e.Cause = fmt.Sprintf("an explicit Deny in a %s refuses sts:AssumeRole on role %s to %s; no Allow can override a Deny",
+			d.policy, t.role, user)
+		e.Fix = denyFix(d.policy, "sts:AssumeRole", t.role, t)
+	default:
+		e.Cause = fmt.Sprintf("STS gives this one answer for several causes; most likely first: the External ID does not "+
+			"match the sts:ExternalId condition of role %s (or is missing); the role's trust policy does not name %s as "+
+			"Principal; the role does not exist; or %s's own IAM policy does not allow sts:AssumeRole on this role "+
+			"(the base-user policy names each customer's role, so a new one must be added)", t.role, user, user)
+		e.Fix = fmt.Sprintf("in the customer's account: check that role %s exists, that its trust policy's Principal is "+
+			"%s and that its sts:ExternalId condition equals storageProviderExternalId (re-enter storageProviderRoleArn and "+
+			"storageProviderExternalId if they differ); in the vendor's account: add %s to the Resource of the "+
+			"sts:AssumeRole statement of the base user's policy", t.role, strings.TrimPrefix(user, "the base IAM user "), t.role)
+	}
+}
+
+// unknownBaseKey diagnoses STS not knowing the access key: a wrong,
+// deleted or inactive key, or STS in an opt-in Region the base user's
+// account has not enabled, which answers the same.
+func unknownBaseKey(e *Error, t target) {
+	e.kind = ErrInvalidBaseCredentials
+	e.Cause = "AWS does not know the access key ID (storageProviderAccessKeyId): it is mistyped, deleted or inactive"
+	e.Fix = "check storageProviderAccessKeyId against the base IAM user's active access keys (IAM, Security " +
+		"credentials) and re-enter it with its secret"
+	if t.stsIsAWS && isOptInRegion(t.stsRegion) {
+		e.Cause = fmt.Sprintf("STS was called in %s, an opt-in Region: if the base user's account has not enabled it, "+
+			"STS there refuses the account's keys with this reply. Otherwise the access key ID is mistyped, deleted or "+
+			"inactive", t.stsRegion)
+		e.Fix = fmt.Sprintf("enable %s in the base user's AWS account (Account, AWS Regions), or set storageProviderStsRegion "+
+			"to a Region that account has enabled, such as us-east-1; if neither helps, %s", t.stsRegion, e.Fix)
+	}
+}
