@@ -177,7 +177,9 @@ func TestValidate(t *testing.T) {
 		{"two characters to a store's STS", func(c *recstore.Config) { c.AccessKeyID, c.STSEndpoint = "ab", "https://sts.store.example" }, "AccessKeyID"},
 		{"tab in key to a store's STS", func(c *recstore.Config) { c.AccessKeyID, c.STSEndpoint = "mini\tadmin", "https://sts.store.example" }, "AccessKeyID"},
 		{"control char in key to a store's STS", func(c *recstore.Config) { c.AccessKeyID, c.STSEndpoint = "mini\x00admin", "https://sts.store.example" }, "AccessKeyID"},
-		{"ASIA key to a store's STS", func(c *recstore.Config) { c.AccessKeyID, c.STSEndpoint = "ASIAIOSFODNN7EXAMPLE", "https://sts.store.example" }, ""},
+		{"ASIA key to a store's STS", func(c *recstore.Config) {
+			c.AccessKeyID, c.STSEndpoint = "ASIAIOSFODNN7EXAMPLE", "https://sts.store.example"
+		}, ""},
 		{"secret missing", func(c *recstore.Config) { c.SecretAccessKey = "" }, "SecretAccessKey"},
 		{"secret trailing newline", func(c *recstore.Config) { c.SecretAccessKey += "\n" }, "SecretAccessKey"},
 		{"secret is the redacted marker", func(c *recstore.Config) { c.SecretAccessKey = "REDACTED" }, "SecretAccessKey"},

@@ -93,7 +93,8 @@ func unknownBaseKey(e *Error, t target) {
 	e.kind = ErrInvalidBaseCredentials
 	e.Cause = "AWS does not know the access key ID (storageProviderAccessKeyId): it is mistyped, deleted or inactive"
 	e.Fix = "check storageProviderAccessKeyId against the base IAM user's active access keys (IAM, Security " +
-		"credentials) and re-enter it with its secret"
+		"credentials); if it was deleted or deactivated, rotate: create a new access key and update " +
+		"storageProviderAccessKeyId and storageProviderSecretAccessKey"
 	if t.stsIsAWS && isOptInRegion(t.stsRegion) {
 		e.Cause = fmt.Sprintf("STS was called in %s, an opt-in Region: if the base user's account has not enabled it, "+
 			"STS there refuses the account's keys with this reply. Otherwise the access key ID is mistyped, deleted or "+

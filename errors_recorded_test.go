@@ -38,7 +38,9 @@ type recordedCase struct {
 }
 
 func recordedSTSCases() []recordedCase {
-	optIn := func(c *recstore.Config) { c.Region, c.STSEndpoint = "af-south-1", "http://sts.af-south-1.amazonaws.com" }
+	optIn := func(c *recstore.Config) {
+		c.Region, c.STSEndpoint = "af-south-1", "http://sts.af-south-1.amazonaws.com"
+	}
 	proxy := func(c *recstore.Config) { c.Region, c.STSEndpoint = "eu-west-1", "http://sts-proxy.example.internal" }
 	return []recordedCase{
 		{file: "sts-access-denied.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrAssumeRoleDenied, code: "AccessDenied",
@@ -269,4 +271,34 @@ func recordedAWS(t *testing.T, stsFails bool, reply recording, s3Requests *atomi
 	}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// TestReadmeErrorTable: every recorded reply has its source in SOURCES.md,
+// a row in the README's error table and a test case, and every case's
+// recording exists.
+func TestReadmeErrorTable(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	_, table, found := strings.Cut(string(readme), "| API | Code (HTTP) | Situation | Class | Fix (in short) | Recording |")
+	require.True(t, found, "the README has the error table")
+	table, _, _ = strings.Cut(table, "\n\n")
+	sources, err := os.ReadFile(filepath.Join("testdata", "aws-errors", "SOURCES.md"))
+	require.NoError(t, err)
+	replayed := map[string]bool{}
+	for _, tc := range append(recordedSTSCases(), recordedS3Cases()...) {
+		replayed[tc.file] = true
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "aws-errors", "*.*"))
+	require.NoError(t, err)
+	for _, path := range files {
+		name := filepath.Base(path)
+		if name == "SOURCES.md" {
+			continue
+		}
+		assert.Contains(t, table, name, "README error table")
+		assert.Contains(t, string(sources), "| "+name+" |", "SOURCES.md")
+		assert.True(t, replayed[name], "%s is replayed by TestRecordedAWSErrors", name)
+		delete(replayed, name)
+	}
+	assert.Empty(t, replayed, "cases whose recording is missing")
 }

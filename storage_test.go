@@ -11,11 +11,15 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/auvious/recstore"
 	"github.com/auvious/recstore/internal/sandbox"
+	"github.com/auvious/recstore/internal/sandbox/minioserver"
 	"github.com/auvious/recstore/internal/storetest"
 )
 
@@ -49,6 +53,29 @@ func TestStore(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestStoreShortRootUser runs the acceptance suite against a MinIO whose
+// root user is LocalStack's "test": a 4-character access key, which an
+// S3-compatible store's own STS accepts and AWS's rules would refuse.
+func TestStoreShortRootUser(t *testing.T) {
+	requireEnv(t)
+	ctx := context.Background()
+	srv, err := minioserver.Start(ctx, minioserver.Options{RootUser: "test", RootPassword: "testtest"})
+	require.NoError(t, err)
+	t.Cleanup(srv.Stop)
+	admin := s3.New(s3.Options{Region: sandbox.DefaultRegion, BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("test", "testtest", "")})
+	_, err = admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("recordings")})
+	require.NoError(t, err)
+	cfg := recstore.Config{Bucket: "recordings", Region: sandbox.DefaultRegion, AccessKeyID: "test", SecretAccessKey: "testtest",
+		RoleARN: "arn:aws:iam::000000000000:role/recorder", RoleSessionName: "auvious-recorder-test",
+		Endpoint: srv.URL, STSEndpoint: srv.URL}
+	storetest.Run(t, storetest.Harness{
+		Open:   func(t *testing.T, opts ...recstore.Option) *recstore.Store { return open(t, cfg, opts...) },
+		Admin:  admin,
+		Bucket: cfg.Bucket,
+	})
 }
 
 // open opens a Store on cfg, closed when t ends.

@@ -131,6 +131,7 @@ func (e *Env) Config(r stsserver.Role) recstore.Config {
 		ExternalID:      r.ExternalID,
 		Endpoint:        e.MinIO.URL,
 		STSEndpoint:     e.STS.URL(),
+		STSRegion:       e.Region, // the test STS plays this Region's endpoint
 	}
 }
 
