@@ -19,8 +19,10 @@ func diagnoseSTS(e *Error, api smithy.APIError, t target) {
 	case strings.HasPrefix(message, "Signature expired") || strings.HasPrefix(message, "Signature not yet current") ||
 		e.Code == "RequestExpired":
 		e.kind = ErrClockSkew
-		e.Cause = "the local clock differs from STS's by more than 15 minutes (behind if the signature expired, " +
-			"ahead if it is not yet current), so STS refuses the signature"
+		e.Cause = "the local clock is more than 15 minutes behind STS's, so STS refuses the signature as expired"
+		if strings.HasPrefix(message, "Signature not yet current") {
+			e.Cause = "the local clock is more than 15 minutes ahead of STS's, so STS refuses the signature as not yet current"
+		}
 		e.Fix = fixClock
 	case e.Code == "SignatureDoesNotMatch" && strings.HasPrefix(message, "Credential should be scoped to a valid region"):
 		e.kind = ErrRegionMismatch
@@ -48,7 +50,7 @@ func diagnoseSTS(e *Error, api smithy.APIError, t target) {
 		e.kind = ErrAssumeRoleDenied
 		e.Cause = fmt.Sprintf("STS is not activated in %s for the base IAM user's account", t.stsRegion)
 		e.Fix = fmt.Sprintf("activate STS in %s in that account's IAM console (Account settings, Security Token Service "+
-			"(STS) endpoints), or set storageProviderStsRegion to an active Region, such as us-east-1, which is always active", t.stsRegion)
+			"(STS) endpoints), or set storageProviderStsRegion to a Region where it is active (us-east-1 always is)", t.stsRegion)
 	case e.Code == "Throttling" || e.Code == "ServiceUnavailable" || e.Code == "InternalFailure" || e.StatusCode >= 500:
 		unavailable(e, "STS")
 	}
