@@ -61,6 +61,7 @@ func diagnoseS3(e *Error, api smithy.APIError, t target) {
 		case e.StatusCode == 501:
 			e.kind = ErrUnsupported
 			e.Cause = "the store does not implement this request (HTTP 501)"
+			e.Fix = "check the store's list of supported S3 features; if storageProviderChecksum is crc32, try content-md5"
 		case e.StatusCode >= 500:
 			unavailable(e, "S3")
 		}
