@@ -5,18 +5,22 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // Options configure Start. The zero value is a usable default.
@@ -39,6 +43,7 @@ type Server struct {
 	URL          string // http://127.0.0.1:<port>
 	RootUser     string // root access key
 	RootPassword string // root secret key
+	KMSKey       string // the name of MinIO's one KMS key, for SSE-KMS (Config.KMSKeyID)
 
 	cmd     *exec.Cmd
 	dataDir string
@@ -82,6 +87,7 @@ func start(ctx context.Context, bin string, opts Options) (*Server, error) {
 		URL:          fmt.Sprintf("http://127.0.0.1:%d", ports[0]),
 		RootUser:     cmp.Or(opts.RootUser, "minioadmin"),
 		RootPassword: cmp.Or(opts.RootPassword, randomHex(20)),
+		KMSKey:       "recstore-key",
 		dataDir:      dataDir,
 		output:       &lockedBuffer{},
 		exited:       make(chan struct{}),
@@ -90,7 +96,8 @@ func start(ctx context.Context, bin string, opts Options) (*Server, error) {
 		"--address", fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		"--console-address", fmt.Sprintf("127.0.0.1:%d", ports[1]), dataDir)
 	s.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+s.RootUser, "MINIO_ROOT_PASSWORD="+s.RootPassword,
-		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_REGION="+opts.Region)
+		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_REGION="+opts.Region,
+		"MINIO_KMS_SECRET_KEY="+s.KMSKey+":"+randomBase64(32)) // SSE-S3 and SSE-KMS need a key
 	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
 	s.cmd.SysProcAttr = dieWithParent()
 	if err := startLocked(s.cmd); err != nil {
@@ -98,7 +105,7 @@ func start(ctx context.Context, bin string, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("minioserver: starting %s: %w", bin, err)
 	}
 	go func() { s.cmd.Wait(); close(s.exited) }() // owned by s: ends when the process does
-	if err := s.waitHealthy(ctx, 60*time.Second); err != nil {
+	if err := s.waitReady(ctx, opts.Region, 60*time.Second); err != nil {
 		s.Stop()
 		return nil, err
 	}
@@ -113,22 +120,25 @@ func startLocked(cmd *exec.Cmd) error {
 	return cmd.Start()
 }
 
-func (s *Server) waitHealthy(ctx context.Context, limit time.Duration) error {
+// waitReady waits until MinIO serves requests: live is not enough, for a
+// moment after it MinIO answers "Server not initialized" (STS with 400, S3
+// with 503). A root AssumeRole that succeeds says it is ready.
+func (s *Server) waitReady(ctx context.Context, region string, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
+	client := sts.New(sts.Options{Region: cmp.Or(region, "us-east-1"), BaseEndpoint: aws.String(s.URL),
+		Retryer: aws.NopRetryer{}, Credentials: credentials.NewStaticCredentialsProvider(s.RootUser, s.RootPassword, "")})
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/minio/health/live", nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		_, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/ready"),
+			RoleSessionName: aws.String("ready"), DurationSeconds: aws.Int32(900)})
+		if err == nil {
+			return nil
 		}
 		select {
 		case <-s.exited:
 			return fmt.Errorf("minioserver: MinIO exited during start-up:\n%s", s.output.String())
 		case <-ctx.Done():
-			return fmt.Errorf("minioserver: MinIO not healthy after %v: %w\n%s", limit, ctx.Err(), s.output.String())
+			return fmt.Errorf("minioserver: MinIO not ready after %v: %w (last: %v)\n%s", limit, ctx.Err(), err, s.output.String())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -163,6 +173,12 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+func randomBase64(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 func randomHex(n int) string {
