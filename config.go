@@ -93,7 +93,38 @@ type Config struct {
 	// ChecksumContentMD5 ("content-md5") for S3-compatible stores that
 	// reject x-amz-checksum headers. Empty means ChecksumCRC32.
 	Checksum ChecksumMode
+
+	// ServerSideEncryption is the encryption S3 applies to each object
+	// recstore writes (JSON storageProviderServerSideEncryption):
+	// EncryptionAES256 (SSE-S3) or EncryptionKMS (SSE-KMS). Empty sends no
+	// header, and the bucket's default encryption applies.
+	ServerSideEncryption EncryptionMode
+
+	// KMSKeyID is the KMS key of EncryptionKMS (JSON
+	// storageProviderKmsKeyId): a key ARN, alias ARN, key ID or alias name
+	// (alias/...). Empty means the AWS managed key aws/s3. An ARN must be in
+	// the bucket's Region.
+	KMSKeyID string
+
+	// BucketKeyEnabled asks S3 for an S3 Bucket Key with EncryptionKMS
+	// (JSON storageProviderBucketKeyEnabled), which cuts the KMS requests,
+	// and KMS throttling, of many uploads.
+	BucketKeyEnabled bool
 }
+
+// EncryptionMode is S3's server-side encryption of an object
+// (Config.ServerSideEncryption, ObjectInfo.ServerSideEncryption).
+type EncryptionMode string
+
+// The values of Config.ServerSideEncryption, as S3 names them.
+const (
+	// EncryptionAES256 is SSE-S3: S3 encrypts with keys it manages.
+	EncryptionAES256 EncryptionMode = "AES256"
+	// EncryptionKMS is SSE-KMS: S3 encrypts with a KMS key, Config.KMSKeyID,
+	// which the role must be allowed to use (kms:GenerateDataKey to write,
+	// kms:Decrypt to read and to complete multipart uploads).
+	EncryptionKMS EncryptionMode = "aws:kms"
+)
 
 // ChecksumMode is how uploads are protected end to end (Config.Checksum).
 type ChecksumMode string

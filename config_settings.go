@@ -66,6 +66,15 @@ func Settings() []Setting {
 		{Field: "Checksum", Key: "storageProviderChecksum", Env: "RECSTORE_CHECKSUM", Flag: "checksum",
 			Usage: "upload integrity `check`: crc32 (default) or content-md5",
 			check: func(c Config, _ options) string { return checkChecksum(c.Checksum) }},
+		{Field: "ServerSideEncryption", Key: "storageProviderServerSideEncryption", Env: "RECSTORE_SERVER_SIDE_ENCRYPTION",
+			Flag: "server-side-encryption", Usage: "encryption of each object: AES256 or aws:kms (`mode`); default: the bucket's",
+			check: func(c Config, _ options) string { return checkEncryption(c.ServerSideEncryption) }},
+		{Field: "KMSKeyID", Key: "storageProviderKmsKeyId", Env: "RECSTORE_KMS_KEY_ID", Flag: "kms-key-id",
+			Usage: "KMS `key` for aws:kms: key ARN, alias ARN, key ID or alias name; default: aws/s3",
+			check: func(c Config, _ options) string { return checkKMSKeyID(c) }},
+		{Field: "BucketKeyEnabled", Key: "storageProviderBucketKeyEnabled", Env: "RECSTORE_BUCKET_KEY_ENABLED",
+			Flag: "bucket-key-enabled", Usage: "use an S3 Bucket Key with aws:kms",
+			check: func(c Config, _ options) string { return checkBucketKey(c) }},
 	}
 }
 

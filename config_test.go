@@ -47,6 +47,9 @@ func TestParseConfig(t *testing.T) {
 	want.STSRegion = "eu-central-1"
 	want.KeyPrefix = "acme/"
 	want.Checksum = recstore.ChecksumContentMD5
+	want.ServerSideEncryption = recstore.EncryptionKMS
+	want.KMSKeyID = "alias/recordings"
+	want.BucketKeyEnabled = true
 	assert.Equal(t, want, cfg)
 	assert.NoError(t, cfg.Validate())
 }
@@ -232,6 +235,42 @@ func TestValidate(t *testing.T) {
 		{"checksum content-md5", func(c *recstore.Config) { c.Checksum = recstore.ChecksumContentMD5 }, ""},
 		{"checksum unknown", func(c *recstore.Config) { c.Checksum = "sha256" }, "Checksum"},
 		{"checksum upper case", func(c *recstore.Config) { c.Checksum = "CRC32" }, "Checksum"},
+		{"SSE-S3", func(c *recstore.Config) { c.ServerSideEncryption = recstore.EncryptionAES256 }, ""},
+		{"SSE-KMS with aws/s3", func(c *recstore.Config) { c.ServerSideEncryption = recstore.EncryptionKMS }, ""},
+		{"SSE unknown", func(c *recstore.Config) { c.ServerSideEncryption = "aes256" }, "ServerSideEncryption"},
+		{"SSE-KMS with key ARN", func(c *recstore.Config) {
+			c.ServerSideEncryption, c.KMSKeyID = recstore.EncryptionKMS, "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+		}, ""},
+		{"SSE-KMS with alias ARN", func(c *recstore.Config) {
+			c.ServerSideEncryption, c.KMSKeyID = recstore.EncryptionKMS, "arn:aws:kms:eu-west-1:123456789012:alias/recordings"
+		}, ""},
+		{"SSE-KMS with key ID", func(c *recstore.Config) {
+			c.ServerSideEncryption, c.KMSKeyID = recstore.EncryptionKMS, "1234abcd-12ab-34cd-56ef-1234567890ab"
+		}, ""},
+		{"SSE-KMS with alias name", func(c *recstore.Config) {
+			c.ServerSideEncryption, c.KMSKeyID = recstore.EncryptionKMS, "alias/recordings"
+		}, ""},
+		{"KMS key without aws:kms", func(c *recstore.Config) { c.KMSKeyID = "alias/recordings" }, "KMSKeyID"},
+		{"KMS key with SSE-S3", func(c *recstore.Config) {
+			c.ServerSideEncryption, c.KMSKeyID = recstore.EncryptionAES256, "alias/recordings"
+		}, "KMSKeyID"},
+		{"KMS key in another Region", func(c *recstore.Config) {
+			c.ServerSideEncryption, c.KMSKeyID = recstore.EncryptionKMS, "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+		}, "KMSKeyID"},
+		{"KMS key in another partition", func(c *recstore.Config) {
+			c.ServerSideEncryption, c.KMSKeyID = recstore.EncryptionKMS, "arn:aws-cn:kms:eu-west-1:123456789012:key/1234abcd"
+		}, "KMSKeyID"},
+		{"KMS ARN of another service", func(c *recstore.Config) {
+			c.ServerSideEncryption, c.KMSKeyID = recstore.EncryptionKMS, "arn:aws:s3:::recordings"
+		}, "KMSKeyID"},
+		{"KMS key with a space", func(c *recstore.Config) {
+			c.ServerSideEncryption, c.KMSKeyID = recstore.EncryptionKMS, "alias/rec ordings"
+		}, "KMSKeyID"},
+		{"MinIO key name", func(c *recstore.Config) {
+			c.ServerSideEncryption, c.KMSKeyID, c.Endpoint = recstore.EncryptionKMS, "recstore-key", "https://minio.local"
+		}, ""},
+		{"bucket key with SSE-KMS", func(c *recstore.Config) { c.ServerSideEncryption, c.BucketKeyEnabled = recstore.EncryptionKMS, true }, ""},
+		{"bucket key without SSE-KMS", func(c *recstore.Config) { c.BucketKeyEnabled = true }, "BucketKeyEnabled"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := validConfig()

@@ -87,27 +87,52 @@ func pendingUploads(t *testing.T, e *sandbox.Env, prefix string) []string {
 // finds no upload), the upload still reports success, truthfully.
 func TestLostReplies(t *testing.T) {
 	e := requireEnv(t)
-	var completes atomic.Int32
-	cfg, _ := proxied(t, e, func(r *http.Request) faultproxy.Fault {
-		switch op := operation(r); {
-		case op == "PutObject",
-			op == "CompleteMultipartUpload" && completes.Add(1) == 1:
-			return faultproxy.Fault{Kind: faultproxy.ResetResponse}
-		}
-		return faultproxy.Fault{}
-	})
-	s := open(t, cfg, recstore.WithPartSize(recstore.MinPartSize))
-	for _, size := range []int{1000, 2*recstore.MinPartSize + 1} {
-		key := fmt.Sprintf("lost-replies/%d", size)
-		data := strings.Repeat("r", size)
-		info, err := s.Upload(context.Background(), key, strings.NewReader(data))
-		require.NoError(t, err, "the object landed, so the upload succeeded")
-		assert.Equal(t, int64(size), info.Size)
-		got, err := readBack(t, e, key)
-		require.NoError(t, err)
-		assert.Equal(t, sha256.Sum256([]byte(data)), got)
+	for _, tc := range []struct {
+		name     string
+		checksum recstore.ChecksumMode
+		sse      recstore.EncryptionMode
+		landed   bool // whether the Store can recognise the object
+	}{
+		{"CRC32", "", "", true},
+		{"Content-MD5", recstore.ChecksumContentMD5, "", true},
+		{"CRC32 SSE-KMS", "", recstore.EncryptionKMS, true},
+		{"Content-MD5 SSE-S3", recstore.ChecksumContentMD5, recstore.EncryptionAES256, true},
+		// An SSE-KMS ETag is no MD5, and no checksum was sent: the failure stands.
+		{"Content-MD5 SSE-KMS", recstore.ChecksumContentMD5, recstore.EncryptionKMS, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var completes atomic.Int32
+			cfg, _ := proxied(t, e, func(r *http.Request) faultproxy.Fault {
+				switch op := operation(r); {
+				case op == "PutObject",
+					op == "CompleteMultipartUpload" && completes.Add(1) == 1:
+					return faultproxy.Fault{Kind: faultproxy.ResetResponse}
+				}
+				return faultproxy.Fault{}
+			})
+			cfg.Checksum, cfg.ServerSideEncryption = tc.checksum, tc.sse
+			if tc.sse == recstore.EncryptionKMS {
+				cfg.KMSKeyID = e.MinIO.KMSKey
+			}
+			s := open(t, cfg, recstore.WithPartSize(recstore.MinPartSize))
+			prefix := "lost-replies/" + strings.ReplaceAll(tc.name, " ", "-") + "/"
+			for _, size := range []int{1000, 2*recstore.MinPartSize + 1} {
+				key := fmt.Sprintf("%s%d", prefix, size)
+				data := strings.Repeat("r", size)
+				info, err := s.Upload(context.Background(), key, strings.NewReader(data))
+				got, readErr := readBack(t, e, key)
+				require.NoError(t, readErr, "the object landed either way")
+				assert.Equal(t, sha256.Sum256([]byte(data)), got)
+				if !tc.landed {
+					assert.Error(t, err, "an unrecognisable object is not claimed as stored")
+					continue
+				}
+				require.NoError(t, err, "the object landed, so the upload succeeded")
+				assert.Equal(t, int64(size), info.Size)
+			}
+			assert.Empty(t, pendingUploads(t, e, prefix))
+		})
 	}
-	assert.Empty(t, pendingUploads(t, e, "lost-replies/"))
 }
 
 // TestLostCreateReply: when S3 creates a multipart upload but the reply is

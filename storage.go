@@ -42,6 +42,7 @@ type Store struct {
 	copyThreshold int64
 	copyPartSize  int64
 	crc32         bool // uploads carry CRC32 checksums; otherwise Content-MD5
+	sse           encryption
 	log           *slog.Logger
 	closed        atomic.Bool
 }
@@ -55,6 +56,15 @@ type ObjectInfo struct {
 	LastModified time.Time         // see Upload for the precision of the value it returns
 	ContentType  string            // Content-Type; set by Stat and Download
 	Metadata     map[string]string // user metadata; set by Stat and Download
+
+	// ServerSideEncryption is how S3 says it encrypted the object, KMSKeyID
+	// the KMS key of EncryptionKMS (as S3 names it: a key ARN), and
+	// BucketKeyEnabled whether an S3 Bucket Key was used. They are set from
+	// every reply that carries them; S3-compatible stores may leave them
+	// empty, such as MinIO for multipart uploads.
+	ServerSideEncryption EncryptionMode
+	KMSKeyID             string
+	BucketKeyEnabled     bool
 }
 
 // Open checks cfg and returns a Store for it. It does not touch the
@@ -70,7 +80,7 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	}
 	s := &Store{partSize: o.partSize, concurrency: o.concurrency, log: o.logger,
 		copyThreshold: o.copyThreshold, copyPartSize: o.copyPartSize,
-		crc32: cfg.Checksum != ChecksumContentMD5}
+		crc32: cfg.Checksum != ChecksumContentMD5, sse: encryptionOf(cfg)}
 	s.http = s.httpClient(o)
 	stsClient := sts.New(sts.Options{
 		Region:       cfg.stsSigningRegion(),
@@ -252,8 +262,10 @@ func (s *Store) head(ctx context.Context, key, full string, sdkOpts ...func(*s3.
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	return replyInfo(key, objectHeaders{out.ContentLength, out.ETag, out.LastModified, out.ContentType, out.Metadata,
-		checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256)}), nil
+	info := replyInfo(key, objectHeaders{out.ContentLength, out.ETag, out.LastModified, out.ContentType, out.Metadata,
+		checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256)})
+	info.setEncryption(out.ServerSideEncryption, out.SSEKMSKeyId, out.BucketKeyEnabled)
+	return info, nil
 }
 
 // objectHeaders are the headers that HeadObject and GetObject replies share.
@@ -325,6 +337,7 @@ func (s *Store) Download(ctx context.Context, key string) (io.ReadCloser, Object
 	}
 	info := replyInfo(key, objectHeaders{out.ContentLength, out.ETag, out.LastModified, out.ContentType, out.Metadata,
 		checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256)})
+	info.setEncryption(out.ServerSideEncryption, out.SSEKMSKeyId, out.BucketKeyEnabled)
 	return &objectReader{body: out.Body, target: s.session.target.withKey(key), size: info.Size}, info, nil
 }
 

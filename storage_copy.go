@@ -66,7 +66,8 @@ func (s *Store) copyObject(ctx context.Context, dst, src string, info ObjectInfo
 	err := s.run(ctx, "s3:CopyObject", info.Key, func(ctx context.Context) (err error) {
 		out, err = s.s3.CopyObject(ctx, &s3.CopyObjectInput{
 			Bucket: &s.cfg.Bucket, Key: &dst, CopySource: aws.String(s.copySource(src)),
-			ChecksumAlgorithm: s.checksumAlgorithm(),
+			ChecksumAlgorithm:    s.checksumAlgorithm(),
+			ServerSideEncryption: s.sse.mode, SSEKMSKeyId: s.sse.kmsKeyID, BucketKeyEnabled: s.sse.bucketKey,
 		})
 		return err
 	})
@@ -78,6 +79,8 @@ func (s *Store) copyObject(ctx context.Context, dst, src string, info ObjectInfo
 		info.LastModified = aws.ToTime(r.LastModified)
 		info.Checksum = checksumOf(r.ChecksumCRC32, r.ChecksumCRC32C, r.ChecksumCRC64NVME, r.ChecksumSHA1, r.ChecksumSHA256)
 	}
+	info.ServerSideEncryption, info.KMSKeyID, info.BucketKeyEnabled = "", "", false // the source's, not the copy's
+	info.setEncryption(out.ServerSideEncryption, out.SSEKMSKeyId, out.BucketKeyEnabled)
 	return info, nil
 }
 
@@ -98,6 +101,7 @@ func (s *Store) copyMultipart(ctx context.Context, src string, info ObjectInfo) 
 		return ObjectInfo{}, err
 	}
 	info.ETag, info.Checksum, info.LastModified = done.ETag, done.Checksum, done.LastModified
+	info.ServerSideEncryption, info.KMSKeyID, info.BucketKeyEnabled = done.ServerSideEncryption, done.KMSKeyID, done.BucketKeyEnabled
 	return info, nil
 }
 

@@ -3,12 +3,16 @@ package recstore
 import (
 	"context"
 	"crypto/md5"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"log/slog"
 	"sync/atomic"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/middleware"
@@ -45,17 +49,65 @@ func (w *writeWatch) handle(ctx context.Context, in middleware.FinalizeInput, ne
 	return out, md, err
 }
 
+// A fingerprint identifies the object a write meant to store, so that a
+// write whose reply was lost can be recognised: the CRC32 checksum S3
+// reports for it (of the whole object, or the composite of the parts'
+// CRC32s, "-N"), or, under ChecksumContentMD5, the MD5 ETag, which S3 gives
+// unencrypted and SSE-S3 objects only.
+type fingerprint struct {
+	checksum string // "CRC32:<base64>[-N]"
+	etag     string // the MD5 ETag
+}
+
+func (f fingerprint) matches(info ObjectInfo) bool {
+	if f.checksum != "" {
+		return info.Checksum == f.checksum
+	}
+	return f.etag != "" && info.ETag == f.etag && info.ServerSideEncryption != EncryptionKMS
+}
+
+// dataFingerprint is the fingerprint of a single PutObject of data.
+func (s *Store) dataFingerprint(data []byte) fingerprint {
+	if s.crc32 {
+		return fingerprint{checksum: "CRC32:" + crc32Base64(crc32.ChecksumIEEE(data))}
+	}
+	return fingerprint{etag: md5Hex(data)}
+}
+
+// partsFingerprint is the fingerprint of a completed multipart upload of
+// parts; the zero fingerprint, which matches nothing, when a part's reply
+// lacked what it needs.
+func (s *Store) partsFingerprint(parts []types.CompletedPart) fingerprint {
+	if !s.crc32 {
+		return fingerprint{etag: multipartETag(parts)}
+	}
+	var sums []byte
+	for _, p := range parts {
+		sum, err := base64.StdEncoding.DecodeString(aws.ToString(p.ChecksumCRC32))
+		if err != nil || len(sum) != crc32.Size {
+			return fingerprint{}
+		}
+		sums = append(sums, sum...)
+	}
+	return fingerprint{checksum: fmt.Sprintf("CRC32:%s-%d", crc32Base64(crc32.ChecksumIEEE(sums)), len(parts))}
+}
+
+func crc32Base64(sum uint32) string {
+	return base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum))
+}
+
 // landed reports whether a write that failed in fact stored exactly the
 // expected object: a reply can be lost after S3 acted, and then the upload
 // succeeded. It asks with HeadObject on a context of its own, so that it
-// also settles cancelled uploads. etag is the MD5-based ETag S3 gives
-// unencrypted and SSE-S3 objects; with SSE-KMS it never matches, and the
-// failure stands.
-func (s *Store) landed(ctx context.Context, key, full, etag string) (ObjectInfo, bool) {
+// also settles cancelled uploads.
+func (s *Store) landed(ctx context.Context, key, full string, want fingerprint) (ObjectInfo, bool) {
+	if want == (fingerprint{}) {
+		return ObjectInfo{}, false
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
 	info, err := s.head(ctx, key, full, patientRetries)
-	if err != nil || info.ETag != etag {
+	if err != nil || !want.matches(info) {
 		return ObjectInfo{}, false
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "recstore: a write's reply was lost, but the object landed intact", slog.String("key", key))

@@ -52,7 +52,8 @@ func (s *Store) runMultipart(ctx context.Context, key string, in s3.CreateMultip
 	return ObjectInfo{}, u.abortAfter(ctx, err)
 }
 
-// startMultipart sends CreateMultipartUpload for key. Once sent, the
+// startMultipart sends CreateMultipartUpload for key, with the Store's
+// encryption. Once sent, the
 // request runs to its reply even if ctx is cancelled (within abortTimeout):
 // an upload whose ID a cancellation lost could only be found by listing,
 // which the least-privilege role may not do. It always returns an upload,
@@ -69,6 +70,7 @@ func (s *Store) startMultipart(ctx context.Context, key string, in s3.CreateMult
 		return u, classify("s3:CreateMultipartUpload", s.session.target.withKey(key), err)
 	}
 	in.Bucket, in.Key = &s.cfg.Bucket, &full
+	in.ServerSideEncryption, in.SSEKMSKeyId, in.BucketKeyEnabled = s.sse.mode, s.sse.kmsKeyID, s.sse.bucketKey
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
 	var watch writeWatch
@@ -120,19 +122,21 @@ func (u *multipartUpload) complete(ctx context.Context, parts []types.CompletedP
 		return err
 	})
 	if err != nil {
-		if etag := multipartETag(parts); etag != "" && watch.mayHaveWritten() {
-			if info, ok := s.landed(ctx, u.key, u.full, etag); ok {
+		if watch.mayHaveWritten() {
+			if info, ok := s.landed(ctx, u.key, u.full, s.partsFingerprint(parts)); ok {
 				return info, nil
 			}
 		}
 		return ObjectInfo{}, err
 	}
-	return ObjectInfo{
+	info := ObjectInfo{
 		Key:          u.key,
 		ETag:         unquote(out.ETag),
 		Checksum:     checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256),
 		LastModified: serverTime(out.ResultMetadata),
-	}, nil
+	}
+	info.setEncryption(out.ServerSideEncryption, out.SSEKMSKeyId, out.BucketKeyEnabled)
+	return info, nil
 }
 
 // abortAfter aborts the upload after cause, on a context that outlives the

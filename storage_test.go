@@ -30,6 +30,8 @@ func TestStore(t *testing.T) {
 	prefixed.KeyPrefix = "tenant-42/"
 	contentMD5 := e.Config(e.Role)
 	contentMD5.Checksum = recstore.ChecksumContentMD5
+	kms := e.Config(e.Role)
+	kms.ServerSideEncryption, kms.KMSKeyID = recstore.EncryptionKMS, e.MinIO.KMSKey
 	ways := []struct {
 		name string
 		cfg  recstore.Config
@@ -39,6 +41,7 @@ func TestStore(t *testing.T) {
 		{"MinIOSTS", e.MinIOSTSConfig(), nil},
 		{"KeyPrefix", prefixed, nil},
 		{"ContentMD5", contentMD5, nil},
+		{"SSE-KMS", kms, nil},
 	}
 	for _, way := range ways {
 		t.Run(way.name, func(t *testing.T) {

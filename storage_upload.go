@@ -144,14 +144,17 @@ func (s *Store) putObject(ctx context.Context, key, full string, data []byte, o 
 	var watch writeWatch
 	err := s.run(ctx, "s3:PutObject", key, func(ctx context.Context) (err error) {
 		out, err = s.s3.PutObject(ctx, &s3.PutObjectInput{
-			Bucket:            &s.cfg.Bucket,
-			Key:               &full,
-			Body:              bytes.NewReader(data),
-			ContentLength:     aws.Int64(int64(len(data))),
-			ContentType:       optional(o.contentType),
-			Metadata:          o.metadata,
-			ChecksumAlgorithm: s.checksumAlgorithm(),
-			ContentMD5:        md5sum,
+			Bucket:               &s.cfg.Bucket,
+			Key:                  &full,
+			Body:                 bytes.NewReader(data),
+			ContentLength:        aws.Int64(int64(len(data))),
+			ContentType:          optional(o.contentType),
+			Metadata:             o.metadata,
+			ChecksumAlgorithm:    s.checksumAlgorithm(),
+			ContentMD5:           md5sum,
+			ServerSideEncryption: s.sse.mode,
+			SSEKMSKeyId:          s.sse.kmsKeyID,
+			BucketKeyEnabled:     s.sse.bucketKey,
 		}, watch.option)
 		return err
 	})
@@ -159,14 +162,14 @@ func (s *Store) putObject(ctx context.Context, key, full string, data []byte, o 
 		if !watch.mayHaveWritten() {
 			return ObjectInfo{}, err
 		}
-		info, ok := s.landed(ctx, key, full, md5Hex(data))
+		info, ok := s.landed(ctx, key, full, s.dataFingerprint(data))
 		if !ok {
 			return ObjectInfo{}, err
 		}
 		info.ContentType, info.Metadata = o.contentType, o.metadata
 		return info, nil
 	}
-	return ObjectInfo{
+	info := ObjectInfo{
 		Key:          key,
 		Size:         int64(len(data)),
 		ETag:         unquote(out.ETag),
@@ -174,7 +177,9 @@ func (s *Store) putObject(ctx context.Context, key, full string, data []byte, o 
 		LastModified: serverTime(out.ResultMetadata),
 		ContentType:  o.contentType,
 		Metadata:     o.metadata,
-	}, nil
+	}
+	info.setEncryption(out.ServerSideEncryption, out.SSEKMSKeyId, out.BucketKeyEnabled)
+	return info, nil
 }
 
 // checksumAlgorithm asks the SDK for a CRC32 on every upload request, so
