@@ -88,6 +88,8 @@ func neededAction(op string) (action string, onObjects bool) {
 		return "s3:ListBucket", false
 	case "s3:GetBucketLocation":
 		return "s3:GetBucketLocation", false
+	case "s3:GetBucketEncryption":
+		return "s3:GetEncryptionConfiguration", false
 	}
 	return "", false
 }

@@ -88,6 +88,7 @@ type PolicyOption func(*policyOptions)
 type policyOptions struct {
 	kmsKeyARN        string
 	multipartCleanup bool
+	encryptionCheck  bool
 }
 
 // WithKMSKey grants kms:GenerateDataKey and kms:Decrypt on the KMS key that
@@ -100,6 +101,12 @@ func WithKMSKey(arn string) PolicyOption { return func(o *policyOptions) { o.kms
 // other safety net, which also covers a recorder that dies mid-upload, is
 // a bucket lifecycle rule that aborts incomplete multipart uploads.
 func WithMultipartCleanup() PolicyOption { return func(o *policyOptions) { o.multipartCleanup = true } }
+
+// WithEncryptionCheck grants s3:GetEncryptionConfiguration on the bucket,
+// beyond the spec's minimum, so that Verify can read the bucket's default
+// encryption and compare it with Config.ServerSideEncryption; without it,
+// Verify's encryption check warns.
+func WithEncryptionCheck() PolicyOption { return func(o *policyOptions) { o.encryptionCheck = true } }
 
 // RolePolicy is the role's least-privilege S3 policy on cfg.Bucket:
 // s3:GetBucketLocation and s3:ListBucket on the bucket, and s3:GetObject,
@@ -134,6 +141,9 @@ func RolePolicy(cfg Config, opts ...PolicyOption) (Policy, error) {
 	}
 	if o.multipartCleanup {
 		statements[0].Action = append(statements[0].Action, "s3:ListBucketMultipartUploads")
+	}
+	if o.encryptionCheck {
+		statements[0].Action = append(statements[0].Action, "s3:GetEncryptionConfiguration")
 	}
 	if o.kmsKeyARN != "" {
 		statements = append(statements, Statement{Sid: "BucketKMSKey", Effect: "Allow",

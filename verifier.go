@@ -16,9 +16,9 @@ const verifyPrefix = ".recstore-verify/"
 const cleanupTimeout = 15 * time.Second
 
 // Verify tests cfg end to end, as the product's Test button does: it
-// assumes the role, checks the bucket and its Region, writes a 1-byte
-// object, copies, downloads and presigns it, deletes both objects, and
-// starts and aborts a multipart upload. It never returns nil.
+// assumes the role, checks the bucket, its Region and its encryption,
+// writes a 1-byte object, copies, downloads and presigns it, deletes both
+// objects, and starts and aborts a multipart upload. It never returns nil.
 //
 // Each check of the Report says pass, warn, fail or skip (when a check it
 // needs failed), how long it took and, on failure, the error with its
@@ -68,6 +68,7 @@ func checks() []check {
 		{name: "assume-role", needs: []string{"config"}, run: (*verification).checkAssumeRole},
 		{name: "clock", needs: []string{"config"}, after: []string{"assume-role"}, run: (*verification).checkClock},
 		{name: "head-bucket", needs: []string{"assume-role"}, run: (*verification).checkHeadBucket},
+		{name: "encryption", needs: []string{"head-bucket"}, after: []string{"upload"}, run: (*verification).checkEncryption},
 		{name: "upload", needs: []string{"head-bucket"}, run: (*verification).checkUpload},
 		{name: "copy", needs: []string{"upload"}, run: (*verification).checkCopy},
 		{name: "download", needs: []string{"upload"}, run: (*verification).checkDownload},

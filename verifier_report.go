@@ -22,7 +22,7 @@ const (
 
 // A Check is one row of a Report.
 type Check struct {
-	Name     string        // "config", "external-id", "assume-role", "clock", "head-bucket", "upload", "copy", "download", "presign", "delete" or "multipart"
+	Name     string        // "config", "external-id", "assume-role", "clock", "head-bucket", "encryption", "upload", "copy", "download", "presign", "delete" or "multipart"
 	Status   Status        // pass, warn, fail or skip
 	Duration time.Duration // time the check took; zero when skipped
 	Detail   string        // what the check found, for people

@@ -9,7 +9,7 @@ import (
 
 func policyCommand() command {
 	var doc, userARN, kmsKey string
-	var cleanup bool
+	var cleanup, encryptionCheck bool
 	return command{
 		name:    "policy",
 		summary: "print the IAM documents the customer's AWS admin must set",
@@ -27,6 +27,7 @@ func policyCommand() command {
 			fs.StringVar(&userARN, "user-arn", "", "the base IAM user's `ARN`, for the trust policy")
 			fs.StringVar(&kmsKey, "kms-key", "", "`ARN` of the KMS key encrypting the bucket: adds kms:GenerateDataKey and kms:Decrypt")
 			fs.BoolVar(&cleanup, "multipart-cleanup", false, "add s3:ListBucketMultipartUploads, so that recstore can remove a stray upload left by a lost reply")
+			fs.BoolVar(&encryptionCheck, "encryption-check", false, "add s3:GetEncryptionConfiguration, so that verify can compare the bucket's default encryption with the config")
 		},
 		run: func(_ context.Context, c *cli, fs *flagSet) error {
 			cfg, err := fs.configWithArgs(0, 0)
@@ -39,6 +40,9 @@ func policyCommand() command {
 			}
 			if cleanup {
 				opts = append(opts, recstore.WithMultipartCleanup())
+			}
+			if encryptionCheck {
+				opts = append(opts, recstore.WithEncryptionCheck())
 			}
 			docs, err := policies(cfg, doc, userARN, opts)
 			if err != nil {
