@@ -35,7 +35,7 @@ type session struct {
 
 func newSession(cfg Config, client *sts.Client, log *slog.Logger) *session {
 	t := target{bucket: cfg.Bucket, prefix: cfg.KeyPrefix, region: cfg.Region, role: cfg.RoleARN,
-		stsRegion: cfg.stsSigningRegion(), stsIsAWS: cfg.stsIsAWS()}
+		stsRegion: cfg.stsSigningRegion(), stsIsAWS: cfg.stsIsAWS(), sse: cfg.ServerSideEncryption, kmsKeyID: cfg.KMSKeyID}
 	rec := &recordingSTS{client: client, log: log, target: t}
 	duration := cfg.sessionDuration()
 	assume := stscreds.NewAssumeRoleProvider(rec, cfg.RoleARN, func(o *stscreds.AssumeRoleOptions) {

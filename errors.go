@@ -57,6 +57,13 @@ var (
 	// ErrUnavailable: S3 or STS failed or throttled (HTTP 5xx, SlowDown,
 	// RequestTimeout) even after the SDK's retries. Trying later may work.
 	ErrUnavailable = errors.New("recstore: service unavailable")
+	// ErrKMSAccessDenied: the role may not use the KMS key of SSE-KMS
+	// (kms:GenerateDataKey to write, kms:Decrypt to read or complete a
+	// multipart upload), in its own policy or the key policy.
+	ErrKMSAccessDenied = errors.New("recstore: KMS key access denied")
+	// ErrKMSKeyUnusable: the KMS key of SSE-KMS is disabled, pending
+	// deletion or import, or does not exist in the bucket's Region.
+	ErrKMSKeyUnusable = errors.New("recstore: KMS key unusable")
 	// ErrUnsupported: the S3-compatible store does not implement something
 	// recstore sent, such as the x-amz-checksum headers (HTTP 501
 	// NotImplemented, or 400 naming the header).
@@ -194,6 +201,8 @@ type target struct {
 	region, role        string
 	stsRegion           string // the Region STS requests are signed for
 	stsIsAWS            bool   // whether STS is AWS's, not a store's own
+	sse                 EncryptionMode
+	kmsKeyID            string
 }
 
 func (t target) withKey(key string) target { t.key = key; return t }

@@ -13,6 +13,9 @@ func diagnoseS3(e *Error, api smithy.APIError, t target) {
 	if api != nil {
 		message = api.ErrorMessage()
 	}
+	if diagnoseKMS(e, message, t) {
+		return
+	}
 	switch e.Code {
 	case "AccessDenied", "Forbidden":
 		s3Denied(e, message, t)
@@ -84,6 +87,9 @@ func s3Denied(e *Error, message string, t target) {
 	case detailed && d.explicit:
 		e.Cause = fmt.Sprintf("an explicit Deny in a %s refuses %s on %s; no Allow can override a Deny", d.policy, d.action, d.resource)
 		e.Fix = denyFix(d.policy, d.action, d.resource, t)
+		if d.policy == "resource-based policy" && writesObject(e.Op) && t.sse == "" {
+			e.Fix += encryptionDenyHint
+		}
 	case detailed && d.policy != "" && d.policy != "identity-based policy":
 		e.Cause = fmt.Sprintf("no %s allows %s on %s", d.policy, d.action, d.resource)
 		e.Fix = accessFix(e.Op, t)
@@ -93,12 +99,30 @@ func s3Denied(e *Error, message string, t target) {
 	default:
 		e.Cause = fmt.Sprintf("the policy of role %s does not allow %s, or a Deny statement in the bucket policy refuses it", t.role, action)
 		e.Fix = accessFix(e.Op, t) + "; if the role allows it, look for a Deny statement in the bucket policy and its Condition"
+		if writesObject(e.Op) && t.sse == "" {
+			e.Fix += encryptionDenyHint
+		}
 	}
 	if op := strings.TrimSuffix(e.Op, " (presigned URL)"); (op == "s3:GetObject" || op == "s3:HeadObject") && e.kind == ErrS3AccessDenied && !d.explicit {
 		e.Cause += "; S3 also answers 403 for a key that does not exist when the role may not s3:ListBucket, so the key may be missing"
 		e.Fix += fmt.Sprintf("; to get 404 Not Found for missing keys instead, allow s3:ListBucket on arn:%s:s3:::%s",
 			partitionOf(t.region), t.bucket)
 	}
+}
+
+// encryptionDenyHint completes the fix of a write refused by a bucket
+// policy when recstore sends no encryption header: the common
+// DenyUnEncryptedObjectUploads statement refuses exactly that.
+const encryptionDenyHint = "; if that Deny requires an encryption header (s3:x-amz-server-side-encryption), set " +
+	"storageProviderServerSideEncryption to the value it requires (aws:kms or AES256), and storageProviderKmsKeyId if it names a key"
+
+// writesObject reports whether op creates an object.
+func writesObject(op string) bool {
+	switch op {
+	case "s3:PutObject", "s3:CreateMultipartUpload", "s3:CopyObject":
+		return true
+	}
+	return false
 }
 
 // illegalLocation: the bucket's Region, named in the message, is not the

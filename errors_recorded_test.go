@@ -74,6 +74,8 @@ func recordedSTSCases() []recordedCase {
 }
 
 func recordedS3Cases() []recordedCase {
+	const key = "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	kms := func(c *recstore.Config) { c.ServerSideEncryption, c.KMSKeyID = recstore.EncryptionKMS, key }
 	return []recordedCase{
 		{file: "s3-access-denied.xml", status: 403, op: "s3:PutObject", want: recstore.ErrS3AccessDenied, code: "AccessDenied",
 			causeHint: "or a Deny statement in the bucket policy", fixHint: "allow s3:PutObject on arn:aws:s3:::recordings/*"},
@@ -119,6 +121,20 @@ func recordedS3Cases() []recordedCase {
 			causeHint: "time window", fixHint: "NTP", notInFix: "allow"},
 		{file: "s3-presigned-not-yet-valid.xml", status: 403, op: "s3:GetObject (presigned URL)", want: recstore.ErrClockSkew, code: "AccessDenied",
 			causeHint: "ahead of S3's clock", fixHint: "NTP", notInFix: "allow"},
+		{file: "s3-kms-generate-data-key-denied.xml", status: 403, op: "s3:PutObject", want: recstore.ErrKMSAccessDenied, code: "AccessDenied",
+			causeHint: "may not use KMS key " + key + " for kms:GenerateDataKey", fixHint: "allow kms:GenerateDataKey and kms:Decrypt on " + key, edit: kms},
+		{file: "s3-kms-ciphertext-denied.xml", status: 403, op: "s3:GetObject", want: recstore.ErrKMSAccessDenied, code: "AccessDenied",
+			causeHint: "for kms:Decrypt", fixHint: "also allow the role in the key policy"},
+		{file: "s3-kms-disabled.xml", status: 400, op: "s3:PutObject", want: recstore.ErrKMSKeyUnusable, code: "KMS.DisabledException",
+			causeHint: key + " is disabled", fixHint: "enable the key", edit: kms},
+		{file: "s3-kms-pending-deletion.xml", status: 400, op: "s3:GetObject", want: recstore.ErrKMSKeyUnusable, code: "KMS.KMSInvalidStateException",
+			causeHint: "pending deletion", fixHint: "cancel the key's deletion"},
+		{file: "s3-kms-not-found.xml", status: 400, op: "s3:PutObject", want: recstore.ErrKMSKeyUnusable, code: "KMS.NotFoundException",
+			causeHint: "does not exist", fixHint: "correct storageProviderKmsKeyId", edit: kms},
+		{file: "s3-slow-down-kms.xml", status: 503, op: "s3:GetObject", want: recstore.ErrUnavailable, code: "SlowDown",
+			causeHint: "KMS throttled", fixHint: "storageProviderBucketKeyEnabled"},
+		{file: "s3-explicit-deny-bucket-policy.xml", status: 403, op: "s3:PutObject", want: recstore.ErrS3AccessDenied, code: "AccessDenied",
+			causeHint: "explicit Deny in a resource-based policy", fixHint: "set storageProviderServerSideEncryption", notInFix: "allow"},
 		{file: "r2-checksum-not-implemented.xml", status: 501, op: "s3:PutObject", want: recstore.ErrUnsupported, code: "NotImplemented",
 			causeHint: "x-amz-checksum", fixHint: "set storageProviderChecksum to content-md5"},
 	}
@@ -296,8 +312,8 @@ func TestReadmeErrorTable(t *testing.T) {
 		if name == "SOURCES.md" {
 			continue
 		}
-		assert.Contains(t, table, name, "README error table")
-		assert.Contains(t, string(sources), "| "+name+" |", "SOURCES.md")
+		assert.True(t, strings.Contains(table, name), "%s has no row in the README's error table", name)
+		assert.True(t, strings.Contains(string(sources), "| "+name+" |"), "%s has no source in SOURCES.md", name)
 		assert.True(t, replayed[name], "%s is replayed by TestRecordedAWSErrors", name)
 		delete(replayed, name)
 	}

@@ -103,7 +103,7 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 		RequestChecksumCalculation: calculation,
 		ResponseChecksumValidation: validation,
 		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.Retryables = append(o.Retryables, retryTemporaryRedirect{region: cfg.Region})
+			o.Retryables = append(o.Retryables, retryS3Codes{region: cfg.Region})
 		}),
 		// A missing checksum (multipart objects) is normal, not worth a log line.
 		DisableLogOutputChecksumValidationSkipped: true,

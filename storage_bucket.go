@@ -64,16 +64,24 @@ func (s *Store) regionMismatch(op, region string) error {
 	return e
 }
 
-// retryTemporaryRedirect makes the SDK retry S3's 307 TemporaryRedirect,
-// which S3 sends while a new bucket's name spreads to its endpoints; but
-// not one naming another Region than region: that is a wrong Region, which
-// waiting does not fix.
-type retryTemporaryRedirect struct{ region string }
+// retryS3Codes makes the SDK retry what passes with time but its retryer
+// does not know: KMS throttling under SSE-KMS, and S3's 307
+// TemporaryRedirect, which S3 sends while a new bucket's name spreads to
+// its endpoints; but not a 307 naming another Region than region: that is
+// a wrong Region, which waiting does not fix.
+type retryS3Codes struct{ region string }
 
 // IsErrorRetryable implements retry.IsErrorRetryable.
-func (r retryTemporaryRedirect) IsErrorRetryable(err error) aws.Ternary {
+func (r retryS3Codes) IsErrorRetryable(err error) aws.Ternary {
 	var api smithy.APIError
-	if !errors.As(err, &api) || api.ErrorCode() != "TemporaryRedirect" {
+	if !errors.As(err, &api) {
+		return aws.UnknownTernary
+	}
+	switch api.ErrorCode() {
+	case "KMS.ThrottlingException":
+		return aws.TrueTernary
+	case "TemporaryRedirect":
+	default:
 		return aws.UnknownTernary
 	}
 	var resp *awshttp.ResponseError

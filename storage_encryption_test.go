@@ -92,3 +92,15 @@ func TestCopyEncryption(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, head.ServerSideEncryption, "the source stays as it was")
 }
+
+// TestUnknownKMSKey: MinIO refuses an SSE-KMS upload with a key it does
+// not have, and the error says to correct storageProviderKmsKeyId.
+func TestUnknownKMSKey(t *testing.T) {
+	e := requireEnv(t)
+	cfg := e.Config(e.Role)
+	cfg.ServerSideEncryption, cfg.KMSKeyID = recstore.EncryptionKMS, "no-such-key"
+	_, err := open(t, cfg).Upload(context.Background(), "encrypted/unknown-key", bytes.NewReader([]byte("x")))
+	require.ErrorIs(t, err, recstore.ErrKMSKeyUnusable)
+	_, fix, _ := recstore.Diagnose(err)
+	assert.Contains(t, fix, "storageProviderKmsKeyId")
+}
