@@ -69,6 +69,29 @@ func BaseUserPolicy(cfg Config) (Policy, error) {
 	}}}, nil
 }
 
+// KMSKeyPolicy is the statement the KMS key of SSE-KMS needs in its key
+// policy for the role, to add to the key policy's statements: the key
+// policy must allow the role when it does not delegate to IAM (no
+// statement for the account's root) or when the key is in another account
+// than the role. kms:ViaService limits the grant to S3 in cfg.Region.
+func KMSKeyPolicy(cfg Config) (Policy, error) {
+	if p := checkRoleARN(cfg.RoleARN, ""); p != "" {
+		return Policy{}, setting("RoleARN").problem(p)
+	}
+	if p := checkRegion(cfg.Region, cfg.Endpoint != ""); p != "" {
+		return Policy{}, setting("Region").problem(p)
+	}
+	suffix := ".amazonaws.com"
+	if partitionOf(cfg.Region) == "aws-cn" {
+		suffix += ".cn"
+	}
+	return Policy{Version: policyVersion, Statement: []Statement{{
+		Sid: "AllowRecorderRoleViaS3", Effect: "Allow", Principal: map[string]string{"AWS": cfg.RoleARN},
+		Action: StringList{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: "*",
+		Condition: map[string]map[string]StringList{"StringEquals": {"kms:ViaService": {"s3." + cfg.Region + suffix}}},
+	}}}, nil
+}
+
 // TrustPolicy is the role's trust policy: it lets userARN, the base IAM
 // user (such as arn:aws:iam::111122223333:user/recorder-base), assume the
 // role, with an sts:ExternalId condition when cfg.ExternalID is set.

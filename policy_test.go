@@ -166,3 +166,23 @@ func TestPolicyMultipartCleanup(t *testing.T) {
 		assert.Nil(t, p.Statement[0].Condition, "ListBucketMultipartUploads takes no s3:prefix condition")
 	}
 }
+
+func TestKMSKeyPolicy(t *testing.T) {
+	for _, tc := range []struct{ region, viaService, partition string }{
+		{"eu-west-1", "s3.eu-west-1.amazonaws.com", "aws"},
+		{"cn-north-1", "s3.cn-north-1.amazonaws.com.cn", "aws-cn"},
+	} {
+		cfg := validConfig()
+		cfg.Region, cfg.RoleARN = tc.region, "arn:"+tc.partition+":iam::123456789012:role/recorder"
+		p, err := recstore.KMSKeyPolicy(cfg)
+		require.NoError(t, err)
+		require.Len(t, p.Statement, 1)
+		s := p.Statement[0]
+		assert.Equal(t, map[string]string{"AWS": cfg.RoleARN}, s.Principal)
+		assert.Equal(t, recstore.StringList{"kms:GenerateDataKey", "kms:Decrypt"}, s.Action)
+		assert.Equal(t, "*", s.Resource, "in a key policy, the key itself")
+		assert.Equal(t, recstore.StringList{tc.viaService}, s.Condition["StringEquals"]["kms:ViaService"])
+	}
+	_, err := recstore.KMSKeyPolicy(recstore.Config{Region: "eu-west-1"})
+	assert.ErrorIs(t, err, recstore.ErrInvalidConfig, "the statement names the role")
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/sandbox"
 	"github.com/auvious/recstore/internal/storetest"
 )
 
@@ -103,4 +104,32 @@ func TestUnknownKMSKey(t *testing.T) {
 	require.ErrorIs(t, err, recstore.ErrKMSKeyUnusable)
 	_, fix, _ := recstore.Diagnose(err)
 	assert.Contains(t, fix, "storageProviderKmsKeyId")
+}
+
+// TestBucketDefaultEncryption: with no encryption in the Config the Store
+// sends no header, the bucket's default (aws:kms) applies, and ObjectInfo
+// reports it.
+func TestBucketDefaultEncryption(t *testing.T) {
+	e := requireEnv(t)
+	ctx := context.Background()
+	bucket := "default-kms-" + e.Bucket[len("recordings-"):]
+	require.NoError(t, e.CreateBucket(ctx, bucket))
+	_, err := e.Admin.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &bucket,
+		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{
+			ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{
+				SSEAlgorithm: types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(e.MinIO.KMSKey)}}}}})
+	require.NoError(t, err)
+	cfg := e.Config(e.AddRole("default-kms", sandbox.RolePolicy(bucket)))
+	cfg.Bucket = bucket
+	s := open(t, cfg)
+	info, err := s.Upload(ctx, "calls/default.webm", bytes.NewReader([]byte("recording")))
+	require.NoError(t, err)
+	assert.Equal(t, recstore.EncryptionKMS, info.ServerSideEncryption)
+	assert.Contains(t, info.KMSKeyID, e.MinIO.KMSKey)
+	body, _, err := s.Download(ctx, "calls/default.webm")
+	require.NoError(t, err)
+	got, err := io.ReadAll(body)
+	require.NoError(t, err)
+	require.NoError(t, body.Close())
+	assert.Equal(t, "recording", string(got))
 }

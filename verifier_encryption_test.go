@@ -3,6 +3,7 @@ package recstore_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/faultproxy"
 )
 
 // TestVerifyEncryption: the encryption check reports the bucket's default,
@@ -70,7 +72,31 @@ func TestVerifyEncryption(t *testing.T) {
 			if !tc.mayRead {
 				assert.Contains(t, c.Fix, "s3:GetEncryptionConfiguration")
 			}
+			if tc.sse == recstore.EncryptionKMS {
+				assert.Contains(t, check(t, r, "multipart").Detail, "sent a part encrypted with the KMS key")
+			}
 			assertBucketMatchesReport(t, e, bucket, "", r)
 		})
 	}
+}
+
+// TestVerifyEncryptionIgnored: when the store stores the probe otherwise
+// than the Config asks (here a proxy makes the PutObject reply say AES256
+// to a request for aws:kms), the encryption check fails.
+func TestVerifyEncryptionIgnored(t *testing.T) {
+	e := requireEnv(t)
+	cfg, _ := proxied(t, e, func(r *http.Request) faultproxy.Fault {
+		if operation(r) == "PutObject" {
+			return faultproxy.Fault{ReplyHeader: map[string]string{"X-Amz-Server-Side-Encryption": "AES256"}}
+		}
+		return faultproxy.Fault{}
+	})
+	cfg.ServerSideEncryption, cfg.KMSKeyID = recstore.EncryptionKMS, e.MinIO.KMSKey
+	r := recstore.Verify(context.Background(), cfg)
+	c := check(t, r, "encryption")
+	require.Equal(t, recstore.StatusFail, c.Status, "\n%s", r)
+	assert.ErrorIs(t, r.Err(), recstore.ErrUnsupported)
+	assert.Contains(t, c.Err.Error(), "stored the upload probe with AES256, not aws:kms")
+	assert.Contains(t, c.Fix, "storageProviderServerSideEncryption")
+	assertBucketMatchesReport(t, e, e.Bucket, "", r)
 }

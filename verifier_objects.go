@@ -130,7 +130,8 @@ func (v *verification) mayExist(key string) bool {
 }
 
 // checkMultipart starts a multipart upload and aborts it: a failed upload
-// of a long recording must be able to remove its parts.
+// of a long recording must be able to remove its parts. With SSE-KMS it
+// sends one part first, which needs kms:GenerateDataKey.
 func (v *verification) checkMultipart(ctx context.Context) Check {
 	// startMultipart learns the ID even if ctx is cancelled while it waits,
 	// so that clean-up can abort the upload.
@@ -142,10 +143,20 @@ func (v *verification) checkMultipart(ctx context.Context) Check {
 	v.mu.Lock()
 	v.multipart = u
 	v.mu.Unlock()
+	detail := "started and aborted a multipart upload"
+	if v.cfg.ServerSideEncryption == EncryptionKMS {
+		// UploadPart is where SSE-KMS asks KMS for a data key with the
+		// role's rights: a multipart upload can fail there even when PutObject works.
+		if _, err := u.uploadPart(ctx, 1, v.probe); err != nil {
+			v.abortProbe(ctx)
+			return fail(err)
+		}
+		detail = "started a multipart upload, sent a part encrypted with the KMS key, and aborted it"
+	}
 	if err := v.abortProbe(ctx); err != nil {
 		return fail(err)
 	}
-	return pass("started and aborted a multipart upload")
+	return pass(detail)
 }
 
 // abortProbe aborts the multipart probe, if one is open.

@@ -120,7 +120,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"stat"}, "want KEY, got 0 argument(s)"},
 		{[]string{"ls", "--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
 		{[]string{"verify", "--session-duration", "an hour"}, "is not a whole number of seconds"},
-		{[]string{"policy", "--doc", "everything", "--bucket", "recordings"}, `--doc "everything": want base, trust or role`},
+		{[]string{"policy", "--doc", "everything", "--bucket", "recordings"}, `--doc "everything": want base, trust, role or key`},
 		{[]string{"verify", "--config", "/no/such/file.json"}, "--config: open /no/such/file.json"},
 	} {
 		r := runCLI(t, dir, nil, "", tc.args...)

@@ -23,7 +23,7 @@ func policyCommand() command {
 		},
 		flags: func(fs *flagSet) {
 			fs.configFlags()
-			fs.StringVar(&doc, "doc", "", "print one document: base, trust or role (default all three)")
+			fs.StringVar(&doc, "doc", "", "print one document: base, trust, role or key (default all; key only with --kms-key)")
 			fs.StringVar(&userARN, "user-arn", "", "the base IAM user's `ARN`, for the trust policy")
 			fs.StringVar(&kmsKey, "kms-key", "", "`ARN` of the KMS key encrypting the bucket: adds kms:GenerateDataKey and kms:Decrypt")
 			fs.BoolVar(&cleanup, "multipart-cleanup", false, "add s3:ListBucketMultipartUploads, so that recstore can remove a stray upload left by a lost reply")
@@ -44,7 +44,7 @@ func policyCommand() command {
 			if encryptionCheck {
 				opts = append(opts, recstore.WithEncryptionCheck())
 			}
-			docs, err := policies(cfg, doc, userARN, opts)
+			docs, err := policies(cfg, doc, userARN, kmsKey != "", opts)
 			if err != nil {
 				return err
 			}
@@ -68,9 +68,12 @@ type titledPolicy struct {
 }
 
 // policies builds the requested documents: "" means all three.
-func policies(cfg recstore.Config, doc, userARN string, opts []recstore.PolicyOption) ([]titledPolicy, error) {
-	if doc != "" && doc != "base" && doc != "trust" && doc != "role" {
-		return nil, usagef("--doc %q: want base, trust or role", doc)
+func policies(cfg recstore.Config, doc, userARN string, withKey bool, opts []recstore.PolicyOption) ([]titledPolicy, error) {
+	if doc != "" && doc != "base" && doc != "trust" && doc != "role" && doc != "key" {
+		return nil, usagef("--doc %q: want base, trust, role or key", doc)
+	}
+	if doc == "key" && !withKey {
+		return nil, usagef("--doc key needs --kms-key ARN: the key policy statement is for the KMS key of SSE-KMS")
 	}
 	if (doc == "" || doc == "trust") && userARN == "" {
 		return nil, usagef("--user-arn ARN is required: the trust policy names the base IAM user (or use --doc base or --doc role)")
@@ -97,5 +100,10 @@ func policies(cfg recstore.Config, doc, userARN string, opts []recstore.PolicyOp
 	err := add("role", "Recorder role S3 permissions (least privilege)", func() (recstore.Policy, error) {
 		return recstore.RolePolicy(cfg, opts...)
 	})
+	if err != nil || !withKey {
+		return out, err
+	}
+	err = add("key", "KMS key policy statement (add it to the key policy when that does not delegate to IAM, or the key is in another account)",
+		func() (recstore.Policy, error) { return recstore.KMSKeyPolicy(cfg) })
 	return out, err
 }

@@ -58,6 +58,21 @@ func TestPolicyCommand(t *testing.T) {
 	assert.Equal(t, "BucketKMSKey", role.Statement[len(role.Statement)-1].Sid)
 	assert.Contains(t, r.stdout, `"kms:GenerateDataKey"`)
 
+	r = runCLI(t, dir, nil, "", "policy", "--config", path, "--doc", "key",
+		"--kms-key", "arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	var key recstore.Policy
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &key))
+	assert.Equal(t, map[string]string{"AWS": cfg.RoleARN}, key.Statement[0].Principal)
+	assert.Contains(t, r.stdout, `"kms:ViaService": "s3.eu-west-1.amazonaws.com"`)
+	r = runCLI(t, dir, nil, "", "policy", "--config", path, "--user-arn", user,
+		"--kms-key", "arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Len(t, documents(t, r.stdout), 4, "with --kms-key, the key policy statement is the fourth document")
+	r = runCLI(t, dir, nil, "", "policy", "--config", path, "--doc", "key")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "--doc key needs --kms-key")
+
 	r = runCLI(t, dir, nil, "", "policy", "--config", path)
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "--user-arn ARN is required")

@@ -18,7 +18,7 @@ const sampleSize = 24<<20 + 12345
 
 func sandboxCommand() command {
 	var keep, quiet bool
-	var configOut string
+	var configOut, encryption string
 	return command{
 		name:    "sandbox",
 		summary: "run recstore end to end on this machine, with no AWS account",
@@ -27,22 +27,26 @@ func sandboxCommand() command {
 			"a ready config file, verifies it, uploads a sample recording and prints a presigned URL. It then exits,\n" +
 			"or with --keep stays up until Ctrl-C. Either way it stops MinIO and removes its data and the config\n" +
 			"file when it ends.",
-		examples: []string{"sandbox", "sandbox --keep --config-out /tmp/sandbox.json"},
+		examples: []string{"sandbox", "sandbox --keep --config-out /tmp/sandbox.json", "sandbox --encryption aws:kms"},
 		flags: func(fs *flagSet) {
 			fs.BoolVar(&keep, "keep", false, "stay up until Ctrl-C, for trying the other commands")
 			fs.StringVar(&configOut, "config-out", "recstore-sandbox.json", "where to write the sandbox's config `file`")
 			fs.BoolVar(&quiet, "quiet", false, "no progress bar")
+			fs.StringVar(&encryption, "encryption", "", "encrypt the bucket by default and each upload with `mode`: AES256 or aws:kms (MinIO's KMS key)")
 		},
 		run: func(ctx context.Context, c *cli, fs *flagSet) error {
 			if err := fs.wantArgs(0, 0); err != nil {
 				return err
 			}
-			return runSandbox(ctx, c, configOut, keep, quiet)
+			if encryption != "" && encryption != string(recstore.EncryptionAES256) && encryption != string(recstore.EncryptionKMS) {
+				return usagef("--encryption %q: want AES256 or aws:kms", encryption)
+			}
+			return runSandbox(ctx, c, configOut, recstore.EncryptionMode(encryption), keep, quiet)
 		},
 	}
 }
 
-func runSandbox(ctx context.Context, c *cli, configOut string, keep, quiet bool) error {
+func runSandbox(ctx context.Context, c *cli, configOut string, encryption recstore.EncryptionMode, keep, quiet bool) error {
 	fmt.Fprintf(c.stdout, "Starting MinIO %s and the AWS-like STS endpoint on loopback...\n", minioserver.Version)
 	start := time.Now()
 	env, err := sandbox.Start(ctx, sandbox.Options{Log: c.stdout})
@@ -56,7 +60,13 @@ func runSandbox(ctx context.Context, c *cli, configOut string, keep, quiet bool)
 	}()
 	fmt.Fprintf(c.stdout, "MinIO is PID %d at %s, STS at %s (ready in %s).\n",
 		env.MinIO.PID(), env.MinIO.URL, env.STS.URL(), time.Since(start).Round(time.Millisecond))
-	if err := sandbox.WriteConfigFile(configOut, env.Config(env.Role)); err != nil {
+	cfg := env.Config(env.Role)
+	if encryption != "" {
+		if cfg, err = env.Encrypt(ctx, encryption); err != nil {
+			return err
+		}
+	}
+	if err := sandbox.WriteConfigFile(configOut, cfg); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return usagef("%s exists: a sandbox stopped by force leaves it behind; remove it or choose --config-out", configOut)
 		}
@@ -65,8 +75,7 @@ func runSandbox(ctx context.Context, c *cli, configOut string, keep, quiet bool)
 	fmt.Fprintf(c.stdout, "Wrote %s: bucket %s, role %s with External ID, keys of the sandbox's base user.\n\n",
 		configOut, env.Bucket, env.Role.ARN)
 
-	cfg, err := recstore.LoadConfig(configOut)
-	if err != nil {
+	if cfg, err = recstore.LoadConfig(configOut); err != nil {
 		return err
 	}
 	report := recstore.Verify(ctx, cfg)

@@ -47,6 +47,24 @@ func TestSandbox(t *testing.T) {
 	assertGone(t, r.stdout)
 }
 
+// TestSandboxEncryption: with --encryption aws:kms the bucket's default
+// is MinIO's KMS key, every upload asks for it, and Verify's encryption
+// check passes, reading the default through the role.
+func TestSandboxEncryption(t *testing.T) {
+	requireEnv(t)
+	r := runCLI(t, t.TempDir(), nil, "", "sandbox", "--quiet", "--encryption", "aws:kms")
+	require.Equal(t, exitOK, r.code, r.stdout+r.stderr)
+	assert.Regexp(t, `encryption +pass .*bucket default encryption: aws:kms with recstore-key, as the Config asks; `+
+		`the upload probe was stored with aws:kms with recstore-key`, r.stdout)
+	assert.Contains(t, r.stdout, "sent a part encrypted with the KMS key")
+	assert.Contains(t, r.stdout, "PASSED")
+	assertGone(t, r.stdout)
+
+	r = runCLI(t, t.TempDir(), nil, "", "sandbox", "--encryption", "aws:KMS")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "want AES256 or aws:kms")
+}
+
 // TestSandboxKeep: with --keep the sandbox serves the other commands until
 // interrupted, then stops cleanly.
 func TestSandboxKeep(t *testing.T) {

@@ -59,6 +59,9 @@ type Fault struct {
 	BytesPerSecond int           // Bandwidth
 	Status         int           // Error
 	Code, Message  string        // Error
+	// ReplyHeader, with Pass, replaces these headers of the server's
+	// reply, as a store that answers otherwise than it was asked would.
+	ReplyHeader map[string]string
 }
 
 // A Proxy is a running fault proxy. Close stops it.
@@ -167,6 +170,9 @@ func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, f Fault) {
 	}
 	for k, v := range resp.Header {
 		w.Header()[k] = v
+	}
+	for k, v := range f.ReplyHeader {
+		w.Header().Set(k, v)
 	}
 	w.WriteHeader(resp.StatusCode)
 	var reply io.Reader = resp.Body
