@@ -65,6 +65,16 @@ type ObjectInfo struct {
 	ServerSideEncryption EncryptionMode
 	KMSKeyID             string
 	BucketKeyEnabled     bool
+
+	// VersionID is the object's version in a versioned bucket (set by
+	// Upload, Stat and Download). RetentionMode, RetainUntil and LegalHold
+	// are its Object Lock state, set by Stat and Download when the bucket
+	// has Object Lock and the role may read them (s3:GetObjectRetention,
+	// s3:GetObjectLegalHold); otherwise they stay empty.
+	VersionID     string
+	RetentionMode RetentionMode
+	RetainUntil   time.Time
+	LegalHold     bool
 }
 
 // Open checks cfg and returns a Store for it. It does not touch the
@@ -265,6 +275,7 @@ func (s *Store) head(ctx context.Context, key, full string, sdkOpts ...func(*s3.
 	info := replyInfo(key, objectHeaders{out.ContentLength, out.ETag, out.LastModified, out.ContentType, out.Metadata,
 		checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256)})
 	info.setEncryption(out.ServerSideEncryption, out.SSEKMSKeyId, out.BucketKeyEnabled)
+	info.setLock(out.VersionId, out.ObjectLockMode, out.ObjectLockRetainUntilDate, out.ObjectLockLegalHoldStatus)
 	return info, nil
 }
 
@@ -338,6 +349,7 @@ func (s *Store) Download(ctx context.Context, key string) (io.ReadCloser, Object
 	info := replyInfo(key, objectHeaders{out.ContentLength, out.ETag, out.LastModified, out.ContentType, out.Metadata,
 		checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256)})
 	info.setEncryption(out.ServerSideEncryption, out.SSEKMSKeyId, out.BucketKeyEnabled)
+	info.setLock(out.VersionId, out.ObjectLockMode, out.ObjectLockRetainUntilDate, out.ObjectLockLegalHoldStatus)
 	return &objectReader{body: out.Body, target: s.session.target.withKey(key), size: info.Size}, info, nil
 }
 

@@ -136,6 +136,7 @@ func (u *multipartUpload) complete(ctx context.Context, parts []types.CompletedP
 		LastModified: serverTime(out.ResultMetadata),
 	}
 	info.setEncryption(out.ServerSideEncryption, out.SSEKMSKeyId, out.BucketKeyEnabled)
+	info.setLock(out.VersionId, "", nil, "")
 	return info, nil
 }
 

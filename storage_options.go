@@ -106,8 +106,11 @@ func newOptions(opts []Option) (options, error) {
 type UploadOption func(*uploadOptions)
 
 type uploadOptions struct {
-	contentType string
-	metadata    map[string]string
+	contentType   string
+	metadata      map[string]string
+	retentionMode RetentionMode
+	retainUntil   time.Time
+	legalHold     bool
 }
 
 // WithContentType sets the object's Content-Type, such as "video/webm".

@@ -54,6 +54,11 @@ func (s *Store) Upload(ctx context.Context, key string, r io.Reader, opts ...Upl
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.retentionMode != "" || !o.retainUntil.IsZero() {
+		if err := checkRetention("Upload", key, o.retentionMode, o.retainUntil); err != nil {
+			return ObjectInfo{}, err
+		}
+	}
 	first, err := readFirstPart(r, s.partSize)
 	switch {
 	case err == io.EOF:
@@ -140,6 +145,7 @@ func readError(key string, part int32, err error) error {
 
 func (s *Store) putObject(ctx context.Context, key, full string, data []byte, o uploadOptions) (ObjectInfo, error) {
 	md5sum := s.contentMD5(data)
+	lockMode, retainUntil, legalHold := o.lockHeaders()
 	var out *s3.PutObjectOutput
 	var watch writeWatch
 	err := s.run(ctx, "s3:PutObject", key, func(ctx context.Context) (err error) {
@@ -155,6 +161,7 @@ func (s *Store) putObject(ctx context.Context, key, full string, data []byte, o 
 			ServerSideEncryption: s.sse.mode,
 			SSEKMSKeyId:          s.sse.kmsKeyID,
 			BucketKeyEnabled:     s.sse.bucketKey,
+			ObjectLockMode:       lockMode, ObjectLockRetainUntilDate: retainUntil, ObjectLockLegalHoldStatus: legalHold,
 		}, watch.option)
 		return err
 	})
@@ -179,6 +186,7 @@ func (s *Store) putObject(ctx context.Context, key, full string, data []byte, o 
 		Metadata:     o.metadata,
 	}
 	info.setEncryption(out.ServerSideEncryption, out.SSEKMSKeyId, out.BucketKeyEnabled)
+	info.setLock(out.VersionId, "", nil, "")
 	return info, nil
 }
 
@@ -211,8 +219,10 @@ func serverTime(md middleware.Metadata) time.Time {
 // aborts it on any failure.
 func (s *Store) uploadMultipart(ctx context.Context, key string, r io.Reader, first []byte, o uploadOptions) (ObjectInfo, error) {
 	var size int64
+	lockMode, retainUntil, legalHold := o.lockHeaders()
 	info, err := s.runMultipart(ctx, key, s3.CreateMultipartUploadInput{
 		ContentType: optional(o.contentType), Metadata: o.metadata, ChecksumAlgorithm: s.checksumAlgorithm(),
+		ObjectLockMode: lockMode, ObjectLockRetainUntilDate: retainUntil, ObjectLockLegalHoldStatus: legalHold,
 	}, func(u *multipartUpload) (parts []types.CompletedPart, err error) {
 		parts, size, err = s.sendParts(ctx, u, r, first)
 		return parts, err

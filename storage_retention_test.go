@@ -1,0 +1,104 @@
+package recstore_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/storetest"
+)
+
+// lockedBucket creates a bucket with Object Lock (and so versioning) and
+// returns a Config for it through a role that may do everything there.
+func lockedBucket(t *testing.T, name string) recstore.Config {
+	t.Helper()
+	e := requireEnv(t)
+	bucket := name + "-" + e.Bucket[len("recordings-"):]
+	_, err := e.Admin.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket, ObjectLockEnabledForBucket: aws.Bool(true)})
+	require.NoError(t, err)
+	cfg := e.Config(e.AddRole(name, "")) // an empty policy grants everything
+	cfg.Bucket = bucket
+	return cfg
+}
+
+// TestUploadRetention: retention and a legal hold sent with an upload, a
+// single PUT or multipart, under either checksum setting (S3 wants one on
+// such writes), are stored, and Stat and Download report them with the
+// version; SetLegalHold and SetRetention change them afterwards.
+func TestUploadRetention(t *testing.T) {
+	e := requireEnv(t)
+	ctx := context.Background()
+	base := lockedBucket(t, "locked")
+	until := time.Now().Add(time.Minute).UTC().Truncate(time.Second)
+	for _, checksum := range []recstore.ChecksumMode{recstore.ChecksumCRC32, recstore.ChecksumContentMD5} {
+		for _, size := range []int{100, storetest.PartSize + 1} {
+			t.Run(fmt.Sprintf("%s/%d", checksum, size), func(t *testing.T) {
+				cfg := base
+				cfg.Checksum = checksum
+				s := open(t, cfg, recstore.WithPartSize(storetest.PartSize))
+				key := fmt.Sprintf("disputed/%s-%d", checksum, size)
+				up, err := s.Upload(ctx, key, bytes.NewReader(make([]byte, size)),
+					recstore.WithRetention(recstore.RetentionGovernance, until), recstore.WithLegalHold())
+				require.NoError(t, err)
+				assert.NotEmpty(t, up.VersionID, "a locked bucket is versioned")
+
+				ret, err := e.Admin.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: &cfg.Bucket, Key: &key})
+				require.NoError(t, err)
+				assert.Equal(t, types.ObjectLockRetentionModeGovernance, ret.Retention.Mode)
+				assert.WithinDuration(t, until, aws.ToTime(ret.Retention.RetainUntilDate), time.Second)
+
+				info, err := s.Stat(ctx, key)
+				require.NoError(t, err)
+				assert.Equal(t, recstore.RetentionGovernance, info.RetentionMode)
+				assert.WithinDuration(t, until, info.RetainUntil, time.Second)
+				assert.True(t, info.LegalHold)
+				assert.Equal(t, up.VersionID, info.VersionID)
+
+				require.NoError(t, s.SetLegalHold(ctx, key, false))
+				require.NoError(t, s.SetRetention(ctx, key, recstore.RetentionGovernance, until.Add(time.Minute)))
+				body, got, err := s.Download(ctx, key)
+				require.NoError(t, err)
+				require.NoError(t, body.Close())
+				assert.False(t, got.LegalHold)
+				assert.WithinDuration(t, until.Add(time.Minute), got.RetainUntil, time.Second)
+			})
+		}
+	}
+}
+
+// TestRetentionRefusedBeforeAnyRequest: a past retain-until date or an
+// unknown mode is ErrInvalidArgument, and no request is sent (the Store's
+// endpoints are closed ports, which any request would report as such).
+func TestRetentionRefusedBeforeAnyRequest(t *testing.T) {
+	cfg := validConfig()
+	cfg.Endpoint, cfg.STSEndpoint = "http://127.0.0.1:1", "http://127.0.0.1:1"
+	s := open(t, cfg)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		mode  recstore.RetentionMode
+		until time.Time
+		want  string
+	}{
+		{"past", recstore.RetentionCompliance, time.Now().Add(-time.Second), "is not in the future"},
+		{"lower case mode", "governance", time.Now().Add(time.Hour), `retention mode "governance"`},
+		{"no mode", "", time.Now().Add(time.Hour), `retention mode ""`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Upload(ctx, "k", bytes.NewReader([]byte("x")), recstore.WithRetention(tc.mode, tc.until))
+			require.ErrorIs(t, err, recstore.ErrInvalidArgument)
+			assert.Contains(t, err.Error(), tc.want)
+			err = s.SetRetention(ctx, "k", tc.mode, tc.until)
+			require.ErrorIs(t, err, recstore.ErrInvalidArgument)
+		})
+	}
+}
