@@ -64,6 +64,9 @@ var (
 	// ErrKMSKeyUnusable: the KMS key of SSE-KMS is disabled, pending
 	// deletion or import, or does not exist in the bucket's Region.
 	ErrKMSKeyUnusable = errors.New("recstore: KMS key unusable")
+	// ErrObjectLocked: S3 Object Lock protects the version: a retention
+	// not yet expired, or a legal hold.
+	ErrObjectLocked = errors.New("recstore: object locked")
 	// ErrUnsupported: the S3-compatible store does not implement something
 	// recstore sent, such as the x-amz-checksum headers (HTTP 501
 	// NotImplemented, or 400 naming the header).

@@ -84,6 +84,12 @@ func neededAction(op string) (action string, onObjects bool) {
 		return "s3:DeleteObject", true
 	case "s3:AbortMultipartUpload":
 		return "s3:AbortMultipartUpload", true
+	case "s3:DeleteObjectVersion":
+		return "s3:DeleteObjectVersion", true
+	case "s3:ListObjectVersions":
+		return "s3:ListBucketVersions", false
+	case "s3:PutObjectRetention", "s3:PutObjectLegalHold":
+		return op, true
 	case "s3:HeadBucket", "s3:ListObjectsV2":
 		return "s3:ListBucket", false
 	case "s3:GetBucketLocation":

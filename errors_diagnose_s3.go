@@ -13,7 +13,7 @@ func diagnoseS3(e *Error, api smithy.APIError, t target) {
 	if api != nil {
 		message = api.ErrorMessage()
 	}
-	if diagnoseKMS(e, message, t) {
+	if diagnoseKMS(e, message, t) || diagnoseLock(e, message) {
 		return
 	}
 	switch e.Code {
@@ -163,4 +163,26 @@ func rejectsChecksum(e *Error, message string) bool {
 		return strings.Contains(m, "x-amz-checksum") || strings.Contains(m, "x-amz-sdk-checksum-algorithm")
 	}
 	return false
+}
+
+// diagnoseLock classifies a refusal by S3 Object Lock: AWS answers
+// AccessDenied "Access Denied because object protected by object lock",
+// MinIO InvalidRequest "Object is WORM protected...". It reports whether
+// it was one.
+func diagnoseLock(e *Error, message string) bool {
+	m := strings.ToLower(message)
+	switch {
+	case strings.Contains(m, "object lock") && strings.Contains(m, "protected"), strings.Contains(m, "worm protected"):
+		e.kind = ErrObjectLocked
+		e.Cause = "S3 Object Lock protects this version: a retention that has not expired, or a legal hold"
+		e.Fix = "wait for its retain-until date, or lift its legal hold (Store.SetLegalHold); a GOVERNANCE retention can be " +
+			"bypassed only with s3:BypassGovernanceRetention, a COMPLIANCE one by nobody"
+	case strings.Contains(message, "Content-MD5 OR x-amz-checksum- HTTP header is required"):
+		e.kind = ErrUnsupported
+		e.Cause = "S3 requires a Content-MD5 or x-amz-checksum header on writes with Object Lock parameters, and the request had neither"
+		e.Fix = "set storageProviderChecksum to content-md5 (or crc32, the default): recstore then sends one on every write"
+	default:
+		return false
+	}
+	return true
 }

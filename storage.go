@@ -252,19 +252,19 @@ func (s *Store) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	return s.head(ctx, key, full)
+	return s.head(ctx, key, full, "")
 }
 
-// head sends HeadObject for full; sdkOpts apply to each request.
-func (s *Store) head(ctx context.Context, key, full string, sdkOpts ...func(*s3.Options)) (ObjectInfo, error) {
+// head sends HeadObject for full, of version if not empty; sdkOpts apply
+// to each request.
+func (s *Store) head(ctx context.Context, key, full, version string, sdkOpts ...func(*s3.Options)) (ObjectInfo, error) {
 	var out *s3.HeadObjectOutput
 	err := s.run(ctx, "s3:HeadObject", key, func(ctx context.Context) (err error) {
-		out, err = s.s3.HeadObject(ctx, &s3.HeadObjectInput{
-			Bucket: &s.cfg.Bucket, Key: &full, ChecksumMode: "ENABLED"}, sdkOpts...)
+		in := &s3.HeadObjectInput{Bucket: &s.cfg.Bucket, Key: &full, ChecksumMode: "ENABLED", VersionId: optional(version)}
+		out, err = s.s3.HeadObject(ctx, in, sdkOpts...)
 		if isBodilessRefusal(err) {
 			if err = s.explainHeadObject(ctx, full, sdkOpts); err == nil { // the refusal was passing
-				out, err = s.s3.HeadObject(ctx, &s3.HeadObjectInput{
-					Bucket: &s.cfg.Bucket, Key: &full, ChecksumMode: "ENABLED"}, sdkOpts...)
+				out, err = s.s3.HeadObject(ctx, in, sdkOpts...)
 			}
 		}
 		return err
@@ -313,18 +313,6 @@ func (s *Store) explainHeadObject(ctx context.Context, full string, sdkOpts []fu
 		return err
 	}
 	return out.Body.Close()
-}
-
-// Delete removes the object. Deleting a missing object is not an error.
-func (s *Store) Delete(ctx context.Context, key string) error {
-	full, err := s.objectKey("key", key)
-	if err != nil {
-		return err
-	}
-	return s.run(ctx, "s3:DeleteObject", key, func(ctx context.Context) error {
-		_, err := s.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.cfg.Bucket, Key: &full})
-		return err
-	})
 }
 
 // Download opens the object for reading. The caller must close the reader.

@@ -31,7 +31,7 @@ func (s *Store) Copy(ctx context.Context, srcKey, dstKey string) (ObjectInfo, er
 	if _, err := s.objectKey("dstKey", dstKey); err != nil {
 		return ObjectInfo{}, err
 	}
-	info, err := s.head(ctx, srcKey, src)
+	info, err := s.head(ctx, srcKey, src, "")
 	if err != nil {
 		return ObjectInfo{}, err
 	}

@@ -106,7 +106,7 @@ func (s *Store) landed(ctx context.Context, key, full string, want fingerprint) 
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
-	info, err := s.head(ctx, key, full, patientRetries)
+	info, err := s.head(ctx, key, full, "", patientRetries)
 	if err != nil || !want.matches(info) {
 		return ObjectInfo{}, false
 	}

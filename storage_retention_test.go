@@ -102,3 +102,74 @@ func TestRetentionRefusedBeforeAnyRequest(t *testing.T) {
 		})
 	}
 }
+
+// versions lists, as root, every version and delete marker of key.
+func versions(t *testing.T, bucket, key string) int {
+	t.Helper()
+	out, err := requireEnv(t).Admin.ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{Bucket: &bucket, Prefix: &key})
+	require.NoError(t, err)
+	n := 0
+	for _, v := range out.Versions {
+		if aws.ToString(v.Key) == key {
+			n++
+		}
+	}
+	for _, m := range out.DeleteMarkers {
+		if aws.ToString(m.Key) == key {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDeleteVersions: on a versioned bucket Delete adds a delete marker and
+// the versions stay; WithAllVersions removes them all; on an Object Lock
+// bucket it removes what it may and names what is locked and why.
+func TestDeleteVersions(t *testing.T) {
+	e := requireEnv(t)
+	ctx := context.Background()
+
+	plain := open(t, e.Config(e.Role))
+	_, err := plain.Upload(ctx, "erase/plain", bytes.NewReader([]byte("x")))
+	require.NoError(t, err)
+	require.NoError(t, plain.Delete(ctx, "erase/plain", recstore.WithAllVersions()), "an unversioned bucket has one version")
+	assert.Zero(t, versions(t, e.Bucket, "erase/plain"))
+
+	cfg := lockedBucket(t, "erase") // versioned, with Object Lock, no default retention
+	s := open(t, cfg)
+	for range 2 {
+		_, err := s.Upload(ctx, "erase/call", bytes.NewReader([]byte("recording")))
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.Delete(ctx, "erase/call"))
+	assert.Equal(t, 3, versions(t, cfg.Bucket, "erase/call"), "two versions and a delete marker stay")
+	require.NoError(t, s.Delete(ctx, "erase/call", recstore.WithAllVersions()))
+	assert.Zero(t, versions(t, cfg.Bucket, "erase/call"))
+
+	until := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	_, err = s.Upload(ctx, "erase/disputed", bytes.NewReader([]byte("free")))
+	require.NoError(t, err)
+	_, err = s.Upload(ctx, "erase/disputed", bytes.NewReader([]byte("kept")), recstore.WithRetention(recstore.RetentionGovernance, until))
+	require.NoError(t, err)
+	_, err = s.Upload(ctx, "erase/disputed", bytes.NewReader([]byte("held")), recstore.WithLegalHold())
+	require.NoError(t, err)
+	err = s.Delete(ctx, "erase/disputed", recstore.WithAllVersions())
+	require.ErrorIs(t, err, recstore.ErrObjectLocked)
+	locked := err.(interface{ Unwrap() []error }).Unwrap()
+	require.Len(t, locked, 2, "the retained and the held version")
+	var causes, fixes string
+	for _, l := range locked {
+		c, f, _ := recstore.Diagnose(l)
+		causes, fixes = causes+c+"\n", fixes+f+"\n"
+	}
+	assert.Contains(t, causes, "GOVERNANCE retention until "+until.Format(time.RFC3339))
+	assert.Contains(t, causes, "a legal hold")
+	assert.Contains(t, fixes, "s3:BypassGovernanceRetention")
+	assert.Contains(t, fixes, "SetLegalHold")
+	assert.Equal(t, 2, versions(t, cfg.Bucket, "erase/disputed"), "only the unlocked version was removed")
+
+	require.NoError(t, s.SetLegalHold(ctx, "erase/disputed", false))
+	err = s.Delete(ctx, "erase/disputed", recstore.WithAllVersions())
+	require.ErrorIs(t, err, recstore.ErrObjectLocked, "the retained version stays")
+	assert.Equal(t, 1, versions(t, cfg.Bucket, "erase/disputed"))
+}
