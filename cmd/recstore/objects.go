@@ -91,18 +91,28 @@ func copyCommand() command {
 }
 
 func removeCommand() command {
+	var allVersions bool
 	return command{
 		name: "rm", args: "KEY...", summary: "delete objects (a missing key is not an error)",
-		examples: []string{"rm --config storage.json calls/c-42.webm calls/c-43.webm"},
-		flags:    func(fs *flagSet) { fs.configFlags() },
+		details: "In a versioned bucket a delete only adds a delete marker; --all-versions removes every version and\n" +
+			"delete marker of each key, except versions that S3 Object Lock protects, which it names.",
+		examples: []string{"rm --config storage.json calls/c-42.webm calls/c-43.webm", "rm --config storage.json --all-versions calls/c-42.webm"},
+		flags: func(fs *flagSet) {
+			fs.configFlags()
+			fs.BoolVar(&allVersions, "all-versions", false, "remove every version of each key (s3:ListBucketVersions, s3:DeleteObjectVersion)")
+		},
 		run: func(ctx context.Context, c *cli, fs *flagSet) error {
 			store, err := openStore(ctx, fs, 1, -1)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
+			var opts []recstore.DeleteOption
+			if allVersions {
+				opts = append(opts, recstore.WithAllVersions())
+			}
 			for _, key := range fs.args {
-				if err := store.Delete(ctx, key); err != nil {
+				if err := store.Delete(ctx, key, opts...); err != nil {
 					return err
 				}
 				fmt.Fprintf(c.stdout, "deleted %s\n", key)
@@ -156,6 +166,7 @@ func statCommand() command {
 			for k, v := range info.Metadata {
 				fmt.Fprintf(c.stdout, "metadata:      %s=%s\n", k, v)
 			}
+			printLockAndEncryption(c, info)
 			return nil
 		},
 	}
@@ -234,4 +245,21 @@ func openSource(c *cli, path string) (io.ReadCloser, int64, error) {
 		return f, fi.Size(), nil
 	}
 	return f, -1, nil
+}
+
+// printLockAndEncryption prints the lines of stat that only some objects
+// have: encryption, version, retention and legal hold.
+func printLockAndEncryption(c *cli, info recstore.ObjectInfo) {
+	if info.ServerSideEncryption != "" {
+		fmt.Fprintf(c.stdout, "encryption:    %s %s\n", info.ServerSideEncryption, info.KMSKeyID)
+	}
+	if info.VersionID != "" {
+		fmt.Fprintf(c.stdout, "version:       %s\n", info.VersionID)
+	}
+	if info.RetentionMode != "" {
+		fmt.Fprintf(c.stdout, "retention:     %s until %s\n", info.RetentionMode, info.RetainUntil.UTC().Format(time.RFC3339))
+	}
+	if info.LegalHold {
+		fmt.Fprintln(c.stdout, "legal-hold:    on")
+	}
 }

@@ -2,16 +2,21 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/auvious/recstore"
 	"github.com/auvious/recstore/internal/storetest"
 )
 
@@ -104,4 +109,45 @@ func TestObjectCommandFailures(t *testing.T) {
 	assert.Equal(t, exitFailed, r.code)
 	assert.Contains(t, r.stderr, "s3:DeleteObject")
 	assert.Contains(t, r.stderr, "fix:   allow s3:DeleteObject on arn:aws:s3:::"+e.Bucket+"/*")
+}
+
+// TestVersionedObjectCommands: stat shows a recording's version, retention
+// and legal hold; rm leaves versions behind in a versioned bucket, and
+// rm --all-versions removes them.
+func TestVersionedObjectCommands(t *testing.T) {
+	e := requireEnv(t)
+	ctx := context.Background()
+	bucket := "cli-locked-" + e.Bucket[len("recordings-"):]
+	_, err := e.Admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket, ObjectLockEnabledForBucket: aws.Bool(true)})
+	require.NoError(t, err)
+	cfg := e.Config(e.AddRole("cli-locked", ""))
+	cfg.Bucket = bucket
+	store, err := recstore.Open(ctx, cfg)
+	require.NoError(t, err)
+	defer store.Close()
+	until := time.Now().Add(time.Minute).UTC().Truncate(time.Second)
+	_, err = store.Upload(ctx, "held.webm", strings.NewReader("x"), recstore.WithRetention(recstore.RetentionGovernance, until))
+	require.NoError(t, err)
+	for range 2 {
+		_, err = store.Upload(ctx, "versions.webm", strings.NewReader("y"))
+		require.NoError(t, err)
+	}
+	dir, path := configFile(t, cfg)
+
+	r := runCLI(t, dir, nil, "", "stat", "--config", path, "held.webm")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `version: +\S+`, r.stdout)
+	assert.Contains(t, r.stdout, "retention:     GOVERNANCE until "+until.Format(time.RFC3339))
+
+	count := func() int {
+		out, err := e.Admin.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &bucket, Prefix: aws.String("versions.webm")})
+		require.NoError(t, err)
+		return len(out.Versions) + len(out.DeleteMarkers)
+	}
+	r = runCLI(t, dir, nil, "", "rm", "--config", path, "versions.webm")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, 3, count(), "two versions and a delete marker")
+	r = runCLI(t, dir, nil, "", "rm", "--config", path, "--all-versions", "versions.webm")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Zero(t, count())
 }
