@@ -81,6 +81,8 @@ func (s *Store) copyObject(ctx context.Context, dst, src string, info ObjectInfo
 	}
 	info.ServerSideEncryption, info.KMSKeyID, info.BucketKeyEnabled = "", "", false // the source's, not the copy's
 	info.setEncryption(out.ServerSideEncryption, out.SSEKMSKeyId, out.BucketKeyEnabled)
+	info.VersionID = ""
+	info.setLock(out.VersionId, "", nil, "")
 	return info, nil
 }
 
@@ -102,6 +104,7 @@ func (s *Store) copyMultipart(ctx context.Context, src string, info ObjectInfo) 
 	}
 	info.ETag, info.Checksum, info.LastModified = done.ETag, done.Checksum, done.LastModified
 	info.ServerSideEncryption, info.KMSKeyID, info.BucketKeyEnabled = done.ServerSideEncryption, done.KMSKeyID, done.BucketKeyEnabled
+	info.VersionID = done.VersionID
 	return info, nil
 }
 

@@ -27,7 +27,8 @@ const cleanupTimeout = 15 * time.Second
 // remove. Independent checks run concurrently; opts are those of Open.
 func Verify(ctx context.Context, cfg Config, opts ...Option) *Report {
 	start := time.Now()
-	v := &verification{cfg: cfg, opts: opts, written: map[string]bool{}, probe: []byte{randomByte()}}
+	v := &verification{cfg: cfg, opts: opts, written: map[string]bool{}, versions: map[string]string{},
+		kept: map[string]error{}, probe: []byte{randomByte()}}
 	v.keys.probe = verifyPrefix + randomHex(8)
 	v.keys.copy = v.keys.probe + ".copy"
 	v.keys.multipart = v.keys.probe + ".multipart"
@@ -122,8 +123,10 @@ type verification struct {
 	uploaded  ObjectInfo // the probe, once upload passed; read after it
 
 	mu        sync.Mutex
-	written   map[string]bool  // keys a write may have created and no delete removed
-	multipart *multipartUpload // the multipart probe, while not aborted
+	written   map[string]bool   // keys a write may have created and no delete removed
+	versions  map[string]string // version IDs of the probes, in a versioned bucket
+	kept      map[string]error  // probes whose versions Verify could not remove, and why
+	multipart *multipartUpload  // the multipart probe, while not aborted
 }
 
 // wrote records that key may exist (or, with false, that it does not).

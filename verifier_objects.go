@@ -26,6 +26,7 @@ func (v *verification) checkUpload(ctx context.Context) Check {
 		return fail(err)
 	}
 	v.uploaded = info
+	v.noteVersion(v.keys.probe, info.VersionID)
 	return pass("wrote 1 byte to " + v.stored(v.keys.probe))
 }
 
@@ -39,6 +40,7 @@ func (v *verification) checkCopy(ctx context.Context) Check {
 	if err != nil {
 		return fail(err)
 	}
+	v.noteVersion(v.keys.copy, copied.VersionID)
 	detail := "copied on the server to " + v.stored(v.keys.copy)
 	switch up := v.uploaded; {
 	case up.Checksum != "" && copied.Checksum != "":
@@ -117,7 +119,61 @@ func (v *verification) checkDelete(ctx context.Context) Check {
 		}
 		return fail(fmt.Errorf("recstore: %s still exists after DeleteObject", v.stored(obj.Key)))
 	}
-	return pass(fmt.Sprintf("deleted %d objects and confirmed they are gone", len(keys)))
+	if !v.versioned() {
+		return pass(fmt.Sprintf("deleted %d objects and confirmed they are gone", len(keys)))
+	}
+	return v.deleteVersions(ctx, keys)
+}
+
+// deleteVersions removes the probes' versions in a versioned bucket, where
+// a delete only hid them behind delete markers: the delete check must not
+// pass while they remain.
+func (v *verification) deleteVersions(ctx context.Context, keys []string) Check {
+	var failed error
+	for _, key := range keys {
+		err := v.store.Delete(ctx, key, WithAllVersions())
+		v.mu.Lock()
+		if err != nil {
+			v.kept[key], failed = err, err
+		} else {
+			delete(v.versions, key)
+		}
+		v.mu.Unlock()
+	}
+	if failed == nil {
+		return pass(fmt.Sprintf("deleted %d objects and every version of them (the bucket is versioned)", len(keys)))
+	}
+	c := Check{Status: StatusWarn, Err: failed, Detail: "the objects are deleted, but the versioned bucket keeps their " +
+		"versions behind delete markers, and Verify could not remove them (see the leftovers)"}
+	c.Fix = fmt.Sprintf("allow s3:ListBucketVersions on arn:%[1]s:s3:::%[2]s and s3:DeleteObjectVersion on arn:%[1]s:s3:::%[2]s/%[3]s* "+
+		"in the policy of role %[4]s, so that Verify removes its probes' versions; or remove the listed versions by hand",
+		partitionOf(v.cfg.Region), v.cfg.Bucket, v.cfg.KeyPrefix+verifyPrefix, v.cfg.RoleARN)
+	if errors.Is(failed, ErrObjectLocked) {
+		c.Fix = "the bucket's Object Lock default retention keeps the probes: " + diagnosisFix(failed)
+	}
+	return c
+}
+
+// noteVersion records the version a probe write created, in a versioned bucket.
+func (v *verification) noteVersion(key, version string) {
+	if version == "" {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.versions[key] = version
+}
+
+// versioned reports whether a probe write created a version.
+func (v *verification) versioned() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.versions) > 0
+}
+
+func diagnosisFix(err error) string {
+	_, fix, _ := Diagnose(err)
+	return fix
 }
 
 // stored is key as the bucket holds it, for the report.
@@ -183,11 +239,20 @@ func (v *verification) cleanup(ctx context.Context) []Leftover {
 	defer cancel()
 	var left []Leftover
 	for _, key := range []string{v.keys.probe, v.keys.copy} {
-		if !v.mayExist(key) {
-			continue
-		}
-		if err := v.store.Delete(ctx, key); err != nil {
-			left = append(left, Leftover{Key: v.stored(key), Err: err})
+		v.mu.Lock()
+		version, kept := v.versions[key], v.kept[key]
+		v.mu.Unlock()
+		switch {
+		case kept != nil:
+			left = append(left, Leftover{Key: v.stored(key), VersionID: version, Err: kept})
+		case version != "": // versioned, and the delete check did not remove it
+			if err := v.store.Delete(ctx, key, WithAllVersions()); err != nil {
+				left = append(left, Leftover{Key: v.stored(key), VersionID: version, Err: err})
+			}
+		case v.mayExist(key):
+			if err := v.store.Delete(ctx, key); err != nil {
+				left = append(left, Leftover{Key: v.stored(key), Err: err})
+			}
 		}
 	}
 	v.mu.Lock()

@@ -32,9 +32,10 @@ type Check struct {
 
 // A Leftover is something Verify wrote and could not remove.
 type Leftover struct {
-	Key      string // the object's key in the bucket, KeyPrefix included
-	UploadID string // set when it is a multipart upload that could not be aborted
-	Err      error  // why it could not be removed
+	Key       string // the object's key in the bucket, KeyPrefix included
+	UploadID  string // set when it is a multipart upload that could not be aborted
+	VersionID string // set when it is a version a versioned bucket keeps behind a delete marker
+	Err       error  // why it could not be removed
 }
 
 // A Report is the result of Verify: one Check per step, in order, and what
@@ -125,7 +126,7 @@ func (r *Report) String() string {
 	if len(r.Leftovers) > 0 {
 		b.WriteString("\nLeft in the bucket (remove them by hand):\n")
 		for _, l := range r.Leftovers {
-			fmt.Fprintf(&b, "  %s%s: %s\n", l.Key, uploadNote(l.UploadID), oneLine(errText(l.Err)))
+			fmt.Fprintf(&b, "  %s%s%s: %s\n", l.Key, uploadNote(l.UploadID), versionNote(l.VersionID), oneLine(errText(l.Err)))
 		}
 	}
 	status := "PASSED"
@@ -154,11 +155,18 @@ func uploadNote(id string) string {
 	return " (multipart upload " + id + ")"
 }
 
+func versionNote(id string) string {
+	if id == "" {
+		return ""
+	}
+	return " (version " + id + ", and its delete markers)"
+}
+
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // MarshalJSON writes the report for the product UI, with stable lower-case
 // names: ok, bucket, region, roleArn, durationMs, checks (name, status,
-// durationMs, detail, error, fix) and leftovers (key, uploadId, error).
+// durationMs, detail, error, fix) and leftovers (key, uploadId, versionId, error).
 // An error is an object: message, operation, code, statusCode, requestId,
 // cause, and for an invalid configuration its problems (field, key,
 // message), one per invalid setting.
@@ -170,7 +178,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	}
 	left := make([]jsonLeftover, len(r.Leftovers))
 	for i, l := range r.Leftovers {
-		left[i] = jsonLeftover{Key: l.Key, UploadID: l.UploadID, Error: newJSONError(l.Err)}
+		left[i] = jsonLeftover{Key: l.Key, UploadID: l.UploadID, VersionID: l.VersionID, Error: newJSONError(l.Err)}
 	}
 	return json.Marshal(jsonReport{OK: r.OK(), Bucket: r.Bucket, Region: r.Region, RoleARN: r.RoleARN,
 		DurationMs: milliseconds(r.Duration), Checks: checks, Leftovers: left})
@@ -196,9 +204,10 @@ type jsonCheck struct {
 }
 
 type jsonLeftover struct {
-	Key      string     `json:"key"`
-	UploadID string     `json:"uploadId,omitempty"`
-	Error    *jsonError `json:"error,omitempty"`
+	Key       string     `json:"key"`
+	UploadID  string     `json:"uploadId,omitempty"`
+	VersionID string     `json:"versionId,omitempty"`
+	Error     *jsonError `json:"error,omitempty"`
 }
 
 type jsonError struct {

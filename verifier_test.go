@@ -50,11 +50,14 @@ func assertBucketMatchesReport(t *testing.T, e *sandbox.Env, bucket, prefix stri
 	t.Helper()
 	ctx := context.Background()
 	under := prefix + ".recstore-verify/"
-	var reportedObjects, reportedUploads, objects, uploads []string
+	var reportedObjects, reportedUploads, reportedVersions, objects, uploads, versions []string
 	for _, l := range r.Leftovers {
-		if l.UploadID != "" {
+		switch {
+		case l.UploadID != "":
 			reportedUploads = append(reportedUploads, l.Key)
-		} else {
+		case l.VersionID != "":
+			reportedVersions = append(reportedVersions, l.VersionID)
+		default:
 			reportedObjects = append(reportedObjects, l.Key)
 		}
 	}
@@ -63,6 +66,14 @@ func assertBucketMatchesReport(t *testing.T, e *sandbox.Env, bucket, prefix stri
 	for _, o := range list.Contents {
 		objects = append(objects, aws.ToString(o.Key))
 	}
+	all, err := e.Admin.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &bucket, Prefix: &under})
+	require.NoError(t, err)
+	for _, v := range all.Versions {
+		if id := aws.ToString(v.VersionId); id != "null" && !slices.Contains(objects, aws.ToString(v.Key)) {
+			versions = append(versions, id) // a version hidden behind a delete marker
+		}
+	}
+	assert.ElementsMatch(t, reportedVersions, versions, "object versions Verify left in the bucket")
 	// MinIO lists multipart uploads by exact key or all of them: filter here.
 	mp, err := e.Admin.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &bucket})
 	require.NoError(t, err)
