@@ -1,6 +1,18 @@
 package recstore
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/aws/smithy-go"
+)
+
+// messageOf is the server's message in an AWS error reply, "" for none.
+func messageOf(api smithy.APIError) string {
+	if api == nil {
+		return ""
+	}
+	return api.ErrorMessage()
+}
 
 // A denial is what an AWS AccessDenied message says about itself, in the
 // form "User: <principal> is not authorized to perform: <action> on

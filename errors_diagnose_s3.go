@@ -9,10 +9,7 @@ import (
 
 // diagnoseS3 classifies a failed S3 call, made with the temporary session.
 func diagnoseS3(e *Error, api smithy.APIError, t target) {
-	message := ""
-	if api != nil {
-		message = api.ErrorMessage()
-	}
+	message := messageOf(api)
 	if diagnoseKMS(e, message, t) || diagnoseLock(e, message) {
 		return
 	}

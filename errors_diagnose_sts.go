@@ -9,10 +9,7 @@ import (
 
 // diagnoseSTS classifies a failed STS call, made with the base IAM user's keys.
 func diagnoseSTS(e *Error, api smithy.APIError, t target) {
-	message := ""
-	if api != nil {
-		message = api.ErrorMessage()
-	}
+	message := messageOf(api)
 	switch {
 	case e.Code == "AccessDenied":
 		stsDenied(e, message, t)

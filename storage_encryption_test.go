@@ -114,11 +114,7 @@ func TestBucketDefaultEncryption(t *testing.T) {
 	ctx := context.Background()
 	bucket := "default-kms-" + e.Bucket[len("recordings-"):]
 	require.NoError(t, e.CreateBucket(ctx, bucket))
-	_, err := e.Admin.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &bucket,
-		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{
-			ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{
-				SSEAlgorithm: types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(e.MinIO.KMSKey)}}}}})
-	require.NoError(t, err)
+	require.NoError(t, e.SetDefaultEncryption(ctx, bucket, recstore.EncryptionKMS))
 	cfg := e.Config(e.AddRole("default-kms", sandbox.RolePolicy(bucket)))
 	cfg.Bucket = bucket
 	s := open(t, cfg)

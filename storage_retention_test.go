@@ -23,8 +23,7 @@ func lockedBucket(t *testing.T, name string) recstore.Config {
 	t.Helper()
 	e := requireEnv(t)
 	bucket := name + "-" + e.Bucket[len("recordings-"):]
-	_, err := e.Admin.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket, ObjectLockEnabledForBucket: aws.Bool(true)})
-	require.NoError(t, err)
+	require.NoError(t, e.CreateLockedBucket(context.Background(), bucket))
 	cfg := e.Config(e.AddRole(name, "")) // an empty policy grants everything
 	cfg.Bucket = bucket
 	return cfg

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -44,11 +41,7 @@ func TestVerifyEncryption(t *testing.T) {
 			bucket := fmt.Sprintf("encrypted-%d-%s", i, strings.ToLower(e.Bucket[len("recordings-"):]))
 			require.NoError(t, e.CreateBucket(ctx, bucket))
 			if tc.bucketKMS {
-				_, err := e.Admin.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &bucket,
-					ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{
-						ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{
-							SSEAlgorithm: types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(e.MinIO.KMSKey)}}}}})
-				require.NoError(t, err)
+				require.NoError(t, e.SetDefaultEncryption(ctx, bucket, recstore.EncryptionKMS))
 			}
 			var opts []recstore.PolicyOption
 			if tc.mayRead {

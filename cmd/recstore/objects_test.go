@@ -118,8 +118,7 @@ func TestVersionedObjectCommands(t *testing.T) {
 	e := requireEnv(t)
 	ctx := context.Background()
 	bucket := "cli-locked-" + e.Bucket[len("recordings-"):]
-	_, err := e.Admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket, ObjectLockEnabledForBucket: aws.Bool(true)})
-	require.NoError(t, err)
+	require.NoError(t, e.CreateLockedBucket(ctx, bucket))
 	cfg := e.Config(e.AddRole("cli-locked", ""))
 	cfg.Bucket = bucket
 	store, err := recstore.Open(ctx, cfg)

@@ -16,24 +16,42 @@ import (
 // same, through a role that may also read the default, so that Verify's
 // encryption check passes.
 func (e *Env) Encrypt(ctx context.Context, mode recstore.EncryptionMode) (recstore.Config, error) {
-	rule := &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryption(mode)}
-	if mode == recstore.EncryptionKMS {
-		rule.KMSMasterKeyID = aws.String(e.MinIO.KMSKey)
-	}
-	if _, err := e.Admin.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &e.Bucket,
-		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{
-			Rules: []types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: rule}}}}); err != nil {
-		return recstore.Config{}, fmt.Errorf("sandbox: setting the bucket's default encryption: %w", err)
+	if err := e.SetDefaultEncryption(ctx, e.Bucket, mode); err != nil {
+		return recstore.Config{}, err
 	}
 	policy, err := recstore.RolePolicy(recstore.Config{Bucket: e.Bucket}, recstore.WithEncryptionCheck())
 	if err != nil {
 		return recstore.Config{}, err
 	}
-	e.Role = e.AddRole(e.Role.ARN[len("arn:aws:iam::"+TargetAccount+":role/"):], policy.String())
+	e.Role = e.AddRole("recorder", policy.String())
 	cfg := e.Config(e.Role)
 	cfg.ServerSideEncryption = mode
 	if mode == recstore.EncryptionKMS {
 		cfg.KMSKeyID = e.MinIO.KMSKey
 	}
 	return cfg, nil
+}
+
+// SetDefaultEncryption sets bucket's default encryption to mode, with
+// MinIO's KMS key for aws:kms.
+func (e *Env) SetDefaultEncryption(ctx context.Context, bucket string, mode recstore.EncryptionMode) error {
+	rule := &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryption(mode)}
+	if mode == recstore.EncryptionKMS {
+		rule.KMSMasterKeyID = aws.String(e.MinIO.KMSKey)
+	}
+	if _, err := e.Admin.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &bucket,
+		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{
+			Rules: []types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: rule}}}}); err != nil {
+		return fmt.Errorf("sandbox: setting the default encryption of %s: %w", bucket, err)
+	}
+	return nil
+}
+
+// CreateLockedBucket creates a bucket with S3 Object Lock enabled, and so
+// versioning, with no default retention.
+func (e *Env) CreateLockedBucket(ctx context.Context, name string) error {
+	if _, err := e.Admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &name, ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
+		return fmt.Errorf("sandbox: creating bucket %s with Object Lock: %w", name, err)
+	}
+	return nil
 }
