@@ -149,6 +149,14 @@ func TestAccessDeniedFixNamesAction(t *testing.T) {
 		{"s3:HeadBucket", "allow s3:ListBucket on arn:aws:s3:::recordings in"},
 		{"s3:ListObjectsV2", "allow s3:ListBucket on arn:aws:s3:::recordings in"},
 		{"s3:GetBucketLocation", "allow s3:GetBucketLocation on arn:aws:s3:::recordings in"},
+		{"s3:ListObjectVersions", "allow s3:ListBucketVersions on arn:aws:s3:::recordings in"},
+		{"s3:DeleteObjectVersion", "allow s3:DeleteObjectVersion on arn:aws:s3:::recordings/acme/*"},
+		{"s3:GetBucketVersioning", "allow s3:GetBucketVersioning on arn:aws:s3:::recordings in"},
+		{"s3:GetObjectLockConfiguration", "allow s3:GetBucketObjectLockConfiguration on arn:aws:s3:::recordings in"},
+		{"s3:PutObjectRetention", "allow s3:PutObjectRetention on arn:aws:s3:::recordings/acme/*"},
+		{"s3:PutObjectLegalHold", "allow s3:PutObjectLegalHold on arn:aws:s3:::recordings/acme/*"},
+		{"s3:GetObjectRetention", "allow s3:GetObjectRetention on arn:aws:s3:::recordings/acme/*"},
+		{"s3:GetObjectLegalHold", "allow s3:GetObjectLegalHold on arn:aws:s3:::recordings/acme/*"},
 	} {
 		t.Run(tc.op, func(t *testing.T) {
 			_, fix, ok := Diagnose(classify(tc.op, testTarget, apiError(403, "AccessDenied", "Access Denied")))

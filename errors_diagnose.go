@@ -88,7 +88,7 @@ func neededAction(op string) (action string, onObjects bool) {
 		return "s3:DeleteObjectVersion", true
 	case "s3:ListObjectVersions":
 		return "s3:ListBucketVersions", false
-	case "s3:PutObjectRetention", "s3:PutObjectLegalHold":
+	case "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:GetObjectRetention", "s3:GetObjectLegalHold":
 		return op, true
 	case "s3:HeadBucket", "s3:ListObjectsV2":
 		return "s3:ListBucket", false
@@ -96,6 +96,10 @@ func neededAction(op string) (action string, onObjects bool) {
 		return "s3:GetBucketLocation", false
 	case "s3:GetBucketEncryption":
 		return "s3:GetEncryptionConfiguration", false
+	case "s3:GetBucketVersioning":
+		return op, false
+	case "s3:GetObjectLockConfiguration":
+		return "s3:GetBucketObjectLockConfiguration", false
 	}
 	return "", false
 }

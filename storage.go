@@ -68,9 +68,11 @@ type ObjectInfo struct {
 
 	// VersionID is the object's version in a versioned bucket (set by
 	// Upload, Stat and Download). RetentionMode, RetainUntil and LegalHold
-	// are its Object Lock state, set by Stat and Download when the bucket
-	// has Object Lock and the role may read them (s3:GetObjectRetention,
-	// s3:GetObjectLegalHold); otherwise they stay empty.
+	// are its Object Lock state: set by Upload to what WithRetention and
+	// WithLegalHold asked (and S3 accepted), and by Stat and Download when
+	// the bucket has Object Lock and the role may read them
+	// (s3:GetObjectRetention, s3:GetObjectLegalHold); otherwise they stay
+	// empty. A bucket's default retention shows in Stat, not in Upload.
 	VersionID     string
 	RetentionMode RetentionMode
 	RetainUntil   time.Time

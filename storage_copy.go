@@ -35,13 +35,14 @@ func (s *Store) Copy(ctx context.Context, srcKey, dstKey string) (ObjectInfo, er
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	return s.copyFrom(ctx, info, dstKey)
+	return s.copyFrom(ctx, info, dstKey, uploadOptions{})
 }
 
 // copyFrom copies the object that src describes (its Key, Size,
-// ContentType and Metadata) to dstKey. Copy learns src with HeadObject;
-// Verify, which wrote its probe, already knows it.
-func (s *Store) copyFrom(ctx context.Context, src ObjectInfo, dstKey string) (ObjectInfo, error) {
+// ContentType and Metadata) to dstKey, with the Object Lock settings of
+// lock. Copy learns src with HeadObject; Verify, which wrote its probe,
+// already knows it.
+func (s *Store) copyFrom(ctx context.Context, src ObjectInfo, dstKey string, lock uploadOptions) (ObjectInfo, error) {
 	srcFull, err := s.objectKey("srcKey", src.Key)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -53,21 +54,23 @@ func (s *Store) copyFrom(ctx context.Context, src ObjectInfo, dstKey string) (Ob
 	info := src
 	info.Key = dstKey
 	if info.Size > s.copyThreshold {
-		return s.copyMultipart(ctx, srcFull, info)
+		return s.copyMultipart(ctx, srcFull, info, lock)
 	}
-	return s.copyObject(ctx, dst, srcFull, info)
+	return s.copyObject(ctx, dst, srcFull, info, lock)
 }
 
 // copyObject copies src to dst with one CopyObject, for objects up to
 // 5 GiB, and completes info (the source's, with the destination's Key)
 // from the reply.
-func (s *Store) copyObject(ctx context.Context, dst, src string, info ObjectInfo) (ObjectInfo, error) {
+func (s *Store) copyObject(ctx context.Context, dst, src string, info ObjectInfo, lock uploadOptions) (ObjectInfo, error) {
+	lockMode, retainUntil, legalHold := lock.lockHeaders()
 	var out *s3.CopyObjectOutput
 	err := s.run(ctx, "s3:CopyObject", info.Key, func(ctx context.Context) (err error) {
 		out, err = s.s3.CopyObject(ctx, &s3.CopyObjectInput{
 			Bucket: &s.cfg.Bucket, Key: &dst, CopySource: aws.String(s.copySource(src)),
 			ChecksumAlgorithm:    s.checksumAlgorithm(),
 			ServerSideEncryption: s.sse.mode, SSEKMSKeyId: s.sse.kmsKeyID, BucketKeyEnabled: s.sse.bucketKey,
+			ObjectLockMode: lockMode, ObjectLockRetainUntilDate: retainUntil, ObjectLockLegalHoldStatus: legalHold,
 		})
 		return err
 	})
@@ -93,9 +96,11 @@ func (s *Store) copySource(full string) string {
 }
 
 // copyMultipart copies src to dst with UploadPartCopy, aborting on failure.
-func (s *Store) copyMultipart(ctx context.Context, src string, info ObjectInfo) (ObjectInfo, error) {
+func (s *Store) copyMultipart(ctx context.Context, src string, info ObjectInfo, lock uploadOptions) (ObjectInfo, error) {
+	lockMode, retainUntil, legalHold := lock.lockHeaders()
 	done, err := s.runMultipart(ctx, info.Key, s3.CreateMultipartUploadInput{
 		ContentType: optional(info.ContentType), Metadata: info.Metadata,
+		ObjectLockMode: lockMode, ObjectLockRetainUntilDate: retainUntil, ObjectLockLegalHoldStatus: legalHold,
 	}, func(u *multipartUpload) ([]types.CompletedPart, error) {
 		return s.copyParts(ctx, u, src, info.Size)
 	})

@@ -41,6 +41,9 @@ type options struct {
 	// observe wraps the transport, whichever it is: Verify watches the
 	// servers' clocks through it.
 	observe func(http.RoundTripper) http.RoundTripper
+	// lockedProbes lets Verify write probes that a bucket's default
+	// retention keeps (WithLockedProbes); a Store ignores it.
+	lockedProbes bool
 }
 
 // WithHTTPClient makes the Store send its STS and S3 requests through c. The

@@ -32,6 +32,9 @@ func TestStore(t *testing.T) {
 	contentMD5.Checksum = recstore.ChecksumContentMD5
 	kms := e.Config(e.Role)
 	kms.ServerSideEncryption, kms.KMSKeyID = recstore.EncryptionKMS, e.MinIO.KMSKey
+	bucket := versionedBucket(t, e)
+	versioned := e.Config(e.AddRole("versioned-suite", sandbox.RolePolicy(bucket)))
+	versioned.Bucket = bucket
 	ways := []struct {
 		name string
 		cfg  recstore.Config
@@ -42,6 +45,7 @@ func TestStore(t *testing.T) {
 		{"KeyPrefix", prefixed, nil},
 		{"ContentMD5", contentMD5, nil},
 		{"SSE-KMS", kms, nil},
+		{"Versioned", versioned, nil},
 	}
 	for _, way := range ways {
 		t.Run(way.name, func(t *testing.T) {
@@ -56,6 +60,15 @@ func TestStore(t *testing.T) {
 			})
 		})
 	}
+}
+
+// versionedBucket creates a bucket with versioning on.
+func versionedBucket(t *testing.T, e *sandbox.Env) string {
+	t.Helper()
+	name := "versioned-" + e.Bucket[len("recordings-"):]
+	require.NoError(t, e.CreateBucket(context.Background(), name))
+	require.NoError(t, e.EnableVersioning(context.Background(), name))
+	return name
 }
 
 // TestStoreShortRootUser runs the acceptance suite against a MinIO whose

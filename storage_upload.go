@@ -60,13 +60,24 @@ func (s *Store) Upload(ctx context.Context, key string, r io.Reader, opts ...Upl
 		}
 	}
 	first, err := readFirstPart(r, s.partSize)
+	var info ObjectInfo
 	switch {
 	case err == io.EOF:
-		return s.putObject(ctx, key, full, first, o)
+		info, err = s.putObject(ctx, key, full, first, o)
 	case err != nil:
 		return ObjectInfo{}, readError(key, 1, err)
+	default:
+		info, err = s.uploadMultipart(ctx, key, r, first, o)
 	}
-	return s.uploadMultipart(ctx, key, r, first, o)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	// S3 accepted the lock it was asked for; its replies do not repeat it.
+	info.RetentionMode, info.LegalHold = o.retentionMode, o.legalHold
+	if o.retentionMode != "" {
+		info.RetainUntil = o.retainUntil.UTC()
+	}
+	return info, nil
 }
 
 // readFirstPart reads up to size bytes, growing its buffer as they come,

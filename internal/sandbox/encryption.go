@@ -46,12 +46,3 @@ func (e *Env) SetDefaultEncryption(ctx context.Context, bucket string, mode recs
 	}
 	return nil
 }
-
-// CreateLockedBucket creates a bucket with S3 Object Lock enabled, and so
-// versioning, with no default retention.
-func (e *Env) CreateLockedBucket(ctx context.Context, name string) error {
-	if _, err := e.Admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &name, ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
-		return fmt.Errorf("sandbox: creating bucket %s with Object Lock: %w", name, err)
-	}
-	return nil
-}
