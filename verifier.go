@@ -16,9 +16,13 @@ const verifyPrefix = ".recstore-verify/"
 const cleanupTimeout = 15 * time.Second
 
 // Verify tests cfg end to end, as the product's Test button does: it
-// assumes the role, checks the bucket, its Region and its encryption,
-// writes a 1-byte object, copies, downloads and presigns it, deletes both
-// objects, and starts and aborts a multipart upload. It never returns nil.
+// assumes the role, checks the bucket, its Region, its versioning and
+// Object Lock and its encryption, writes a 1-byte object, copies,
+// downloads and presigns it, deletes both objects (and, in a versioned
+// bucket, their versions), and starts and aborts a multipart upload. It
+// never returns nil. In a bucket whose Object Lock default retention would
+// keep the objects it writes, Verify gives them a retention of a few
+// seconds instead, or writes nothing (see WithLockedProbes).
 //
 // Each check of the Report says pass, warn, fail or skip (when a check it
 // needs failed), how long it took and, on failure, the error with its
@@ -32,6 +36,9 @@ func Verify(ctx context.Context, cfg Config, opts ...Option) *Report {
 	v.keys.probe = verifyPrefix + randomHex(8)
 	v.keys.copy = v.keys.probe + ".copy"
 	v.keys.multipart = v.keys.probe + ".multipart"
+	if o, err := newOptions(opts); err == nil { // else the config check fails
+		v.lockedProbes = o.lockedProbes
+	}
 	report := &Report{Bucket: cfg.Bucket, Region: cfg.Region, RoleARN: cfg.RoleARN}
 	report.Checks = v.runChecks(ctx)
 	if v.store != nil {
@@ -69,12 +76,14 @@ func checks() []check {
 		{name: "assume-role", needs: []string{"config"}, run: (*verification).checkAssumeRole},
 		{name: "clock", needs: []string{"config"}, after: []string{"assume-role"}, run: (*verification).checkClock},
 		{name: "head-bucket", needs: []string{"assume-role"}, run: (*verification).checkHeadBucket},
+		{name: "versioning", needs: []string{"head-bucket"}, run: (*verification).checkVersioning},
 		{name: "encryption", needs: []string{"head-bucket"}, after: []string{"upload"}, run: (*verification).checkEncryption},
-		{name: "upload", needs: []string{"head-bucket"}, run: (*verification).checkUpload},
+		{name: "upload", needs: []string{"head-bucket"}, after: []string{"versioning"}, run: (*verification).checkUpload},
+		{name: "object-lock", needs: []string{"upload"}, run: (*verification).checkObjectLock},
 		{name: "copy", needs: []string{"upload"}, run: (*verification).checkCopy},
 		{name: "download", needs: []string{"upload"}, run: (*verification).checkDownload},
 		{name: "presign", needs: []string{"upload"}, run: (*verification).checkPresign},
-		{name: "delete", needs: []string{"upload"}, after: []string{"copy", "download", "presign"}, run: (*verification).checkDelete},
+		{name: "delete", needs: []string{"upload"}, after: []string{"object-lock", "copy", "download", "presign"}, run: (*verification).checkDelete},
 		{name: "multipart", needs: []string{"head-bucket"}, run: (*verification).checkMultipart},
 	}
 }
@@ -121,12 +130,17 @@ type verification struct {
 	probe     []byte
 	keys      struct{ probe, copy, multipart string }
 	uploaded  ObjectInfo // the probe, once upload passed; read after it
+	lock      bucketLock // the bucket's Object Lock, once versioning read it; read after it
+	// lockedProbes is WithLockedProbes; plainProbes, set by upload, means
+	// the probes go without a short retention although the bucket has a default one.
+	lockedProbes, plainProbes bool
 
-	mu        sync.Mutex
-	written   map[string]bool   // keys a write may have created and no delete removed
-	versions  map[string]string // version IDs of the probes, in a versioned bucket
-	kept      map[string]error  // probes whose versions Verify could not remove, and why
-	multipart *multipartUpload  // the multipart probe, while not aborted
+	mu         sync.Mutex
+	written    map[string]bool   // keys a write may have created and no delete removed
+	versions   map[string]string // version IDs of the probes, in a versioned bucket
+	kept       map[string]error  // probes whose versions Verify could not remove, and why
+	multipart  *multipartUpload  // the multipart probe, while not aborted
+	releasedAt time.Time         // when the probes' short retention is over
 }
 
 // wrote records that key may exist (or, with false, that it does not).

@@ -20,8 +20,12 @@ func mayHaveWritten(err error) bool {
 }
 
 func (v *verification) checkUpload(ctx context.Context) Check {
-	info, err := v.store.Upload(ctx, v.keys.probe, bytes.NewReader(v.probe), WithContentType("application/octet-stream"))
+	opts := append(v.probeRetention(), WithContentType("application/octet-stream"))
+	info, err := v.store.Upload(ctx, v.keys.probe, bytes.NewReader(v.probe), opts...)
 	v.wrote(v.keys.probe, mayHaveWritten(err))
+	if err != nil && v.lock.mode != "" && !v.plainProbes && errors.Is(err, ErrS3AccessDenied) {
+		return v.lockedUpload(ctx, err)
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -35,7 +39,11 @@ func (v *verification) checkUpload(ctx context.Context) Check {
 // that the download check need not wait for the copy.
 func (v *verification) checkCopy(ctx context.Context) Check {
 	// The probe is known, so skip Copy's HeadObject of the source.
-	copied, err := v.store.copyFrom(ctx, ObjectInfo{Key: v.keys.probe, Size: int64(len(v.probe))}, v.keys.copy)
+	var lock uploadOptions
+	for _, opt := range v.probeRetention() {
+		opt(&lock)
+	}
+	copied, err := v.store.copyFrom(ctx, ObjectInfo{Key: v.keys.probe, Size: int64(len(v.probe))}, v.keys.copy, lock)
 	v.wrote(v.keys.copy, mayHaveWritten(err))
 	if err != nil {
 		return fail(err)
@@ -129,6 +137,9 @@ func (v *verification) checkDelete(ctx context.Context) Check {
 // a delete only hid them behind delete markers: the delete check must not
 // pass while they remain.
 func (v *verification) deleteVersions(ctx context.Context, keys []string) Check {
+	if err := v.awaitProbeRelease(ctx); err != nil {
+		return fail(err) // clean-up tries again
+	}
 	var failed error
 	for _, key := range keys {
 		err := v.store.Delete(ctx, key, WithAllVersions())
@@ -246,7 +257,11 @@ func (v *verification) cleanup(ctx context.Context) []Leftover {
 		case kept != nil:
 			left = append(left, Leftover{Key: v.stored(key), VersionID: version, Err: kept})
 		case version != "": // versioned, and the delete check did not remove it
-			if err := v.store.Delete(ctx, key, WithAllVersions()); err != nil {
+			err := v.awaitProbeRelease(ctx)
+			if err == nil {
+				err = v.store.Delete(ctx, key, WithAllVersions())
+			}
+			if err != nil {
 				left = append(left, Leftover{Key: v.stored(key), VersionID: version, Err: err})
 			}
 		case v.mayExist(key):

@@ -22,7 +22,7 @@ const (
 
 // A Check is one row of a Report.
 type Check struct {
-	Name     string        // "config", "external-id", "assume-role", "clock", "head-bucket", "encryption", "upload", "copy", "download", "presign", "delete" or "multipart"
+	Name     string        // "config", "external-id", "assume-role", "clock", "head-bucket", "versioning", "encryption", "upload", "object-lock", "copy", "download", "presign", "delete" or "multipart"
 	Status   Status        // pass, warn, fail or skip
 	Duration time.Duration // time the check took; zero when skipped
 	Detail   string        // what the check found, for people
@@ -115,7 +115,7 @@ func (r *Report) String() string {
 	}
 	tw.Flush()
 	for _, c := range r.Checks {
-		if c.Status == StatusFail || c.Status == StatusWarn && c.Fix != "" {
+		if c.Status == StatusFail || c.Status != StatusPass && c.Fix != "" {
 			fmt.Fprintf(&b, "\n%s %s\n", c.Name, strings.ToUpper(string(c.Status)))
 			fmt.Fprintf(&b, "  cause: %s\n", causeOf(c))
 			if c.Fix != "" {
@@ -130,11 +130,24 @@ func (r *Report) String() string {
 		}
 	}
 	status := "PASSED"
-	if !r.OK() {
+	if skipped := r.skipped(); !r.OK() {
 		status = "FAILED"
+	} else if skipped > 0 {
+		status = fmt.Sprintf("PASSED, but %d checks were not run (see above)", skipped)
 	}
 	fmt.Fprintf(&b, "\n%s in %s\n", status, r.Duration.Round(time.Millisecond))
 	return b.String()
+}
+
+// skipped counts the checks that were not run.
+func (r *Report) skipped() int {
+	n := 0
+	for _, c := range r.Checks {
+		if c.Status == StatusSkip {
+			n++
+		}
+	}
+	return n
 }
 
 // causeOf explains a failed or warning check in one line.

@@ -14,17 +14,19 @@ import (
 var errChecksFailed = errors.New("verify failed: see the report")
 
 func verifyCommand() command {
-	var asJSON bool
+	var asJSON, lockedProbes bool
 	return command{
 		name:    "verify",
 		summary: "test a storage configuration end to end (the product's Test button)",
-		details: "Assumes the role, checks the bucket and its Region, writes, copies, reads, presigns and deletes a\n" +
-			"1-byte object, and starts and aborts a multipart upload. Exit status: 0 when no check failed,\n" +
-			"1 when one did, 2 for bad usage or an invalid config.",
+		details: "Assumes the role, checks the bucket, its Region, versioning, Object Lock and encryption, writes,\n" +
+			"copies, reads, presigns and deletes a 1-byte object (and its versions), and starts and aborts a\n" +
+			"multipart upload. Exit status: 0 when no check failed, 1 when one did, 2 for bad usage or an\n" +
+			"invalid config.",
 		examples: []string{"verify --config storage.json", "verify --config storage.json --json", "verify --config storage.json --key-prefix tenant-42/"},
 		flags: func(fs *flagSet) {
 			fs.configFlags()
 			fs.BoolVar(&asJSON, "json", false, "print the report as JSON, for the product UI")
+			fs.BoolVar(&lockedProbes, "locked-probes", false, "write the probes even where the bucket's default retention keeps them and the role may not shorten it")
 		},
 		run: func(ctx context.Context, c *cli, fs *flagSet) error {
 			cfg, err := validConfig(fs, 0, 0)
@@ -35,7 +37,11 @@ func verifyCommand() command {
 				}
 				return err
 			}
-			r := recstore.Verify(ctx, cfg, fs.storeOptions()...)
+			opts := fs.storeOptions()
+			if lockedProbes {
+				opts = append(opts, recstore.WithLockedProbes())
+			}
+			r := recstore.Verify(ctx, cfg, opts...)
 			if asJSON {
 				printJSON(c.stdout, r)
 			} else {
