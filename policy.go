@@ -112,6 +112,7 @@ type policyOptions struct {
 	kmsKeyARN        string
 	multipartCleanup bool
 	encryptionCheck  bool
+	objectLock       bool
 }
 
 // WithKMSKey grants kms:GenerateDataKey and kms:Decrypt on the KMS key that
@@ -130,6 +131,16 @@ func WithMultipartCleanup() PolicyOption { return func(o *policyOptions) { o.mul
 // encryption and compare it with Config.ServerSideEncryption; without it,
 // Verify's encryption check warns.
 func WithEncryptionCheck() PolicyOption { return func(o *policyOptions) { o.encryptionCheck = true } }
+
+// WithObjectLock grants, beyond the spec's minimum, what a versioned or
+// Object Lock bucket asks for: s3:GetBucketVersioning and
+// s3:GetBucketObjectLockConfiguration (Verify reports them),
+// s3:ListBucketVersions and s3:DeleteObjectVersion (Delete WithAllVersions,
+// and Verify's clean-up of its probes' versions), s3:PutObjectRetention and
+// s3:PutObjectLegalHold (WithRetention, WithLegalHold, SetRetention,
+// SetLegalHold, and the short retention of Verify's probes), and
+// s3:GetObjectRetention and s3:GetObjectLegalHold (Stat reports them).
+func WithObjectLock() PolicyOption { return func(o *policyOptions) { o.objectLock = true } }
 
 // RolePolicy is the role's least-privilege S3 policy on cfg.Bucket:
 // s3:GetBucketLocation and s3:ListBucket on the bucket, and s3:GetObject,
@@ -167,6 +178,17 @@ func RolePolicy(cfg Config, opts ...PolicyOption) (Policy, error) {
 	}
 	if o.encryptionCheck {
 		statements[0].Action = append(statements[0].Action, "s3:GetEncryptionConfiguration")
+	}
+	if o.objectLock {
+		statements[0].Action = append(statements[0].Action, "s3:GetBucketVersioning", "s3:GetBucketObjectLockConfiguration")
+		list := &statements[0] // ListBucketVersions takes the s3:prefix condition of ListBucket
+		if cfg.KeyPrefix != "" {
+			list = &statements[1]
+		}
+		list.Action = append(list.Action, "s3:ListBucketVersions")
+		objects := &statements[len(statements)-1]
+		objects.Action = append(objects.Action, "s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:PutObjectLegalHold",
+			"s3:GetObjectRetention", "s3:GetObjectLegalHold")
 	}
 	if o.kmsKeyARN != "" {
 		statements = append(statements, Statement{Sid: "BucketKMSKey", Effect: "Allow",

@@ -186,3 +186,32 @@ func TestKMSKeyPolicy(t *testing.T) {
 	_, err := recstore.KMSKeyPolicy(recstore.Config{Region: "eu-west-1"})
 	assert.ErrorIs(t, err, recstore.ErrInvalidConfig, "the statement names the role")
 }
+
+// TestPolicyObjectLock: WithObjectLock adds the bucket actions to the
+// bucket statement, s3:ListBucketVersions beside s3:ListBucket (under its
+// s3:prefix condition with a KeyPrefix), and the object actions on the
+// objects under the prefix.
+func TestPolicyObjectLock(t *testing.T) {
+	for _, prefix := range []string{"", "acme/"} {
+		cfg := validConfig()
+		cfg.KeyPrefix = prefix
+		p, err := recstore.RolePolicy(cfg, recstore.WithObjectLock())
+		require.NoError(t, err)
+		actions := map[string]recstore.Statement{}
+		for _, s := range p.Statement {
+			for _, a := range s.Action {
+				actions[a] = s
+			}
+		}
+		for _, a := range []string{"s3:GetBucketVersioning", "s3:GetBucketObjectLockConfiguration"} {
+			assert.Equal(t, "arn:aws:s3:::recordings", actions[a].Resource, a)
+			assert.Nil(t, actions[a].Condition, "%s takes no s3:prefix condition", a)
+		}
+		assert.Equal(t, actions["s3:ListBucket"].Sid, actions["s3:ListBucketVersions"].Sid, "under ListBucket's condition")
+		for _, a := range []string{"s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:PutObjectLegalHold",
+			"s3:GetObjectRetention", "s3:GetObjectLegalHold"} {
+			assert.Equal(t, "arn:aws:s3:::recordings/"+prefix+"*", actions[a].Resource, a)
+		}
+		assert.NotContains(t, actions, "s3:BypassGovernanceRetention", "recstore never bypasses a retention")
+	}
+}

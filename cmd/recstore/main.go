@@ -44,7 +44,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		verifyCommand(), uploadCommand(), downloadCommand(), copyCommand(), removeCommand(),
-		listCommand(), statCommand(), presignCommand(), policyCommand(), configCommand(), sandboxCommand(),
+		listCommand(), statCommand(), presignCommand(), retainCommand(), holdCommand(), policyCommand(), configCommand(), sandboxCommand(),
 	}
 }
 

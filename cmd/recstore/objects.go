@@ -24,7 +24,8 @@ func openStore(ctx context.Context, fs *flagSet, minArgs, maxArgs int) (*recstor
 
 func uploadCommand() command {
 	var contentType string
-	var quiet bool
+	var quiet, legalHold bool
+	var retention retentionFlags
 	return command{
 		name: "upload", args: "FILE|- KEY",
 		summary: "upload a recording from a file or standard input",
@@ -32,13 +33,20 @@ func uploadCommand() command {
 			"bounded memory. A failed upload leaves no object and no multipart parts. A progress bar shows on a\n" +
 			"terminal.",
 		examples: []string{"upload --config storage.json call.webm calls/2026/11/28/c-42.webm",
-			"upload --config storage.json --content-type video/webm - calls/live.webm < /tmp/live.webm"},
+			"upload --config storage.json --content-type video/webm - calls/live.webm < /tmp/live.webm",
+			"upload --config storage.json --retention-mode COMPLIANCE --retain-until 2555d --legal-hold call.webm calls/c-42.webm"},
 		flags: func(fs *flagSet) {
 			fs.configFlags()
 			fs.StringVar(&contentType, "content-type", "", "Content-Type (default: from FILE's extension, else application/octet-stream)")
 			fs.BoolVar(&quiet, "quiet", false, "no progress bar")
+			fs.BoolVar(&legalHold, "legal-hold", false, "place an Object Lock legal hold on the object")
+			retention.add(fs)
 		},
 		run: func(ctx context.Context, c *cli, fs *flagSet) error {
+			lock, err := retention.option(time.Now())
+			if err != nil {
+				return err
+			}
 			store, err := openStore(ctx, fs, 2, 2)
 			if err != nil {
 				return err
@@ -57,6 +65,12 @@ func uploadCommand() command {
 			if contentType != "" {
 				opts = append(opts, recstore.WithContentType(contentType))
 			}
+			if lock != nil {
+				opts = append(opts, lock)
+			}
+			if legalHold {
+				opts = append(opts, recstore.WithLegalHold())
+			}
 			bar := newProgress(c.stderr, "upload", size, quiet)
 			info, err := store.Upload(ctx, key, bar.reader(in), opts...)
 			bar.done(err)
@@ -64,6 +78,7 @@ func uploadCommand() command {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "uploaded %s: %d bytes, ETag %s, checksum %s\n", info.Key, info.Size, info.ETag, orNone(info.Checksum))
+			printLockAndEncryption(c, info)
 			return nil
 		},
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -149,4 +150,59 @@ func TestVersionedObjectCommands(t *testing.T) {
 	r = runCLI(t, dir, nil, "", "rm", "--config", path, "--all-versions", "versions.webm")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Zero(t, count())
+}
+
+// TestRetentionCommands: upload with --retention-mode, --retain-until and
+// --legal-hold, then retain and hold, each read back as root; flags that
+// S3 would refuse exit 2 before any request.
+func TestRetentionCommands(t *testing.T) {
+	e := requireEnv(t)
+	ctx := context.Background()
+	bucket := "cli-retain-" + e.Bucket[len("recordings-"):]
+	require.NoError(t, e.CreateLockedBucket(ctx, bucket))
+	cfg := e.Config(e.AddRole("cli-retain", ""))
+	cfg.Bucket = bucket
+	dir, path := configFile(t, cfg)
+	src := filepath.Join(dir, "call.webm")
+	require.NoError(t, os.WriteFile(src, []byte("recording"), 0o600))
+	root := func(key string) (*s3.GetObjectRetentionOutput, types.ObjectLockLegalHoldStatus) {
+		ret, err := e.Admin.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: &bucket, Key: &key})
+		require.NoError(t, err)
+		hold, err := e.Admin.GetObjectLegalHold(ctx, &s3.GetObjectLegalHoldInput{Bucket: &bucket, Key: &key})
+		require.NoError(t, err)
+		return ret, hold.LegalHold.Status
+	}
+
+	r := runCLI(t, dir, nil, "", "upload", "--config", path, "--quiet", "--retention-mode", "governance",
+		"--retain-until", "2m", "--legal-hold", src, "disputed.webm")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "retention:     GOVERNANCE until ")
+	assert.Contains(t, r.stdout, "legal-hold:    on")
+	ret, hold := root("disputed.webm")
+	assert.Equal(t, types.ObjectLockRetentionModeGovernance, ret.Retention.Mode)
+	assert.WithinDuration(t, time.Now().Add(2*time.Minute), aws.ToTime(ret.Retention.RetainUntilDate), 10*time.Second)
+	assert.Equal(t, types.ObjectLockLegalHoldStatusOn, hold)
+
+	until := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	r = runCLI(t, dir, nil, "", "retain", "--config", path, "--retention-mode", "GOVERNANCE",
+		"--retain-until", until.Format(time.RFC3339), "disputed.webm")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = runCLI(t, dir, nil, "", "hold", "--config", path, "--off", "disputed.webm")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "disputed.webm: legal hold lifted")
+	ret, hold = root("disputed.webm")
+	assert.WithinDuration(t, until, aws.ToTime(ret.Retention.RetainUntilDate), time.Second, "lengthened")
+	assert.Equal(t, types.ObjectLockLegalHoldStatusOff, hold)
+
+	for _, args := range [][]string{
+		{"upload", "--retain-until", "2m", src, "k"},                                // no mode
+		{"upload", "--retention-mode", "GOVERNANCE", src, "k"},                      // no date
+		{"upload", "--retention-mode", "FOREVER", "--retain-until", "2m", src, "k"}, // no such mode
+		{"retain", "--retention-mode", "GOVERNANCE", "--retain-until", "-1h", "k"},  // in the past
+		{"retain", "--retention-mode", "GOVERNANCE", "--retain-until", "soon", "k"}, // unreadable
+	} {
+		r := runCLI(t, dir, nil, "", append(args[:1], append([]string{"--config", path}, args[1:]...)...)...)
+		assert.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
+		assert.Regexp(t, `retention|retain`, r.stderr, "%v names the flag or setting", args)
+	}
 }

@@ -9,7 +9,7 @@ import (
 
 func policyCommand() command {
 	var doc, userARN, kmsKey string
-	var cleanup, encryptionCheck bool
+	var cleanup, encryptionCheck, objectLock bool
 	return command{
 		name:    "policy",
 		summary: "print the IAM documents the customer's AWS admin must set",
@@ -28,6 +28,7 @@ func policyCommand() command {
 			fs.StringVar(&kmsKey, "kms-key", "", "`ARN` of the KMS key encrypting the bucket: adds kms:GenerateDataKey and kms:Decrypt")
 			fs.BoolVar(&cleanup, "multipart-cleanup", false, "add s3:ListBucketMultipartUploads, so that recstore can remove a stray upload left by a lost reply")
 			fs.BoolVar(&encryptionCheck, "encryption-check", false, "add s3:GetEncryptionConfiguration, so that verify can compare the bucket's default encryption with the config")
+			fs.BoolVar(&objectLock, "object-lock", false, "add what a versioned or Object Lock bucket asks for: reading its configuration, retention and legal holds, and deleting versions")
 		},
 		run: func(_ context.Context, c *cli, fs *flagSet) error {
 			cfg, err := fs.configWithArgs(0, 0)
@@ -43,6 +44,9 @@ func policyCommand() command {
 			}
 			if encryptionCheck {
 				opts = append(opts, recstore.WithEncryptionCheck())
+			}
+			if objectLock {
+				opts = append(opts, recstore.WithObjectLock())
 			}
 			docs, err := policies(cfg, doc, userARN, kmsKey != "", opts)
 			if err != nil {

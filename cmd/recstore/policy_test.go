@@ -73,6 +73,12 @@ func TestPolicyCommand(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "--doc key needs --kms-key")
 
+	r = runCLI(t, dir, nil, "", "policy", "--config", path, "--doc", "role", "--object-lock")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	want, err := recstore.RolePolicy(cfg, recstore.WithObjectLock())
+	require.NoError(t, err)
+	assert.JSONEq(t, want.String(), r.stdout, "--object-lock is WithObjectLock")
+
 	r = runCLI(t, dir, nil, "", "policy", "--config", path)
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "--user-arn ARN is required")
