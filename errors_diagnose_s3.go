@@ -174,7 +174,8 @@ func diagnoseLock(e *Error, message string) bool {
 		e.Cause = "S3 Object Lock protects this version: a retention that has not expired, or a legal hold"
 		e.Fix = "wait for its retain-until date, or lift its legal hold (Store.SetLegalHold); a GOVERNANCE retention can be " +
 			"bypassed only with s3:BypassGovernanceRetention, a COMPLIANCE one by nobody"
-	case strings.Contains(message, "Content-MD5 OR x-amz-checksum- HTTP header is required"):
+	case strings.Contains(message, "header is required for Put") && strings.Contains(message, "Object Lock parameters"):
+		// "Content-MD5 [OR x-amz-checksum-] HTTP header is required for Put Object [Put Part] requests with Object Lock parameters"
 		e.kind = ErrUnsupported
 		e.Cause = "S3 requires a Content-MD5 or x-amz-checksum header on writes with Object Lock parameters, and the request had neither"
 		e.Fix = "set storageProviderChecksum to content-md5 (or crc32, the default): recstore then sends one on every write"

@@ -131,6 +131,12 @@ func recordedS3Cases() []recordedCase {
 			causeHint: "pending deletion", fixHint: "cancel the key's deletion"},
 		{file: "s3-kms-not-found.xml", status: 400, op: "s3:PutObject", want: recstore.ErrKMSKeyUnusable, code: "KMS.NotFoundException",
 			causeHint: "does not exist", fixHint: "correct storageProviderKmsKeyId", edit: kms},
+		{file: "s3-object-locked.xml", status: 403, op: "s3:DeleteObjectVersion", want: recstore.ErrObjectLocked, code: "AccessDenied",
+			causeHint: "S3 Object Lock protects this version", fixHint: "s3:BypassGovernanceRetention", notInFix: "allow"},
+		{file: "s3-object-lock-checksum-required.xml", status: 400, op: "s3:PutObject", want: recstore.ErrUnsupported, code: "InvalidRequest",
+			causeHint: "requires a Content-MD5 or x-amz-checksum header", fixHint: "set storageProviderChecksum to content-md5"},
+		{file: "s3-object-lock-md5-required.xml", status: 400, op: "s3:PutObject", want: recstore.ErrUnsupported, code: "InvalidRequest",
+			causeHint: "requires a Content-MD5 or x-amz-checksum header", fixHint: "set storageProviderChecksum to content-md5"},
 		{file: "s3-slow-down-kms.xml", status: 503, op: "s3:GetObject", want: recstore.ErrUnavailable, code: "SlowDown",
 			causeHint: "KMS throttled", fixHint: "storageProviderBucketKeyEnabled"},
 		{file: "s3-explicit-deny-bucket-policy.xml", status: 403, op: "s3:PutObject", want: recstore.ErrS3AccessDenied, code: "AccessDenied",
@@ -199,6 +205,8 @@ func replayOp(s *recstore.Store, op string) error {
 		_, err = s.Stat(ctx, "calls/c-42.webm")
 	case "s3:HeadBucket":
 		_, err = s.HeadBucket(ctx)
+	case "s3:DeleteObjectVersion":
+		err = s.Delete(ctx, "calls/c-42.webm", recstore.WithAllVersions())
 	case "s3:GetObject (presigned URL)":
 		var link string
 		if link, _, err = s.PresignGet(ctx, "calls/c-42.webm", time.Minute); err == nil {
@@ -273,6 +281,10 @@ func recordedAWS(t *testing.T, stsFails bool, reply recording, s3Requests *atomi
 			w.Header().Set("X-Amzn-Requestid", reply.requestID) // as STS sends it
 			w.WriteHeader(reply.StatusCode)
 			w.Write(reply.body)
+		case r.URL.Query().Has("versions"): // ListObjectVersions: one version, for the recording to refuse
+			w.Header().Set("Content-Type", "application/xml")
+			io.WriteString(w, `<ListVersionsResult><Name>recordings</Name><IsTruncated>false</IsTruncated>`+
+				`<Version><Key>calls/c-42.webm</Key><VersionId>3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY</VersionId><IsLatest>true</IsLatest></Version></ListVersionsResult>`)
 		default:
 			s3Requests.Add(1)
 			for name, values := range reply.header {
