@@ -67,7 +67,8 @@ func (v *verification) checkVersioning(ctx context.Context) Check {
 				strings.Join(denied, " and "), partitionOf(v.cfg.Region), v.cfg.Bucket, v.cfg.RoleARN)}
 	}
 	if lock.mode != "" {
-		detail += fmt.Sprintf("; Verify gives its probes a GOVERNANCE retention of %s instead, which overrides the default", probeHold)
+		detail += "; Verify gives its probes a GOVERNANCE retention of " + plural(int(probeHold/time.Second), "second") +
+			" instead, which overrides the default"
 	}
 	return pass(detail)
 }
@@ -131,7 +132,8 @@ func (v *verification) awaitProbeRelease(ctx context.Context) error {
 func (v *verification) lockedUpload(ctx context.Context, refused error) Check {
 	until := v.lock.retainsUntil(time.Now()).UTC().Format(time.RFC3339)
 	why := fmt.Sprintf("the bucket's default %s retention would keep Verify's probes until %s, and the role may not "+
-		"give them a retention of %s instead (%s)", v.lock.mode, until, probeHold, oneLine(refused.Error()))
+		"give them a retention of %s instead (%s)", v.lock.mode, until, plural(int(probeHold/time.Second), "second"),
+		oneLine(refused.Error()))
 	fix := fmt.Sprintf("allow s3:PutObjectRetention on arn:%s:s3:::%s/%s* in the policy of role %s, so that Verify's probes "+
 		"can be deleted; or verify with WithLockedProbes (recstore verify --locked-probes) to write them anyway",
 		partitionOf(v.cfg.Region), v.cfg.Bucket, v.cfg.KeyPrefix+verifyPrefix, v.cfg.RoleARN)
