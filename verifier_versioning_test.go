@@ -78,6 +78,7 @@ func TestVerifyVersioningCheck(t *testing.T) {
 		{"Object Lock bucket", true, true, true, recstore.StatusPass, "versioning enabled; Object Lock on, no default retention", "placed a legal hold on the probe, read it back, lifted it, read its retention"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // a bucket and a role each
 			bucket := fmt.Sprintf("vcheck-%d-%s", i, e.Bucket[len("recordings-"):])
 			if tc.locked {
 				require.NoError(t, e.CreateLockedBucket(ctx, bucket))
@@ -132,6 +133,7 @@ func TestVerifyDefaultRetention(t *testing.T) {
 			[]recstore.Option{recstore.WithLockedProbes()}, "warn pass pass pass pass warn", 2, "allow s3:PutObjectRetention"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // a bucket and a role each
 			bucket := fmt.Sprintf("retained-%d-%s", i, e.Bucket[len("recordings-"):])
 			require.NoError(t, e.CreateLockedBucket(ctx, bucket))
 			require.NoError(t, e.SetDefaultRetention(ctx, bucket, "COMPLIANCE", 1))
@@ -178,7 +180,7 @@ func TestObjectLockPolicyPassesVerify(t *testing.T) {
 	bucket := "lockpolicy-" + e.Bucket[len("recordings-"):]
 	require.NoError(t, e.CreateLockedBucket(ctx, bucket))
 	require.NoError(t, e.SetDefaultRetention(ctx, bucket, "GOVERNANCE", 1))
-	for _, omit := range []struct{ action, check string }{
+	for i, omit := range []struct{ action, check string }{
 		{"", ""},
 		{"s3:GetBucketVersioning", "versioning"},
 		{"s3:GetBucketObjectLockConfiguration", "versioning"},
@@ -189,11 +191,12 @@ func TestObjectLockPolicyPassesVerify(t *testing.T) {
 		{"s3:DeleteObjectVersion", "delete"},
 	} {
 		t.Run("without "+omit.action, func(t *testing.T) {
-			cfg := e.Config(e.AddRole("lockpolicy", objectLockPolicy(t, bucket, omit.action)))
-			cfg.Bucket = bucket
+			t.Parallel() // each waits out its probes' retention; a prefix each keeps their probes apart
+			cfg := e.Config(e.AddRole(fmt.Sprintf("lockpolicy-%d", i), objectLockPolicy(t, bucket, omit.action)))
+			cfg.Bucket, cfg.KeyPrefix = bucket, fmt.Sprintf("p%d/", i)
 			r := recstore.Verify(ctx, cfg)
 			assert.NoError(t, r.Err(), "\n%s", r)
-			assertBucketMatchesReport(t, e, bucket, "", r)
+			assertBucketMatchesReport(t, e, bucket, cfg.KeyPrefix, r)
 			if omit.action == "" {
 				assert.True(t, r.OK(), "\n%s", r)
 				assert.NotContains(t, statuses(r), "warn", "\n%s", r)
