@@ -1,6 +1,7 @@
 package recstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -33,10 +34,14 @@ type session struct {
 	renewMu sync.Mutex // serialises renewals after S3 rejects a session
 }
 
-func newSession(cfg Config, client *sts.Client, log *slog.Logger) *session {
+func newSession(cfg Config, client *sts.Client, o options) *session {
+	log := o.logger
 	t := target{bucket: cfg.Bucket, prefix: cfg.KeyPrefix, region: cfg.Region, role: cfg.RoleARN,
 		stsRegion: cfg.stsSigningRegion(), stsIsAWS: cfg.stsIsAWS(), sse: cfg.ServerSideEncryption, kmsKeyID: cfg.KMSKeyID}
-	rec := &recordingSTS{client: client, log: log, target: t}
+	rec := &recordingSTS{client: client, log: log, target: t, counts: cmp.Or(o.stsCounts, &stsCounts{})}
+	if !o.noBackoff {
+		rec.backoff = &failureBackoff{now: time.Now}
+	}
 	duration := cfg.sessionDuration()
 	assume := stscreds.NewAssumeRoleProvider(rec, cfg.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = cfg.RoleSessionName
@@ -86,16 +91,34 @@ func (p *roleProvider) AdjustExpiresBy(c aws.Credentials, by time.Duration) (aws
 }
 
 // recordingSTS calls sts:AssumeRole with the base keys, classifies its
-// errors as sts:AssumeRole failures and remembers the last session.
+// errors as sts:AssumeRole failures, remembers the last session, and backs
+// off after a failure that will not fix itself (nil backoff: never).
 type recordingSTS struct {
-	client *sts.Client
-	log    *slog.Logger
-	target target
-	last   atomic.Pointer[AssumedRole]
+	client  *sts.Client
+	log     *slog.Logger
+	target  target
+	last    atomic.Pointer[AssumedRole]
+	backoff *failureBackoff
+	counts  *stsCounts
+}
+
+// stsCounts counts the sts:AssumeRole calls of one or more Stores.
+type stsCounts struct {
+	calls, refused atomic.Int64 // sent to STS; answered from the back-off
 }
 
 func (r *recordingSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, opts ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+	if r.backoff != nil {
+		if err := r.backoff.refused(); err != nil {
+			r.counts.refused.Add(1)
+			return nil, err
+		}
+	}
+	r.counts.calls.Add(1)
 	out, err := r.client.AssumeRole(ctx, in, opts...)
+	if r.backoff != nil {
+		r.backoff.record(classify("sts:AssumeRole", r.target, err))
+	}
 	if err != nil {
 		err = classify("sts:AssumeRole", r.target, err)
 		r.log.LogAttrs(ctx, slog.LevelWarn, "recstore: sts:AssumeRole failed",

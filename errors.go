@@ -217,6 +217,10 @@ func classify(op string, t target, err error) error {
 	if err == nil {
 		return nil
 	}
+	var remembered *BackoffError
+	if errors.As(err, &remembered) {
+		return remembered
+	}
 	var inner *Error
 	if errors.As(err, &inner) {
 		return inner

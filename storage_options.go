@@ -41,6 +41,17 @@ type options struct {
 	// observe wraps the transport, whichever it is: Verify watches the
 	// servers' clocks through it.
 	observe func(http.RoundTripper) http.RoundTripper
+	// noBackoff makes every renewal ask STS, as Verify must; stsCounts,
+	// when set, counts the sts:AssumeRole calls of all Stores sharing it (a Pool).
+	noBackoff bool
+	stsCounts *stsCounts
+	// memoryLimit is WithMemoryLimit; budget, when set, is a Pool's, shared
+	// by its Stores.
+	memoryLimit int64
+	budget      *memoryBudget
+	// maxStores and idleTimeout are a Pool's (WithMaxStores, WithIdleTimeout).
+	maxStores   int
+	idleTimeout time.Duration
 	// lockedProbes lets Verify write probes that a bucket's default
 	// retention keeps (WithLockedProbes); a Store ignores it.
 	lockedProbes bool
@@ -76,6 +87,16 @@ func WithPartSize(n int64) Option { return func(o *options) { o.partSize = n } }
 // must be at least 1; the default is DefaultConcurrency.
 func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = n } }
 
+// withoutBackoff makes the Store ask STS whenever it needs a session,
+// even right after a lasting failure: Verify's Test button must see STS's answer.
+func withoutBackoff() Option { return func(o *options) { o.noBackoff = true } }
+
+// withSTSCounts makes the Store count its sts:AssumeRole calls in c.
+func withSTSCounts(c *stsCounts) Option { return func(o *options) { o.stsCounts = c } }
+
+// withBudget makes the Store take its part buffers from b.
+func withBudget(b *memoryBudget) Option { return func(o *options) { o.budget = b } }
+
 // withObserver wraps the Store's transport, whichever it is, with observe.
 func withObserver(observe func(http.RoundTripper) http.RoundTripper) Option {
 	return func(o *options) { o.observe = observe }
@@ -101,6 +122,12 @@ func newOptions(opts []Option) (options, error) {
 			ErrInvalidConfig, o.partSize, int64(MinPartSize), int64(MaxPartSize))
 	case o.concurrency < 1:
 		return o, fmt.Errorf("%w: WithConcurrency(%d): must be at least 1", ErrInvalidConfig, o.concurrency)
+	case o.memoryLimit < 0 || o.memoryLimit > 0 && o.memoryLimit < o.partSize:
+		return o, fmt.Errorf("%w: WithMemoryLimit(%d): must hold at least one part of %d bytes (WithPartSize)",
+			ErrInvalidConfig, o.memoryLimit, o.partSize)
+	}
+	if o.budget == nil && o.memoryLimit > 0 {
+		o.budget = newMemoryBudget(o.memoryLimit)
 	}
 	return o, nil
 }

@@ -28,7 +28,7 @@ func (v *verification) checkConfig(ctx context.Context) Check {
 		return fail(v.configErr)
 	}
 	v.clock = &dateRecorder{}
-	store, err := Open(ctx, v.cfg, append(v.opts, withObserver(v.clock.wrap))...)
+	store, err := Open(ctx, v.cfg, append(v.opts, withObserver(v.clock.wrap), withoutBackoff())...)
 	if err != nil {
 		return fail(err)
 	}
