@@ -43,6 +43,7 @@ import (
 // The returned LastModified is the server's time on its final reply; S3
 // may record a slightly earlier time (the start, for multipart uploads).
 func (s *Store) Upload(ctx context.Context, key string, r io.Reader, opts ...UploadOption) (ObjectInfo, error) {
+	defer s.active.begin(true)()
 	full, err := s.objectKey("key", key)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -59,7 +60,10 @@ func (s *Store) Upload(ctx context.Context, key string, r io.Reader, opts ...Upl
 			return ObjectInfo{}, err
 		}
 	}
-	first, err := readFirstPart(r, s.partSize)
+	first, release, err := s.readFirstPart(ctx, r)
+	if release != nil {
+		defer release()
+	}
 	var info ObjectInfo
 	switch {
 	case err == io.EOF:
@@ -78,6 +82,25 @@ func (s *Store) Upload(ctx context.Context, key string, r io.Reader, opts ...Upl
 		info.RetainUntil = o.retainUntil.UTC()
 	}
 	return info, nil
+}
+
+// readFirstPart reads the first part of r: into a buffer of the memory
+// budget, waiting for one if it is spent (release returns it), or else
+// into one of its own (release is nil).
+func (s *Store) readFirstPart(ctx context.Context, r io.Reader) (first []byte, release func(), err error) {
+	if s.budget == nil {
+		first, err = readFirstPart(r, s.partSize)
+		return first, nil, err
+	}
+	buf, err := s.budget.get(ctx, s.partSize)
+	if err != nil {
+		return nil, nil, classify("s3:PutObject", s.session.target, err)
+	}
+	n, err := io.ReadFull(r, buf)
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
+	return buf[:n], func() { s.budget.put(buf) }, err
 }
 
 // readFirstPart reads up to size bytes, growing its buffer as they come,
@@ -119,15 +142,17 @@ func readFirstPart(r io.Reader, size int64) ([]byte, error) {
 // upload, so an idle Store holds none. When all are in use, get waits for
 // a part to finish: reading the next part then overlaps with max-1
 // uploads, at a small cost in speed for a memory bound of part size x
-// concurrency.
+// concurrency. With a memory budget, buffers beyond the first are taken
+// only when the budget has them free, and go back to it on release.
 type partBuffers struct {
 	size      int64
 	free      chan []byte
-	made, max int // made is touched only by the reading goroutine
+	made, max int           // made is touched only by the reading goroutine
+	budget    *memoryBudget // nil: buffers are made as needed
 }
 
-func newPartBuffers(size int64, max int) *partBuffers {
-	return &partBuffers{size: size, free: make(chan []byte, max), made: 1, max: max}
+func newPartBuffers(size int64, max int, budget *memoryBudget) *partBuffers {
+	return &partBuffers{size: size, free: make(chan []byte, max), made: 1, max: max, budget: budget}
 }
 
 func (p *partBuffers) get(ctx context.Context) ([]byte, error) {
@@ -136,9 +161,15 @@ func (p *partBuffers) get(ctx context.Context) ([]byte, error) {
 		return b[:cap(b)], nil
 	default:
 	}
-	if p.made < p.max {
+	switch {
+	case p.made < p.max && p.budget == nil:
 		p.made++
 		return make([]byte, p.size), nil
+	case p.made < p.max:
+		if b, ok := p.budget.tryGet(p.size); ok {
+			p.made++
+			return b, nil
+		}
 	}
 	select {
 	case b := <-p.free:
@@ -149,6 +180,22 @@ func (p *partBuffers) get(ctx context.Context) ([]byte, error) {
 }
 
 func (p *partBuffers) put(b []byte) { p.free <- b }
+
+// sameBuffer reports whether a and b share their first byte.
+func sameBuffer(a, b []byte) bool { return cap(a) > 0 && cap(b) > 0 && &a[:1][0] == &b[:1][0] }
+
+// release returns the budget's buffers, the first part's excepted (its
+// owner returns it), once every part is done and has put its buffer back.
+func (p *partBuffers) release(first []byte) {
+	if p.budget == nil {
+		return
+	}
+	for range p.made {
+		if b := <-p.free; !sameBuffer(b, first) {
+			p.budget.put(b)
+		}
+	}
+}
 
 func readError(key string, part int32, err error) error {
 	return fmt.Errorf("recstore: Upload %q: reading part %d from the source: %w", key, part, err)
@@ -251,7 +298,7 @@ func (s *Store) uploadMultipart(ctx context.Context, key string, r io.Reader, fi
 func (s *Store) sendParts(ctx context.Context, u *multipartUpload, r io.Reader, first []byte) ([]types.CompletedPart, int64, error) {
 	group, gctx := errgroup.WithContext(ctx)
 	group.SetLimit(s.concurrency)
-	buffers := newPartBuffers(s.partSize, s.concurrency)
+	buffers := newPartBuffers(s.partSize, s.concurrency, s.budget)
 	var (
 		mu    sync.Mutex
 		parts []types.CompletedPart
@@ -286,11 +333,14 @@ func (s *Store) sendParts(ctx context.Context, u *multipartUpload, r io.Reader, 
 		}
 		if err != nil || n > 0 && num == maxParts {
 			rerr = partReadError(u.key, num+1, n, err, s.partSize)
+			buffers.put(buf) // not sent
 			break
 		}
 		data = buf[:n]
 	}
-	if err := group.Wait(); err != nil {
+	err := group.Wait()
+	buffers.release(first)
+	if err != nil {
 		return nil, 0, err
 	}
 	if rerr != nil {
