@@ -38,6 +38,7 @@ type Store struct {
 	transport   *http.Transport // owned; nil when WithHTTPClient gave the client
 	partSize    int64
 	concurrency int
+	budget      *memoryBudget // WithMemoryLimit's, or its Pool's; nil: none
 	// copyThreshold and copyPartSize are S3's limits, lowered only by tests.
 	copyThreshold int64
 	copyPartSize  int64
@@ -45,6 +46,7 @@ type Store struct {
 	sse           encryption
 	log           *slog.Logger
 	closed        atomic.Bool
+	active        activity // operations in progress
 }
 
 // ObjectInfo describes a stored object.
@@ -90,7 +92,7 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{partSize: o.partSize, concurrency: o.concurrency, log: o.logger,
+	s := &Store{partSize: o.partSize, concurrency: o.concurrency, log: o.logger, budget: o.budget,
 		copyThreshold: o.copyThreshold, copyPartSize: o.copyPartSize,
 		crc32: cfg.Checksum != ChecksumContentMD5, sse: encryptionOf(cfg)}
 	s.http = s.httpClient(o)
@@ -100,7 +102,7 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 		HTTPClient:   s.http,
 		BaseEndpoint: optional(cfg.STSEndpoint),
 	})
-	s.session = newSession(cfg, stsClient, o.logger)
+	s.session = newSession(cfg, stsClient, o)
 	// content-md5 sends no x-amz-checksum header, on uploads or downloads.
 	calculation, validation := aws.RequestChecksumCalculationWhenSupported, aws.ResponseChecksumValidationWhenSupported
 	if !s.crc32 {
@@ -202,14 +204,21 @@ func (s *Store) AssumedRole() (AssumedRole, bool) {
 	return AssumedRole{}, false
 }
 
-// objectKey checks key and returns it with the prefix; param names the
-// argument in errors. Keys must be non-empty, valid UTF-8, free of control
-// characters and of "." and ".." segments, and at most 1024 bytes with the
-// prefix.
+// objectKey starts a public operation: it refuses a closed Store, and
+// checks key (see checkKey).
 func (s *Store) objectKey(param, key string) (string, error) {
 	if s.closed.Load() {
 		return "", ErrClosed
 	}
+	return s.checkKey(param, key)
+}
+
+// checkKey checks key and returns it with the prefix; param names the
+// argument in errors. Keys must be non-empty, valid UTF-8, free of control
+// characters and of "." and ".." segments, and at most 1024 bytes with the
+// prefix. Steps inside an operation call it rather than objectKey: an
+// operation in progress when the Store is closed runs to its end.
+func (s *Store) checkKey(param, key string) (string, error) {
 	full := s.cfg.KeyPrefix + key
 	var problem string
 	switch {
@@ -250,6 +259,7 @@ func (s *Store) run(ctx context.Context, op, key string, fn func(context.Context
 // Stat returns the object's metadata. A missing object returns an error
 // matching ErrKeyNotFound.
 func (s *Store) Stat(ctx context.Context, key string) (ObjectInfo, error) {
+	defer s.active.begin(false)()
 	full, err := s.objectKey("key", key)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -328,8 +338,20 @@ func (s *Store) Download(ctx context.Context, key string) (io.ReadCloser, Object
 	if err != nil {
 		return nil, ObjectInfo{}, err
 	}
+	done := s.active.begin(false) // until the body is closed
+	rc, info, err := s.download(ctx, key, full)
+	if err != nil {
+		done()
+		return nil, ObjectInfo{}, err
+	}
+	rc.done = done
+	return rc, info, nil
+}
+
+// download sends the GetObject of Download.
+func (s *Store) download(ctx context.Context, key, full string) (*objectReader, ObjectInfo, error) {
 	var out *s3.GetObjectOutput
-	err = s.run(ctx, "s3:GetObject", key, func(ctx context.Context) (err error) {
+	err := s.run(ctx, "s3:GetObject", key, func(ctx context.Context) (err error) {
 		out, err = s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.cfg.Bucket, Key: &full})
 		return err
 	})
@@ -347,7 +369,8 @@ func (s *Store) Download(ctx context.Context, key string) (io.ReadCloser, Object
 type objectReader struct {
 	body   io.ReadCloser
 	target target
-	size   int64 // Content-Length, which sizes WriteTo's buffer
+	size   int64  // Content-Length, which sizes WriteTo's buffer
+	done   func() // notes the end of the Download
 }
 
 func (r *objectReader) Read(p []byte) (int, error) {
@@ -358,7 +381,10 @@ func (r *objectReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (r *objectReader) Close() error { return r.body.Close() }
+func (r *objectReader) Close() error {
+	defer r.done()
+	return r.body.Close()
+}
 
 // copyBufferSize is the chunk of WriteTo: as large as the transport's read
 // buffer, so that a chunk is read from the connection in one call.

@@ -24,6 +24,7 @@ const (
 // the source's content type and metadata. A missing source returns an
 // error matching ErrKeyNotFound whose Key is srcKey.
 func (s *Store) Copy(ctx context.Context, srcKey, dstKey string) (ObjectInfo, error) {
+	defer s.active.begin(false)()
 	src, err := s.objectKey("srcKey", srcKey)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -43,11 +44,11 @@ func (s *Store) Copy(ctx context.Context, srcKey, dstKey string) (ObjectInfo, er
 // lock. Copy learns src with HeadObject; Verify, which wrote its probe,
 // already knows it.
 func (s *Store) copyFrom(ctx context.Context, src ObjectInfo, dstKey string, lock uploadOptions) (ObjectInfo, error) {
-	srcFull, err := s.objectKey("srcKey", src.Key)
+	srcFull, err := s.checkKey("srcKey", src.Key)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	dst, err := s.objectKey("dstKey", dstKey)
+	dst, err := s.checkKey("dstKey", dstKey)
 	if err != nil {
 		return ObjectInfo{}, err
 	}

@@ -28,6 +28,7 @@ func WithAllVersions() DeleteOption { return func(o *deleteOptions) { o.allVersi
 // In a versioned bucket it only adds a delete marker, as S3 does: the
 // versions stay, hidden, until WithAllVersions removes them.
 func (s *Store) Delete(ctx context.Context, key string, opts ...DeleteOption) error {
+	defer s.active.begin(false)()
 	full, err := s.objectKey("key", key)
 	if err != nil {
 		return err

@@ -61,7 +61,7 @@ func (s *Store) runMultipart(ctx context.Context, key string, in s3.CreateMultip
 // not, with the caller's ctx: if a reply was lost and the SDK asked again, S3 may hold a stray
 // upload whose ID this call never saw.
 func (s *Store) startMultipart(ctx context.Context, key string, in s3.CreateMultipartUploadInput) (*multipartUpload, error) {
-	full, err := s.objectKey("key", key)
+	full, err := s.checkKey("key", key)
 	u := &multipartUpload{s: s, key: key, full: full, started: time.Now()}
 	if err != nil {
 		return u, err

@@ -71,6 +71,7 @@ func (o uploadOptions) lockHeaders() (types.ObjectLockMode, *time.Time, types.Ob
 // one needs s3:BypassGovernanceRetention, which recstore does not use, and
 // a COMPLIANCE one cannot be shortened by anyone.
 func (s *Store) SetRetention(ctx context.Context, key string, mode RetentionMode, until time.Time) error {
+	defer s.active.begin(false)()
 	full, err := s.objectKey("key", key)
 	if err != nil {
 		return err
@@ -89,6 +90,7 @@ func (s *Store) SetRetention(ctx context.Context, key string, mode RetentionMode
 // SetLegalHold places (on) or lifts an Object Lock legal hold on a stored
 // recording (s3:PutObjectLegalHold).
 func (s *Store) SetLegalHold(ctx context.Context, key string, on bool) error {
+	defer s.active.begin(false)()
 	full, err := s.objectKey("key", key)
 	if err != nil {
 		return err
