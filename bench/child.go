@@ -44,6 +44,9 @@ func runChild(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *op == "tenants" { // Configs in file, the result to key
+		return runTenants(*file, *key, int(*size))
+	}
 	t, err := childTarget()
 	if err != nil {
 		return err

@@ -1,7 +1,9 @@
 // Command bench measures recstore side by side with other S3 clients in
 // one run, against a local MinIO on loopback, and prints one table:
 // throughput and peak memory of uploads and downloads, small-object
-// latency, STS calls, and Verify's cost in HeadBucket round trips.
+// latency, STS calls, Verify's cost in HeadBucket round trips, and a Pool
+// of many tenants (STS calls, TCP connections, peak RSS) beside a broken
+// tenant's STS calls under the back-off.
 //
 //	cd bench && go run .          # the full run (a 1 GiB stream, a 256 MiB file, ...)
 //	cd bench && go run . -smoke   # a few MiB, to check the harness works
@@ -17,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -45,6 +48,10 @@ type settings struct {
 	partSize           int64
 	concurrency        int
 	peers              []string
+	tenants            int             // of the Pool scenario
+	tenantUploads      int             // small uploads per tenant
+	brokenUploads      int             // of the broken tenant
+	brokenFor          time.Duration   // over which the broken tenant uploads
 	only               map[string]bool // scenarios to run; empty runs all
 }
 
@@ -80,6 +87,7 @@ func parseFlags() settings {
 	flag.IntVar(&s.stsOps, "sts-ops", 10000, "S3 operations of the STS amortization scenario")
 	flag.IntVar(&s.stsWorkers, "sts-workers", 64, "goroutines of the STS amortization scenario")
 	flag.StringVar(&peers, "peers", "aws-sdk-tm,minio-go,rclone,mc", "peers to compare with; empty for none")
+	tenantFlags(&s)
 	only := flag.String("only", "", `comma-separated scenarios to run, such as "upload stream,verify"; empty runs all`)
 	flag.Parse()
 	if peers != "" {
@@ -93,6 +101,7 @@ func parseFlags() settings {
 	}
 	if s.smoke {
 		s.streamSize, s.fileSize, s.small, s.stsOps, s.rounds = 12<<20, 6<<20, 64, 200, 1
+		s.tenants, s.brokenUploads, s.brokenFor = 20, 100, 2*time.Second
 	}
 	return s
 }
@@ -118,6 +127,12 @@ func run(s settings) error {
 	}
 	if s.runs("verify") {
 		b.verifyCost(ctx)
+	}
+	if s.runs("tenants") {
+		b.tenants(s)
+	}
+	if s.runs("broken tenant") {
+		b.brokenTenant(s)
 	}
 	b.print(os.Stdout, s)
 	for _, r := range b.results {

@@ -33,7 +33,7 @@ func rate(r result) string {
 	switch {
 	case r.err != nil:
 		return "failed"
-	case r.scenario == "STS calls":
+	case r.scenario == "STS calls", strings.HasPrefix(r.scenario, "broken tenant"):
 		return fmt.Sprintf("%.0f AssumeRole", r.ops)
 	case strings.HasPrefix(r.scenario, "verify"):
 		return fmt.Sprintf("%.1f HeadBucket RTTs", r.ops)
