@@ -41,6 +41,8 @@ func runChild(args []string) error {
 	key := fs.String("key", "", "object key")
 	file := fs.String("file", "-", "upload source")
 	size := fs.Int64("size", -1, "upload size, or -1 for unknown")
+	count := fs.Int("count", 1, "concurrent uploads, for the uploads op")
+	rate := fs.Int64("rate", 0, "bytes per second of each upload's stream, for the uploads op; 0 for no limit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,6 +76,8 @@ func runChild(args []string) error {
 		return c.upload(ctx, *key, src, *size)
 	case "download":
 		return c.download(ctx, *key, os.Stdout)
+	case "uploads": // count uploads under the prefix key
+		return runUploads(c, *key, *size, *count, *rate)
 	}
 	return fmt.Errorf("unknown op %q", *op)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -44,6 +45,14 @@ func newClient(name string, t target) (client, error) {
 	case "recstore":
 		s, err := recstore.Open(context.Background(), t.Config,
 			recstore.WithPartSize(t.PartSize), recstore.WithConcurrency(t.Concurrency))
+		return recstoreClient{s}, err
+	case "recstore-budget": // recstore with WithMemoryLimit(BENCH_MEMORY_LIMIT)
+		limit, err := strconv.ParseInt(os.Getenv("BENCH_MEMORY_LIMIT"), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("BENCH_MEMORY_LIMIT: %w", err)
+		}
+		s, err := recstore.Open(context.Background(), t.Config, recstore.WithPartSize(t.PartSize),
+			recstore.WithConcurrency(t.Concurrency), recstore.WithMemoryLimit(limit))
 		return recstoreClient{s}, err
 	case "aws-sdk-tm":
 		return sdkClient{t: t, s3: sdkS3(t)}, nil

@@ -52,6 +52,11 @@ type settings struct {
 	tenantUploads      int             // small uploads per tenant
 	brokenUploads      int             // of the broken tenant
 	brokenFor          time.Duration   // over which the broken tenant uploads
+	counts             string          // of concurrent uploads, comma-separated
+	uploadSize         int64           // of each concurrent upload
+	slowRate           int64           // bytes per second of a slow stream
+	budget             int64           // WithMemoryLimit of the budget rows
+	tls                bool            // the concurrent uploads over HTTPS too
 	only               map[string]bool // scenarios to run; empty runs all
 }
 
@@ -88,6 +93,7 @@ func parseFlags() settings {
 	flag.IntVar(&s.stsWorkers, "sts-workers", 64, "goroutines of the STS amortization scenario")
 	flag.StringVar(&peers, "peers", "aws-sdk-tm,minio-go,rclone,mc", "peers to compare with; empty for none")
 	tenantFlags(&s)
+	concurrencyFlags(&s)
 	only := flag.String("only", "", `comma-separated scenarios to run, such as "upload stream,verify"; empty runs all`)
 	flag.Parse()
 	if peers != "" {
@@ -102,6 +108,7 @@ func parseFlags() settings {
 	if s.smoke {
 		s.streamSize, s.fileSize, s.small, s.stsOps, s.rounds = 12<<20, 6<<20, 64, 200, 1
 		s.tenants, s.brokenUploads, s.brokenFor = 20, 100, 2*time.Second
+		s.counts, s.uploadSize, s.slowRate, s.budget = "2", 17<<20, 64<<20, 32<<20
 	}
 	return s
 }
@@ -128,6 +135,9 @@ func run(s settings) error {
 	if s.runs("verify") {
 		b.verifyCost(ctx)
 	}
+	if s.runs("uploads") {
+		b.concurrency(ctx, s)
+	}
 	if s.runs("tenants") {
 		b.tenants(s)
 	}
@@ -145,28 +155,38 @@ func run(s settings) error {
 
 // setup starts MinIO and assumes one role session for the peers.
 func setup(ctx context.Context) (*bench, error) {
-	env, err := sandbox.Start(ctx, sandbox.Options{Log: os.Stderr})
+	env, t, err := startEnv(ctx, sandbox.Options{Log: os.Stderr})
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{env: env}
+	b := &bench{env: env, t: t}
 	if b.tmp, err = os.MkdirTemp("", "recstore-bench-"); err != nil {
 		b.close()
 		return nil, err
 	}
+	return b, nil
+}
+
+// startEnv starts a stand-in and assumes one role session for the peers,
+// through MinIO's STS.
+func startEnv(ctx context.Context, opts sandbox.Options) (*sandbox.Env, target, error) {
+	env, err := sandbox.Start(ctx, opts)
+	if err != nil {
+		return nil, target{}, err
+	}
 	client := sts.New(sts.Options{Region: sandbox.DefaultRegion, BaseEndpoint: aws.String(env.MinIO.URL),
+		HTTPClient:  env.MinIO.HTTPClient(),
 		Credentials: credentials.NewStaticCredentialsProvider(env.MinIO.RootUser, env.MinIO.RootPassword, "")})
 	out, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(env.Role.ARN),
 		RoleSessionName: aws.String("bench"), DurationSeconds: aws.Int32(12 * 3600)})
 	if err != nil {
-		b.close()
-		return nil, fmt.Errorf("assuming the peers' session: %w", err)
+		env.Close()
+		return nil, target{}, fmt.Errorf("assuming the peers' session: %w", err)
 	}
 	cfg := env.MinIOSTSConfig()
-	b.t = target{Config: cfg, Endpoint: cfg.Endpoint, Region: cfg.Region, Bucket: cfg.Bucket,
+	return env, target{Config: cfg, Endpoint: cfg.Endpoint, Region: cfg.Region, Bucket: cfg.Bucket,
 		AccessKey: aws.ToString(out.Credentials.AccessKeyId), SecretKey: aws.ToString(out.Credentials.SecretAccessKey),
-		Token: aws.ToString(out.Credentials.SessionToken), PartSize: recstore.DefaultPartSize, Concurrency: recstore.DefaultConcurrency}
-	return b, nil
+		Token: aws.ToString(out.Credentials.SessionToken), PartSize: recstore.DefaultPartSize, Concurrency: recstore.DefaultConcurrency}, nil
 }
 
 func (b *bench) close() {

@@ -21,6 +21,7 @@ type result struct {
 	ops              float64       // per second, for small-object rows
 	p50, p99         time.Duration
 	cpuPerOp         time.Duration // this process's CPU time per call, for small-object rows
+	cpuPerGiB        float64       // the child's CPU seconds per GiB moved, for concurrent-upload rows
 	peakRSS          int64         // bytes; 0 when not measured
 	note             string
 	err              error
@@ -51,12 +52,15 @@ func runMeasured(cmd *exec.Cmd, stdin io.Reader) (time.Duration, int64, error) {
 }
 
 // childCmd re-runs this binary as a measured child for a library client.
-func (b *bench) childCmd(args ...string) *exec.Cmd {
+func (b *bench) childCmd(args ...string) *exec.Cmd { return b.childCmdFor(b.t, args...) }
+
+// childCmdFor is childCmd for another target.
+func (b *bench) childCmdFor(t target, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), childEnv+"=1",
-		"BENCH_ACCESS_KEY="+b.t.AccessKey, "BENCH_SECRET_KEY="+b.t.SecretKey, "BENCH_TOKEN="+b.t.Token,
-		"BENCH_PART_SIZE="+strconv.FormatInt(b.t.PartSize, 10), "BENCH_CONCURRENCY="+strconv.Itoa(b.t.Concurrency))
-	cmd.Env = append(cmd.Env, configEnv(b.t)...)
+		"BENCH_ACCESS_KEY="+t.AccessKey, "BENCH_SECRET_KEY="+t.SecretKey, "BENCH_TOKEN="+t.Token,
+		"BENCH_PART_SIZE="+strconv.FormatInt(t.PartSize, 10), "BENCH_CONCURRENCY="+strconv.Itoa(t.Concurrency))
+	cmd.Env = append(cmd.Env, configEnv(t)...)
 	return cmd
 }
 

@@ -15,9 +15,9 @@ func (b *bench) print(w io.Writer, s settings) {
 	fmt.Fprintf(w, "recstore benchmark, %s, %d CPUs, %s; MinIO on loopback; part size %d MiB, concurrency %d\n\n",
 		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), b.t.PartSize>>20, b.t.Concurrency)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLIENT\tSCENARIO\tRATE\tP50 / P99\tPEAK RSS\tRATIO")
+	fmt.Fprintln(tw, "CLIENT\tSCENARIO\tRATE\tP50 / P99\tPEAK RSS\tCPU/GiB\tRATIO")
 	for _, r := range b.results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.client, r.scenario, rate(r), lat(r), rss(r), b.ratio(r))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.client, r.scenario, rate(r), lat(r), rss(r), cpuPerGiB(r), b.ratio(r))
 	}
 	tw.Flush()
 	for _, r := range b.results {
@@ -33,6 +33,8 @@ func rate(r result) string {
 	switch {
 	case r.err != nil:
 		return "failed"
+	case r.ops == 0 && r.elapsed == 0:
+		return "not run"
 	case r.scenario == "STS calls", strings.HasPrefix(r.scenario, "broken tenant"):
 		return fmt.Sprintf("%.0f AssumeRole", r.ops)
 	case strings.HasPrefix(r.scenario, "verify"):
@@ -53,6 +55,13 @@ func lat(r result) string {
 	return r.p50.Round(time.Microsecond).String() + " / " + r.p99.Round(time.Microsecond).String()
 }
 
+func cpuPerGiB(r result) string {
+	if r.cpuPerGiB == 0 || r.err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%.2f s", r.cpuPerGiB)
+}
+
 func rss(r result) string {
 	if r.peakRSS == 0 {
 		return ""
@@ -71,7 +80,7 @@ func (b *bench) ratio(r result) string {
 	}
 	var best result
 	for _, p := range b.results {
-		if p.client != "recstore" && p.scenario == r.scenario && p.err == nil && score(p) > score(best) {
+		if !strings.HasPrefix(p.client, "recstore") && p.scenario == r.scenario && p.err == nil && score(p) > score(best) {
 			best = p
 		}
 	}

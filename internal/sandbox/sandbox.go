@@ -39,6 +39,9 @@ type Options struct {
 	// Region makes MinIO enforce a Region, as AWS does; empty accepts any
 	// signing Region and reports none.
 	Region string
+	// TLS makes MinIO serve HTTPS with a certificate from a throwaway CA
+	// (MinIO.RootCAs; MinIO.CAFile for SSL_CERT_FILE in child processes).
+	TLS bool
 }
 
 // An Env is a running stand-in. Close stops it.
@@ -57,12 +60,13 @@ type Env struct {
 // Start starts MinIO and the STS endpoint and creates the bucket, the user
 // and the role.
 func Start(ctx context.Context, opts Options) (*Env, error) {
-	srv, err := minioserver.Start(ctx, minioserver.Options{Log: opts.Log, Region: opts.Region})
+	srv, err := minioserver.Start(ctx, minioserver.Options{Log: opts.Log, Region: opts.Region, TLS: opts.TLS})
 	if err != nil {
 		return nil, err
 	}
 	e := &Env{Region: cmp.Or(opts.Region, DefaultRegion), MinIO: srv, Bucket: "recordings-" + randomHex(4),
 		transport: awshttp.NewBuildableClient().GetTransport()}
+	e.transport.TLSClientConfig.RootCAs = srv.RootCAs
 	e.Admin = s3.New(s3.Options{
 		Region:       e.Region,
 		BaseEndpoint: aws.String(srv.URL),
@@ -74,7 +78,9 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		srv.Stop()
 		return nil, err
 	}
-	if e.STS, err = stsserver.New(stsserver.Minter{Endpoint: srv.URL, RootUser: srv.RootUser, RootPassword: srv.RootPassword}, e.Region); err != nil {
+	minter := stsserver.Minter{Endpoint: srv.URL, RootUser: srv.RootUser, RootPassword: srv.RootPassword,
+		HTTPClient: &http.Client{Transport: e.transport}}
+	if e.STS, err = stsserver.New(minter, e.Region); err != nil {
 		srv.Stop()
 		return nil, err
 	}

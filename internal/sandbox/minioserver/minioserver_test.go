@@ -2,9 +2,11 @@ package minioserver
 
 import (
 	"context"
+	"crypto/x509"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -85,4 +87,27 @@ func TestStartStop(t *testing.T) {
 	assert.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH, "MinIO (PID %d) is gone", pid)
 	assert.NoDirExists(t, dataDir)
 	srv.Stop() // a second Stop is harmless
+}
+
+// TestStartTLS: with TLS, MinIO serves HTTPS with a certificate that only
+// the Server's CA vouches for, and Stop removes the certificates too.
+func TestStartTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts MinIO (not run with -short)")
+	}
+	srv, err := Start(context.Background(), Options{TLS: true})
+	require.NoError(t, err)
+	defer srv.Stop()
+	require.True(t, strings.HasPrefix(srv.URL, "https://"), srv.URL)
+	resp, err := srv.HTTPClient().Get(srv.URL + "/minio/health/live")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	_, err = http.Get(srv.URL + "/minio/health/live")
+	var unknown x509.UnknownAuthorityError
+	assert.ErrorAs(t, err, &unknown, "the system roots do not know the throwaway CA")
+	assert.FileExists(t, srv.CAFile)
+
+	srv.Stop()
+	assert.NoFileExists(t, srv.CAFile)
 }

@@ -5,14 +5,18 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"syscall"
@@ -35,21 +39,29 @@ type Options struct {
 	// RootPassword is the root secret key; empty means a random one.
 	// MinIO wants 8 characters or more.
 	RootPassword string
+	// TLS makes MinIO serve HTTPS, with a certificate for 127.0.0.1 from a
+	// throwaway CA (Server.RootCAs, Server.CAFile).
+	TLS bool
 }
 
 // A Server is a running MinIO process on loopback, with its own data
 // directory and root credentials.
 type Server struct {
-	URL          string // http://127.0.0.1:<port>
+	URL          string // http://127.0.0.1:<port>, or https:// with Options.TLS
 	RootUser     string // root access key
 	RootPassword string // root secret key
 	KMSKey       string // the name of MinIO's one KMS key, for SSE-KMS (Config.KMSKeyID)
+	// RootCAs trusts the certificate of a TLS server (nil without
+	// Options.TLS); CAFile is the same CA as a PEM file, for SSL_CERT_FILE.
+	RootCAs *x509.CertPool
+	CAFile  string
 
-	cmd     *exec.Cmd
-	dataDir string
-	output  *lockedBuffer
-	exited  chan struct{} // closed when the process has exited
-	stopped sync.Once
+	cmd      *exec.Cmd
+	dataDir  string
+	certsDir string // with Options.TLS: the CA file, and MinIO's --certs-dir under it
+	output   *lockedBuffer
+	exited   chan struct{} // closed when the process has exited
+	stopped  sync.Once
 }
 
 // Start installs MinIO if needed and starts it on a free loopback port with
@@ -92,9 +104,17 @@ func start(ctx context.Context, bin string, opts Options) (*Server, error) {
 		output:       &lockedBuffer{},
 		exited:       make(chan struct{}),
 	}
-	s.cmd = exec.Command(bin, "server", "--quiet",
-		"--address", fmt.Sprintf("127.0.0.1:%d", ports[0]),
-		"--console-address", fmt.Sprintf("127.0.0.1:%d", ports[1]), dataDir)
+	args := []string{"server", "--quiet", "--address", fmt.Sprintf("127.0.0.1:%d", ports[0]),
+		"--console-address", fmt.Sprintf("127.0.0.1:%d", ports[1])}
+	if opts.TLS {
+		if err := s.makeCerts(); err != nil {
+			os.RemoveAll(dataDir)
+			return nil, err
+		}
+		s.URL = "https" + s.URL[len("http"):]
+		args = append(args, "--certs-dir", filepath.Join(s.certsDir, "certs"))
+	}
+	s.cmd = exec.Command(bin, append(args, dataDir)...)
 	s.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+s.RootUser, "MINIO_ROOT_PASSWORD="+s.RootPassword,
 		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_REGION="+opts.Region,
 		"MINIO_KMS_SECRET_KEY="+s.KMSKey+":"+randomBase64(32)) // SSE-S3 and SSE-KMS need a key
@@ -102,6 +122,9 @@ func start(ctx context.Context, bin string, opts Options) (*Server, error) {
 	s.cmd.SysProcAttr = dieWithParent()
 	if err := startLocked(s.cmd); err != nil {
 		os.RemoveAll(dataDir)
+		if s.certsDir != "" {
+			os.RemoveAll(s.certsDir)
+		}
 		return nil, fmt.Errorf("minioserver: starting %s: %w", bin, err)
 	}
 	go func() { s.cmd.Wait(); close(s.exited) }() // owned by s: ends when the process does
@@ -126,7 +149,7 @@ func startLocked(cmd *exec.Cmd) error {
 func (s *Server) waitReady(ctx context.Context, region string, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	client := sts.New(sts.Options{Region: cmp.Or(region, "us-east-1"), BaseEndpoint: aws.String(s.URL),
+	client := sts.New(sts.Options{Region: cmp.Or(region, "us-east-1"), BaseEndpoint: aws.String(s.URL), HTTPClient: s.HTTPClient(),
 		Retryer: aws.NopRetryer{}, Credentials: credentials.NewStaticCredentialsProvider(s.RootUser, s.RootPassword, "")})
 	for {
 		_, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/ready"),
@@ -144,6 +167,13 @@ func (s *Server) waitReady(ctx context.Context, region string, limit time.Durati
 	}
 }
 
+// HTTPClient is a client that trusts the server's certificate, if it has one.
+func (s *Server) HTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: s.RootCAs}
+	return &http.Client{Transport: t}
+}
+
 // PID is the MinIO process's ID.
 func (s *Server) PID() int { return s.cmd.Process.Pid }
 
@@ -159,6 +189,9 @@ func (s *Server) Stop() {
 			<-s.exited
 		}
 		os.RemoveAll(s.dataDir)
+		if s.certsDir != "" {
+			os.RemoveAll(s.certsDir)
+		}
 	})
 }
 

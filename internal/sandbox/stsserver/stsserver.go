@@ -54,6 +54,7 @@ type Role struct {
 // root user.
 type Minter struct {
 	Endpoint, RootUser, RootPassword string
+	HTTPClient                       *http.Client // nil: the SDK's default
 }
 
 // A Server is a running endpoint. Its methods are safe for concurrent use.
@@ -93,6 +94,7 @@ func New(m Minter, region string) (*Server, error) {
 			Region:       region,
 			BaseEndpoint: aws.String(m.Endpoint),
 			Credentials:  credentials.NewStaticCredentialsProvider(m.RootUser, m.RootPassword, ""),
+			HTTPClient:   m.HTTPClient,
 		}),
 	}
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: time.Minute}
