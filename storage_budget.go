@@ -16,6 +16,11 @@ import (
 // that trickles in then holds one buffer. Buffers are reused, not left to
 // the garbage collector. n must be at least the part size; without this
 // option each upload holds up to part size x concurrency.
+//
+// The budget bounds the buffers, not the process: the Go garbage collector
+// lets other garbage grow as large as the live heap, which the buffers
+// make large, so a service that sets a budget should also set GOMEMLIMIT
+// (or debug.SetMemoryLimit) to the budget plus its own needs.
 func WithMemoryLimit(n int64) Option { return func(o *options) { o.memoryLimit = n } }
 
 // memoryBudget hands out part buffers within a limit of bytes, and keeps
