@@ -27,3 +27,12 @@ func (s *Store) HeadBucket(ctx context.Context) (string, error) { return s.headB
 func (s *Store) FetchPresigned(ctx context.Context, key, link string) ([]byte, error) {
 	return s.fetchPresigned(ctx, key, link)
 }
+
+// AdvanceBackoffClock moves the clock of s's STS back-off forward by d, so
+// that a test sees a back-off end without waiting for it. Not safe while
+// s is in use by other goroutines.
+func (s *Store) AdvanceBackoffClock(d time.Duration) {
+	b := s.session.sts.backoff
+	now := b.now
+	b.now = func() time.Time { return now().Add(d) }
+}

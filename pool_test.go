@@ -18,6 +18,7 @@ import (
 
 	"github.com/auvious/recstore"
 	"github.com/auvious/recstore/internal/sandbox"
+	"github.com/auvious/recstore/internal/sandbox/stsserver"
 	"github.com/auvious/recstore/internal/streams"
 )
 
@@ -316,6 +317,22 @@ func TestPoolBackoff(t *testing.T) {
 	assert.ErrorIs(t, r.Err(), recstore.ErrAssumeRoleDenied)
 	assert.Greater(t, e.STS.AssumeRoleCalls(), calls, "Verify asks STS itself")
 	assert.NotContains(t, r.String(), "remembered")
+
+	// Another tenant's customer fixes the role instead, to trust the External
+	// ID the tenant has: its Store asks STS again once the back-off ends.
+	other := tenantConfig(e, "pool-broken-fixed") // its role wants another External ID
+	other.ExternalID = "the-tenants-own"
+	s, err = p.Store(ctx, "customer-fixes", other)
+	require.NoError(t, err)
+	_, err = s.Upload(ctx, "call", bytes.NewReader([]byte("x")))
+	require.ErrorIs(t, err, recstore.ErrAssumeRoleDenied)
+	e.STS.AddRole(stsserver.Role{ARN: other.RoleARN, TrustedUserARN: e.User.ARN, ExternalID: other.ExternalID,
+		Policy: sandbox.PrefixPolicy(e.Bucket, other.KeyPrefix)}) // the customer's fix
+	_, err = s.Upload(ctx, "call", bytes.NewReader([]byte("x")))
+	require.ErrorAs(t, err, &remembered, "within the back-off STS is not asked")
+	s.AdvanceBackoffClock(11 * time.Second)
+	_, err = s.Upload(ctx, "call", bytes.NewReader([]byte("x")))
+	require.NoError(t, err, "after the back-off the fixed role works")
 
 	s, err = p.Store(ctx, "broken", cfg) // the operator fixes the External ID
 	require.NoError(t, err)
