@@ -138,7 +138,7 @@ func (v *verification) lockedUpload(ctx context.Context, refused error) Check {
 		"can be deleted; or verify with WithLockedProbes (recstore verify --locked-probes) to write them anyway",
 		partitionOf(v.cfg.Region), v.cfg.Bucket, v.cfg.KeyPrefix+verifyPrefix, v.cfg.RoleARN)
 	if !v.lockedProbes {
-		return Check{Status: StatusSkip, Detail: "not run: " + why + "; Verify wrote nothing rather than leave objects nobody can delete", Fix: fix}
+		return Check{Status: StatusSkip, Detail: "not run: " + why + "; Verify wrote nothing rather than leave objects it could not delete", Fix: fix}
 	}
 	v.plainProbes = true
 	c := v.checkUpload(ctx)
