@@ -36,3 +36,10 @@ func (s *Store) AdvanceBackoffClock(d time.Duration) {
 	now := b.now
 	b.now = func() time.Time { return now().Add(d) }
 }
+
+// RetiredStores is how many replaced or evicted Stores p still keeps.
+func (p *Pool) RetiredStores() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.retired)
+}

@@ -110,10 +110,13 @@ func (p *Pool) Remove(tenant string) {
 	}
 }
 
-// retire closes s to new calls and keeps it until those in progress end.
+// retire closes s to new calls and keeps it until those in progress end;
+// the retired Stores that have ended theirs are dropped, so that a
+// long-lived Pool does not keep every Store it ever replaced.
 func (p *Pool) retire(s *Store) {
 	s.Close()
 	p.retired = append(p.retired, s)
+	p.busyRetired()
 }
 
 // closeIdle closes the Stores idle for the idle timeout.
@@ -192,6 +195,11 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 func (p *Pool) busy() int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.busyRetired()
+}
+
+// busyRetired is busy, with p.mu held.
+func (p *Pool) busyRetired() int64 {
 	var n int64
 	p.retired = slices.DeleteFunc(p.retired, func(s *Store) bool {
 		ops := s.active.ops.Load()

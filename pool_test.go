@@ -138,6 +138,13 @@ func TestPoolConfigChange(t *testing.T) {
 	require.NoError(t, err)
 	assert.Same(t, current, still, "an invalid Config opened nothing and closed nothing")
 	assert.Equal(t, recstore.PoolStats{Stores: 1, AssumeRoleCalls: 2}, p.Stats())
+
+	for i := range 50 { // a long-lived Pool keeps no Store it replaced once that Store is idle
+		rotated.RoleSessionName = fmt.Sprintf("rotation-%d", i)
+		_, err := p.Store(ctx, "acme", rotated)
+		require.NoError(t, err)
+	}
+	assert.Zero(t, p.RetiredStores())
 }
 
 // TestPoolEviction: beyond WithMaxStores the least recently used idle
