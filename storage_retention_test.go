@@ -24,11 +24,8 @@ import (
 // returns a Config for it through a role that may do everything there.
 func lockedBucket(t *testing.T, name string) recstore.Config {
 	t.Helper()
-	e := requireEnv(t)
-	bucket := name + "-" + e.Bucket[len("recordings-"):]
-	require.NoError(t, e.CreateLockedBucket(context.Background(), bucket))
-	cfg := e.Config(e.AddRole(name, "")) // an empty policy grants everything
-	cfg.Bucket = bucket
+	cfg, err := requireEnv(t).LockedConfig(context.Background(), name)
+	require.NoError(t, err)
 	return cfg
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,7 +53,7 @@ func (b *bench) concurrency(ctx context.Context, s settings) {
 		transports = append(transports, transport{"https", t, []string{"SSL_CERT_FILE=" + env.MinIO.CAFile}})
 	}
 	clients := []string{"recstore", "recstore-budget"}
-	if contains(s.peers, "aws-sdk-tm") {
+	if slices.Contains(s.peers, "aws-sdk-tm") {
 		clients = append(clients, "aws-sdk-tm")
 	}
 	for _, tr := range transports {
@@ -172,13 +173,4 @@ func runMeasuredCPU(cmd *exec.Cmd, stdin io.Reader) (time.Duration, int64, time.
 		return elapsed, rss, 0, err
 	}
 	return elapsed, rss, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), err
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -118,10 +118,9 @@ func TestObjectCommandFailures(t *testing.T) {
 func TestVersionedObjectCommands(t *testing.T) {
 	e := requireEnv(t)
 	ctx := context.Background()
-	bucket := "cli-locked-" + e.Bucket[len("recordings-"):]
-	require.NoError(t, e.CreateLockedBucket(ctx, bucket))
-	cfg := e.Config(e.AddRole("cli-locked", ""))
-	cfg.Bucket = bucket
+	cfg, err := e.LockedConfig(ctx, "cli-locked")
+	require.NoError(t, err)
+	bucket := cfg.Bucket
 	store, err := recstore.Open(ctx, cfg)
 	require.NoError(t, err)
 	defer store.Close()
@@ -158,10 +157,9 @@ func TestVersionedObjectCommands(t *testing.T) {
 func TestRetentionCommands(t *testing.T) {
 	e := requireEnv(t)
 	ctx := context.Background()
-	bucket := "cli-retain-" + e.Bucket[len("recordings-"):]
-	require.NoError(t, e.CreateLockedBucket(ctx, bucket))
-	cfg := e.Config(e.AddRole("cli-retain", ""))
-	cfg.Bucket = bucket
+	cfg, err := e.LockedConfig(ctx, "cli-retain")
+	require.NoError(t, err)
+	bucket := cfg.Bucket
 	dir, path := configFile(t, cfg)
 	src := filepath.Join(dir, "call.webm")
 	require.NoError(t, os.WriteFile(src, []byte("recording"), 0o600))

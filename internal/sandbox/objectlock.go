@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/auvious/recstore"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -38,4 +39,17 @@ func (e *Env) EnableVersioning(ctx context.Context, bucket string) error {
 		return fmt.Errorf("sandbox: enabling versioning on %s: %w", bucket, err)
 	}
 	return nil
+}
+
+// LockedConfig creates a bucket with Object Lock (and so versioning), named
+// after name and unique to this Env, and returns a working Config for it
+// through a new role, also named name, that may do everything there.
+func (e *Env) LockedConfig(ctx context.Context, name string) (recstore.Config, error) {
+	bucket := name + "-" + e.Bucket[len("recordings-"):]
+	if err := e.CreateLockedBucket(ctx, bucket); err != nil {
+		return recstore.Config{}, err
+	}
+	cfg := e.Config(e.AddRole(name, "")) // an empty policy grants everything
+	cfg.Bucket = bucket
+	return cfg, nil
 }
