@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,17 +27,16 @@ type session struct {
 	cache            *aws.CredentialsCache
 	sts              *recordingSTS
 	disableAuthRetry bool
-	log              *slog.Logger
+	tel              *telemetry
 	target           target // what errors are about
 
 	renewMu sync.Mutex // serialises renewals after S3 rejects a session
 }
 
-func newSession(cfg Config, client *sts.Client, o options) *session {
-	log := o.logger
+func newSession(cfg Config, client *sts.Client, o options, tel *telemetry) *session {
 	t := target{bucket: cfg.Bucket, prefix: cfg.KeyPrefix, region: cfg.Region, role: cfg.RoleARN,
 		stsRegion: cfg.stsSigningRegion(), stsIsAWS: cfg.stsIsAWS(), sse: cfg.ServerSideEncryption, kmsKeyID: cfg.KMSKeyID}
-	rec := &recordingSTS{client: client, log: log, target: t, counts: cmp.Or(o.stsCounts, &stsCounts{})}
+	rec := &recordingSTS{client: client, tel: tel, target: t, counts: cmp.Or(o.stsCounts, &stsCounts{})}
 	if !o.noBackoff {
 		rec.backoff = &failureBackoff{now: time.Now}
 	}
@@ -55,7 +53,7 @@ func newSession(cfg Config, client *sts.Client, o options) *session {
 		o.ExpiryWindow = expiryWindow(duration)
 		o.ExpiryWindowJitterFrac = 1.0 / 3
 	})
-	return &session{cache: cache, sts: rec, disableAuthRetry: cfg.DisableAuthRetry, log: log, target: t}
+	return &session{cache: cache, sts: rec, disableAuthRetry: cfg.DisableAuthRetry, tel: tel, target: t}
 }
 
 // expiryWindow is how long before its end a session of length d is renewed:
@@ -95,7 +93,7 @@ func (p *roleProvider) AdjustExpiresBy(c aws.Credentials, by time.Duration) (aws
 // off after a failure that will not fix itself (nil backoff: never).
 type recordingSTS struct {
 	client  *sts.Client
-	log     *slog.Logger
+	tel     *telemetry
 	target  target
 	last    atomic.Pointer[AssumedRole]
 	backoff *failureBackoff
@@ -111,31 +109,32 @@ func (r *recordingSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, 
 	if r.backoff != nil {
 		if err := r.backoff.refused(); err != nil {
 			r.counts.refused.Add(1)
+			r.tel.inst.assumeRoleRefused.Add(ctx, 1, r.tel.base)
 			return nil, err
 		}
 	}
 	r.counts.calls.Add(1)
+	ctx, span := r.tel.startAssumeRole(ctx, in)
+	start := time.Now()
 	out, err := r.client.AssumeRole(ctx, in, opts...)
+	err = classify("sts:AssumeRole", r.target, err)
 	if r.backoff != nil {
-		r.backoff.record(classify("sts:AssumeRole", r.target, err))
-	}
-	if err != nil {
-		err = classify("sts:AssumeRole", r.target, err)
-		r.log.LogAttrs(ctx, slog.LevelWarn, "recstore: sts:AssumeRole failed",
-			slog.String("role", aws.ToString(in.RoleArn)), slog.String("error", err.Error()))
-		return nil, err
+		r.backoff.record(err)
 	}
 	role := AssumedRole{}
-	if out.AssumedRoleUser != nil {
-		role.ARN = aws.ToString(out.AssumedRoleUser.Arn)
+	if err == nil {
+		if out.AssumedRoleUser != nil {
+			role.ARN = aws.ToString(out.AssumedRoleUser.Arn)
+		}
+		if out.Credentials != nil {
+			role.Expires = aws.ToTime(out.Credentials.Expiration)
+		}
+		r.last.Store(&role)
 	}
-	if out.Credentials != nil {
-		role.Expires = aws.ToTime(out.Credentials.Expiration)
+	r.tel.endAssumeRole(ctx, span, start, aws.ToString(in.RoleArn), role, err)
+	if err != nil {
+		return nil, err
 	}
-	r.last.Store(&role)
-	r.log.LogAttrs(ctx, slog.LevelDebug, "recstore: assumed role",
-		slog.String("role", aws.ToString(in.RoleArn)), slog.String("assumedRole", role.ARN),
-		slog.Time("expires", role.Expires))
 	return out, nil
 }
 
@@ -153,8 +152,7 @@ func (s *session) run(ctx context.Context, op, key string, fn func(context.Conte
 	if s.disableAuthRetry || !rejectsSession(err) {
 		return err
 	}
-	s.log.LogAttrs(ctx, slog.LevelInfo, "recstore: S3 rejected the temporary session; assuming the role again",
-		slog.String("op", op), slog.String("error", err.Error()))
+	s.tel.emit(ctx, eventSessionRejected, append(errorAttrs(err), attrRequest.String(op))...)
 	if err := s.renewAfterRejection(ctx, used.AccessKeyID); err != nil {
 		return classify(op, t, err)
 	}

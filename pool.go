@@ -12,7 +12,8 @@ import (
 // for many customers, each with its own Config. Its Stores share one HTTP
 // transport, so connections to the same endpoint serve every tenant, and,
 // with WithMemoryLimit, one budget for the part buffers of all uploads.
-// A Pool is safe for concurrent use; it starts no goroutine.
+// A Pool is safe for concurrent use; it starts no goroutine. Each Store's
+// metrics, spans and log events carry its tenant name (WithTenantAttribute).
 //
 // Ask the Pool for the tenant's Store for each operation (a map lookup)
 // rather than keeping it: a Store the Pool has replaced or evicted returns
@@ -59,6 +60,7 @@ func NewPool(opts ...Option) *Pool {
 		return p // each Open fails with err
 	}
 	p.maxStores, p.idle, p.budget = o.maxStores, o.idleTimeout, o.budget
+	p.opts = append(p.opts, withInstruments(newInstruments(o.meter())))
 	if p.budget != nil {
 		p.opts = append(p.opts, withBudget(p.budget))
 	}
@@ -87,7 +89,7 @@ func (p *Pool) Store(ctx context.Context, tenant string, cfg Config) (*Store, er
 		t.used = now
 		return t.store, nil
 	}
-	s, err := Open(ctx, cfg, p.opts...)
+	s, err := Open(ctx, cfg, slices.Concat(p.opts, []Option{WithTenantAttribute(tenant)})...)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -44,7 +43,7 @@ type Store struct {
 	copyPartSize  int64
 	crc32         bool // uploads carry CRC32 checksums; otherwise Content-MD5
 	sse           encryption
-	log           *slog.Logger
+	tel           *telemetry
 	closed        atomic.Bool
 	active        activity // operations in progress
 }
@@ -92,17 +91,20 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{partSize: o.partSize, concurrency: o.concurrency, log: o.logger, budget: o.budget,
+	s := &Store{partSize: o.partSize, concurrency: o.concurrency, budget: o.budget,
 		copyThreshold: o.copyThreshold, copyPartSize: o.copyPartSize,
-		crc32: cfg.Checksum != ChecksumContentMD5, sse: encryptionOf(cfg)}
+		crc32: cfg.Checksum != ChecksumContentMD5, sse: encryptionOf(cfg), tel: newTelemetry(o, cfg.Bucket)}
 	s.http = s.httpClient(o)
+	tracing, metrics := o.sdkTelemetry()
 	stsClient := sts.New(sts.Options{
-		Region:       cfg.stsSigningRegion(),
-		Credentials:  credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, ""),
-		HTTPClient:   s.http,
-		BaseEndpoint: optional(cfg.STSEndpoint),
+		Region:         cfg.stsSigningRegion(),
+		Credentials:    credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, ""),
+		HTTPClient:     s.http,
+		BaseEndpoint:   optional(cfg.STSEndpoint),
+		TracerProvider: tracing,
+		MeterProvider:  metrics,
 	})
-	s.session = newSession(cfg, stsClient, o)
+	s.session = newSession(cfg, stsClient, o, s.tel)
 	// content-md5 sends no x-amz-checksum header, on uploads or downloads.
 	calculation, validation := aws.RequestChecksumCalculationWhenSupported, aws.ResponseChecksumValidationWhenSupported
 	if !s.crc32 {
@@ -121,6 +123,8 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 		}),
 		// A missing checksum (multipart objects) is normal, not worth a log line.
 		DisableLogOutputChecksumValidationSkipped: true,
+		TracerProvider: tracing,
+		MeterProvider:  metrics,
 	})
 	s.presigner = s3.NewPresignClient(s.s3)
 	s.cfg = cfg
@@ -154,8 +158,15 @@ func (s *Store) httpClient(o options) *http.Client {
 // otherwise hold the call until the caller's deadline, if there is one.
 // S3 sends headers promptly even for long operations (it streams the rest),
 // so the bound only ends stalls, which the SDK then retries.
+//
+// Its dialer is the SDK's, without the SDK's tracing of dials: that sets
+// attributes on the span of the request that asked for the connection,
+// from the transport's dial goroutine, which may outlive the request, and
+// so races with the SDK's next span (smithy-go's tracing.WithSpan appends
+// to a slice it shares). The race detector reports it whenever a tracer
+// provider is set, even a no-op one.
 func newTransport(responseHeaderTimeout time.Duration) *http.Transport {
-	t := awshttp.NewBuildableClient().GetTransport()
+	t := awshttp.NewBuildableClient().WithDialerOptions().GetTransport()
 	t.MaxIdleConns = 128
 	t.MaxIdleConnsPerHost = 64
 	t.ResponseHeaderTimeout = responseHeaderTimeout
@@ -258,8 +269,9 @@ func (s *Store) run(ctx context.Context, op, key string, fn func(context.Context
 
 // Stat returns the object's metadata. A missing object returns an error
 // matching ErrKeyNotFound.
-func (s *Store) Stat(ctx context.Context, key string) (ObjectInfo, error) {
-	defer s.active.begin(false)()
+func (s *Store) Stat(ctx context.Context, key string) (info ObjectInfo, err error) {
+	ctx, c := s.begin(ctx, opStat, key)
+	defer func() { c.end(err) }()
 	full, err := s.objectKey("key", key)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -334,18 +346,18 @@ func (s *Store) explainHeadObject(ctx context.Context, full string, sdkOpts []fu
 // matching ErrKeyNotFound. The reader implements io.WriterTo, so io.Copy
 // to a file writes large objects 256 KiB at a time.
 func (s *Store) Download(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error) {
+	ctx, c := s.begin(ctx, opDownload, key) // until the body is closed
 	full, err := s.objectKey("key", key)
-	if err != nil {
-		return nil, ObjectInfo{}, err
+	if err == nil {
+		var rc *objectReader
+		var info ObjectInfo
+		if rc, info, err = s.download(ctx, key, full); err == nil {
+			rc.call = c
+			return rc, info, nil
+		}
 	}
-	done := s.active.begin(false) // until the body is closed
-	rc, info, err := s.download(ctx, key, full)
-	if err != nil {
-		done()
-		return nil, ObjectInfo{}, err
-	}
-	rc.done = done
-	return rc, info, nil
+	c.end(err)
+	return nil, ObjectInfo{}, err
 }
 
 // download sends the GetObject of Download.
@@ -365,25 +377,39 @@ func (s *Store) download(ctx context.Context, key, full string) (*objectReader, 
 	return &objectReader{body: out.Body, target: s.session.target.withKey(key), size: info.Size}, info, nil
 }
 
-// objectReader classifies errors in the middle of a download.
+// objectReader classifies errors in the middle of a download, and ends
+// the Download's call when closed.
 type objectReader struct {
 	body   io.ReadCloser
 	target target
-	size   int64  // Content-Length, which sizes WriteTo's buffer
-	done   func() // notes the end of the Download
+	size   int64 // Content-Length, which sizes WriteTo's buffer
+	call   *call // the Download's
+	read   int64 // bytes read so far
+	err    error // the first read error but EOF: the Download's outcome
+	closed bool
 }
 
 func (r *objectReader) Read(p []byte) (int, error) {
 	n, err := r.body.Read(p)
+	r.read += int64(n)
 	if err != nil && err != io.EOF {
 		err = classify("s3:GetObject", r.target, err)
+		if r.err == nil {
+			r.err = err
+		}
 	}
 	return n, err
 }
 
+// Close closes the body and ends the Download: its span and metrics get
+// the bytes read and the first read error.
 func (r *objectReader) Close() error {
-	defer r.done()
-	return r.body.Close()
+	err := r.body.Close()
+	if !r.closed {
+		r.closed = true
+		r.call.endDownload(r.read, r.err)
+	}
+	return err
 }
 
 // copyBufferSize is the chunk of WriteTo: as large as the transport's read

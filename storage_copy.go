@@ -23,8 +23,12 @@ const (
 // the same guarantee as Upload: on error no parts remain. The copy keeps
 // the source's content type and metadata. A missing source returns an
 // error matching ErrKeyNotFound whose Key is srcKey.
-func (s *Store) Copy(ctx context.Context, srcKey, dstKey string) (ObjectInfo, error) {
-	defer s.active.begin(false)()
+func (s *Store) Copy(ctx context.Context, srcKey, dstKey string) (_ ObjectInfo, err error) {
+	ctx, c := s.begin(ctx, opCopy, dstKey)
+	defer func() { c.end(err) }()
+	if c.recording() {
+		c.span.SetAttributes(attrCopySource.String(s.copySource(s.cfg.KeyPrefix + srcKey)))
+	}
 	src, err := s.objectKey("srcKey", srcKey)
 	if err != nil {
 		return ObjectInfo{}, err

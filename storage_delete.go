@@ -27,8 +27,9 @@ func WithAllVersions() DeleteOption { return func(o *deleteOptions) { o.allVersi
 // Delete removes the object. Deleting a missing object is not an error.
 // In a versioned bucket it only adds a delete marker, as S3 does: the
 // versions stay, hidden, until WithAllVersions removes them.
-func (s *Store) Delete(ctx context.Context, key string, opts ...DeleteOption) error {
-	defer s.active.begin(false)()
+func (s *Store) Delete(ctx context.Context, key string, opts ...DeleteOption) (err error) {
+	ctx, c := s.begin(ctx, opDelete, key)
+	defer func() { c.end(err) }()
 	full, err := s.objectKey("key", key)
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"log/slog"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -110,7 +109,7 @@ func (s *Store) landed(ctx context.Context, key, full string, want fingerprint) 
 	if err != nil || !want.matches(info) {
 		return ObjectInfo{}, false
 	}
-	s.log.LogAttrs(ctx, slog.LevelInfo, "recstore: a write's reply was lost, but the object landed intact", slog.String("key", key))
+	s.tel.emit(ctx, eventReplyLostLanded, attrKey.String(full))
 	return info, true
 }
 

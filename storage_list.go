@@ -21,8 +21,12 @@ import (
 //	}
 func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[ObjectInfo, error] {
 	return func(yield func(ObjectInfo, error) bool) {
+		ctx, c := s.begin(ctx, opList, "")
+		var err error
+		defer func() { c.end(err) }()
 		if s.closed.Load() {
-			yield(ObjectInfo{}, ErrClosed)
+			err = ErrClosed
+			yield(ObjectInfo{}, err)
 			return
 		}
 		full := s.cfg.KeyPrefix + prefix
@@ -30,7 +34,7 @@ func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[ObjectInfo, e
 		pages := s3.NewListObjectsV2Paginator(s.s3, in)
 		for pages.HasMorePages() {
 			var page *s3.ListObjectsV2Output
-			err := s.run(ctx, "s3:ListObjectsV2", "", func(ctx context.Context) (err error) {
+			err = s.run(ctx, "s3:ListObjectsV2", "", func(ctx context.Context) (err error) {
 				page, err = pages.NextPage(ctx)
 				return err
 			})

@@ -5,12 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // abortTimeout bounds the clean-up of a failed multipart upload, which runs
@@ -90,11 +90,13 @@ func (s *Store) startMultipart(ctx context.Context, key string, in s3.CreateMult
 func (u *multipartUpload) uploadID() string { return u.id }
 
 // uploadPart sends part num of the upload.
-func (u *multipartUpload) uploadPart(ctx context.Context, num int32, data []byte) (types.CompletedPart, error) {
+func (u *multipartUpload) uploadPart(ctx context.Context, num int32, data []byte) (_ types.CompletedPart, err error) {
 	s := u.s
+	ctx, span := s.tel.startPart(ctx, "recstore.UploadPart", u, num, int64(len(data)))
+	defer func() { endSpan(span, err, errorType(err)) }()
 	md5sum := s.contentMD5(data)
 	var out *s3.UploadPartOutput
-	err := s.run(ctx, "s3:UploadPart", u.key, func(ctx context.Context) (err error) {
+	err = s.run(ctx, "s3:UploadPart", u.key, func(ctx context.Context) (err error) {
 		out, err = s.s3.UploadPart(ctx, &s3.UploadPartInput{
 			Bucket: &s.cfg.Bucket, Key: &u.full, UploadId: &u.id, PartNumber: &num,
 			Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
@@ -150,11 +152,12 @@ func (u *multipartUpload) abortAfter(ctx context.Context, cause error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
 	err := u.abort(ctx)
+	attrs := []attribute.KeyValue{attrKey.String(u.full), attrUploadID.String(u.id)}
 	if err == nil {
+		u.s.tel.emit(ctx, eventMultipartAborted, append(attrs, attrErrorType.String(errorType(cause)))...)
 		return cause
 	}
-	u.s.log.LogAttrs(ctx, slog.LevelWarn, "recstore: could not abort a failed multipart upload; its parts remain",
-		slog.String("key", u.key), slog.String("uploadId", u.id), slog.String("error", err.Error()))
+	u.s.tel.emit(ctx, eventAbortFailed, append(attrs, errorAttrs(err)...)...)
 	return fmt.Errorf("%w (and aborting multipart upload %s failed, so its parts remain: %v)", cause, u.id, err)
 }
 
@@ -203,9 +206,7 @@ func (u *multipartUpload) removeStrays(ctx context.Context) {
 		return err
 	})
 	if err != nil {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "recstore: a CreateMultipartUpload reply was lost, so a stray multipart upload may "+
-			"remain; allow s3:ListBucketMultipartUploads so that recstore can remove it, or add a lifecycle rule that aborts "+
-			"incomplete multipart uploads", slog.String("key", u.key), slog.String("error", err.Error()))
+		s.tel.emit(ctx, eventStrayLeft, append(errorAttrs(err), attrKey.String(u.full))...)
 		return
 	}
 	for _, up := range out.Uploads {
@@ -213,9 +214,11 @@ func (u *multipartUpload) removeStrays(ctx context.Context) {
 		if aws.ToString(up.Key) != u.full || id == u.id || aws.ToTime(up.Initiated).Before(u.started.Add(-time.Minute)) {
 			continue
 		}
+		attrs := []attribute.KeyValue{attrKey.String(u.full), attrUploadID.String(id)}
 		if err := s.abortUpload(ctx, u.key, u.full, id); err != nil {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "recstore: could not abort a stray multipart upload",
-				slog.String("key", u.key), slog.String("uploadId", id), slog.String("error", err.Error()))
+			s.tel.emit(ctx, eventStrayLeft, append(attrs, errorAttrs(err)...)...)
+			continue
 		}
+		s.tel.emit(ctx, eventStrayRemoved, attrs...)
 	}
 }

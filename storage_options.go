@@ -2,10 +2,12 @@ package recstore
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Upload sizing defaults and S3's limits on them.
@@ -52,6 +54,12 @@ type options struct {
 	// maxStores and idleTimeout are a Pool's (WithMaxStores, WithIdleTimeout).
 	maxStores   int
 	idleTimeout time.Duration
+	// tracerProvider, meterProvider and tenant are the telemetry options;
+	// instruments, when set, are a Pool's, shared by its Stores.
+	tracerProvider trace.TracerProvider
+	meterProvider  metric.MeterProvider
+	tenant         string
+	instruments    *instruments
 	// lockedProbes lets Verify write probes that a bucket's default
 	// retention keeps (WithLockedProbes); a Store ignores it.
 	lockedProbes bool
@@ -70,9 +78,11 @@ func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpCli
 // token included, would cross the network unencrypted.
 func AllowInsecureEndpoint() Option { return func(o *options) { o.allowInsecure = true } }
 
-// WithLogger makes the Store log to l: session renewals at debug level,
-// auth retries at info, failed clean-ups at warn. Without it the Store does
-// not log. Secrets are never logged.
+// WithLogger makes the Store log its events to l: session renewals at
+// debug level, auth retries and reconciled writes at info, failed
+// clean-ups at warn (the README lists them all). A record made inside a
+// traced operation carries its trace_id and span_id. Without it the Store
+// does not log. Secrets are never logged.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithPartSize sets the size of the parts of multipart uploads, and the size
@@ -97,6 +107,9 @@ func withSTSCounts(c *stsCounts) Option { return func(o *options) { o.stsCounts 
 // withBudget makes the Store take its part buffers from b.
 func withBudget(b *memoryBudget) Option { return func(o *options) { o.budget = b } }
 
+// withInstruments makes the Store record its metrics with inst.
+func withInstruments(inst *instruments) Option { return func(o *options) { o.instruments = inst } }
+
 // withObserver wraps the Store's transport, whichever it is, with observe.
 func withObserver(observe func(http.RoundTripper) http.RoundTripper) Option {
 	return func(o *options) { o.observe = observe }
@@ -114,7 +127,9 @@ func newOptions(opts []Option) (options, error) {
 		opt(&o)
 	}
 	if o.logger == nil {
-		o.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.logger = slog.New(slog.DiscardHandler)
+	} else {
+		o.logger = withTraceIDs(o.logger)
 	}
 	switch {
 	case o.partSize < MinPartSize || o.partSize > MaxPartSize:

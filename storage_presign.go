@@ -37,6 +37,8 @@ const (
 // the URL can read the object until expires, so treat it as a credential
 // for that object and keep it out of logs.
 func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration) (url string, expires time.Time, err error) {
+	ctx, c := s.begin(ctx, opPresignGet, key)
+	defer func() { c.end(err) }()
 	full, err := s.objectKey("key", key)
 	if err != nil {
 		return "", time.Time{}, err

@@ -70,8 +70,9 @@ func (o uploadOptions) lockHeaders() (types.ObjectLockMode, *time.Time, types.Ob
 // S3 lets anyone lengthen a retention; shortening or removing a GOVERNANCE
 // one needs s3:BypassGovernanceRetention, which recstore does not use, and
 // a COMPLIANCE one cannot be shortened by anyone.
-func (s *Store) SetRetention(ctx context.Context, key string, mode RetentionMode, until time.Time) error {
-	defer s.active.begin(false)()
+func (s *Store) SetRetention(ctx context.Context, key string, mode RetentionMode, until time.Time) (err error) {
+	ctx, c := s.begin(ctx, opSetRetention, key)
+	defer func() { c.end(err) }()
 	full, err := s.objectKey("key", key)
 	if err != nil {
 		return err
@@ -89,8 +90,9 @@ func (s *Store) SetRetention(ctx context.Context, key string, mode RetentionMode
 
 // SetLegalHold places (on) or lifts an Object Lock legal hold on a stored
 // recording (s3:PutObjectLegalHold).
-func (s *Store) SetLegalHold(ctx context.Context, key string, on bool) error {
-	defer s.active.begin(false)()
+func (s *Store) SetLegalHold(ctx context.Context, key string, on bool) (err error) {
+	ctx, c := s.begin(ctx, opSetLegalHold, key)
+	defer func() { c.end(err) }()
 	full, err := s.objectKey("key", key)
 	if err != nil {
 		return err

@@ -42,8 +42,9 @@ import (
 // default, Content-MD5 when Config.Checksum is ChecksumContentMD5.
 // The returned LastModified is the server's time on its final reply; S3
 // may record a slightly earlier time (the start, for multipart uploads).
-func (s *Store) Upload(ctx context.Context, key string, r io.Reader, opts ...UploadOption) (ObjectInfo, error) {
-	defer s.active.begin(true)()
+func (s *Store) Upload(ctx context.Context, key string, r io.Reader, opts ...UploadOption) (info ObjectInfo, err error) {
+	ctx, c := s.begin(ctx, opUpload, key)
+	defer func() { c.endUpload(info, err) }()
 	full, err := s.objectKey("key", key)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -61,10 +62,7 @@ func (s *Store) Upload(ctx context.Context, key string, r io.Reader, opts ...Upl
 		}
 	}
 	first, release, err := s.readFirstPart(ctx, r)
-	if release != nil {
-		defer release()
-	}
-	var info ObjectInfo
+	defer release()
 	switch {
 	case err == io.EOF:
 		info, err = s.putObject(ctx, key, full, first, o)
@@ -85,22 +83,29 @@ func (s *Store) Upload(ctx context.Context, key string, r io.Reader, opts ...Upl
 }
 
 // readFirstPart reads the first part of r: into a buffer of the memory
-// budget, waiting for one if it is spent (release returns it), or else
-// into one of its own (release is nil).
+// budget, waiting for one if it is spent, or else into one of its own.
+// release gives the buffer back (to the budget, if it came from it).
 func (s *Store) readFirstPart(ctx context.Context, r io.Reader) (first []byte, release func(), err error) {
 	if s.budget == nil {
 		first, err = readFirstPart(r, s.partSize)
-		return first, nil, err
+		s.heldBuffers(int64(cap(first)))
+		return first, func() { s.heldBuffers(-int64(cap(first))) }, err
 	}
 	buf, err := s.budget.get(ctx, s.partSize)
 	if err != nil {
-		return nil, nil, classify("s3:PutObject", s.session.target, err)
+		return nil, func() {}, classify("s3:PutObject", s.session.target, err)
 	}
+	s.heldBuffers(s.partSize)
 	n, err := io.ReadFull(r, buf)
 	if err == io.ErrUnexpectedEOF {
 		err = io.EOF
 	}
-	return buf[:n], func() { s.budget.put(buf) }, err
+	return buf[:n], func() { s.heldBuffers(-s.partSize); s.budget.put(buf) }, err
+}
+
+// heldBuffers notes that uploads hold delta more bytes of part buffers.
+func (s *Store) heldBuffers(delta int64) {
+	s.tel.inst.bufferBytes.Add(context.Background(), delta, s.tel.base)
 }
 
 // readFirstPart reads up to size bytes, growing its buffer as they come,
@@ -149,10 +154,13 @@ type partBuffers struct {
 	free      chan []byte
 	made, max int           // made is touched only by the reading goroutine
 	budget    *memoryBudget // nil: buffers are made as needed
+	held      func(delta int64)
 }
 
-func newPartBuffers(size int64, max int, budget *memoryBudget) *partBuffers {
-	return &partBuffers{size: size, free: make(chan []byte, max), made: 1, max: max, budget: budget}
+// newPartBuffers returns the buffers of an upload whose first part is
+// read; held learns of each buffer taken and given back.
+func newPartBuffers(size int64, max int, budget *memoryBudget, held func(int64)) *partBuffers {
+	return &partBuffers{size: size, free: make(chan []byte, max), made: 1, max: max, budget: budget, held: held}
 }
 
 func (p *partBuffers) get(ctx context.Context) ([]byte, error) {
@@ -164,10 +172,12 @@ func (p *partBuffers) get(ctx context.Context) ([]byte, error) {
 	switch {
 	case p.made < p.max && p.budget == nil:
 		p.made++
+		p.held(p.size)
 		return make([]byte, p.size), nil
 	case p.made < p.max:
 		if b, ok := p.budget.tryGet(p.size); ok {
 			p.made++
+			p.held(p.size)
 			return b, nil
 		}
 	}
@@ -187,6 +197,7 @@ func sameBuffer(a, b []byte) bool { return cap(a) > 0 && cap(b) > 0 && &a[:1][0]
 // release returns the budget's buffers, the first part's excepted (its
 // owner returns it), once every part is done and has put its buffer back.
 func (p *partBuffers) release(first []byte) {
+	p.held(-int64(p.made-1) * p.size)
 	if p.budget == nil {
 		return
 	}
@@ -298,7 +309,7 @@ func (s *Store) uploadMultipart(ctx context.Context, key string, r io.Reader, fi
 func (s *Store) sendParts(ctx context.Context, u *multipartUpload, r io.Reader, first []byte) ([]types.CompletedPart, int64, error) {
 	group, gctx := errgroup.WithContext(ctx)
 	group.SetLimit(s.concurrency)
-	buffers := newPartBuffers(s.partSize, s.concurrency, s.budget)
+	buffers := newPartBuffers(s.partSize, s.concurrency, s.budget, s.heldBuffers)
 	var (
 		mu    sync.Mutex
 		parts []types.CompletedPart

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -36,9 +37,9 @@ func Verify(ctx context.Context, cfg Config, opts ...Option) *Report {
 	v.keys.probe = verifyPrefix + randomHex(8)
 	v.keys.copy = v.keys.probe + ".copy"
 	v.keys.multipart = v.keys.probe + ".multipart"
-	if o, err := newOptions(opts); err == nil { // else the config check fails
-		v.lockedProbes = o.lockedProbes
-	}
+	o, _ := newOptions(opts) // if invalid, the config check fails
+	v.lockedProbes, v.tel = o.lockedProbes, newTelemetry(o, cfg.Bucket)
+	ctx, span := v.tel.startVerify(ctx, cfg)
 	report := &Report{Bucket: cfg.Bucket, Region: cfg.Region, RoleARN: cfg.RoleARN}
 	report.Checks = v.runChecks(ctx)
 	if v.store != nil {
@@ -46,6 +47,7 @@ func Verify(ctx context.Context, cfg Config, opts ...Option) *Report {
 		v.store.Close()
 	}
 	report.Duration = time.Since(start)
+	v.tel.endVerify(span, report)
 	return report
 }
 
@@ -55,7 +57,7 @@ func Verify(ctx context.Context, cfg Config, opts ...Option) *Report {
 // configuration itself (ParseConfig, LoadConfig, ConfigFromEnv) and gets an
 // error shows it in the same form as any other Verify result.
 func ReportInvalidConfig(cfg Config, err error) *Report {
-	v := &verification{cfg: cfg, configErr: err}
+	v := &verification{cfg: cfg, configErr: err, tel: newTelemetry(options{logger: slog.New(slog.DiscardHandler)}, cfg.Bucket)}
 	return &Report{Bucket: cfg.Bucket, Region: cfg.Region, RoleARN: cfg.RoleARN, Checks: v.runChecks(context.Background())}
 }
 
@@ -105,6 +107,8 @@ func (v *verification) runChecks(ctx context.Context) []Check {
 			for _, dep := range slices.Concat(c.needs, c.after) {
 				<-done[dep]
 			}
+			ctx, span := v.tel.startCheck(ctx, c.name)
+			defer func() { v.tel.endCheck(span, results[i]) }()
 			for _, dep := range c.needs {
 				if s := results[index[dep]].Status; s != StatusPass && s != StatusWarn {
 					results[i] = Check{Name: c.name, Status: StatusSkip, Detail: "not run: needs " + dep + ", which did not pass"}
@@ -125,7 +129,8 @@ type verification struct {
 	cfg       Config
 	configErr error // set when the caller already knows cfg is unusable
 	opts      []Option
-	store     *Store // opened by the config check
+	tel       *telemetry // Verify's spans
+	store     *Store     // opened by the config check
 	clock     *dateRecorder
 	probe     []byte
 	keys      struct{ probe, copy, multipart string }

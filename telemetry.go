@@ -1,0 +1,296 @@
+package recstore
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/smithy-go/metrics"
+	"github.com/aws/smithy-go/metrics/smithyotelmetrics"
+	"github.com/aws/smithy-go/tracing"
+	"github.com/aws/smithy-go/tracing/smithyoteltracing"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// instrumentationScope names recstore's tracer and meter.
+const instrumentationScope = "github.com/auvious/recstore"
+
+// WithTracerProvider makes the Store trace through tp: a span for each
+// operation (Upload, Download...), for each part of a multipart upload,
+// for each sts:AssumeRole call and, in Verify, for each check; the AWS
+// SDK's own spans for every request are their children. Without it the
+// Store uses otel.GetTracerProvider(), which records nothing until the
+// application sets a provider. Spans never carry a secret, a session
+// token or the External ID.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracerProvider = tp }
+}
+
+// WithMeterProvider makes the Store record its metrics (the recstore.*
+// instruments: bytes, operation durations, errors by class, sessions,
+// uploads and part buffers in use...) and the AWS SDK's through mp.
+// Without it the Store uses otel.GetMeterProvider(), which records nothing
+// until the application sets a provider. Metric attributes are few: the
+// operation, its outcome and error class, and the tenant of
+// WithTenantAttribute; never a key or a bucket.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(o *options) { o.meterProvider = mp }
+}
+
+// WithTenantAttribute labels the Store's metrics, spans and log events
+// with recstore.tenant=tenant, so that dashboards can tell which customer
+// fails. A Pool labels each Store with its tenant name. Without it
+// metrics have no tenant attribute. A service with so many tenants that a
+// time series each is too many can drop the attribute with a View of its
+// metrics SDK.
+func WithTenantAttribute(tenant string) Option {
+	return func(o *options) { o.tenant = tenant }
+}
+
+// Attribute keys. The aws.s3.* and error.type keys are OpenTelemetry's
+// semantic conventions; the rest are recstore's own.
+const (
+	attrBucket      = attribute.Key("aws.s3.bucket")
+	attrKey         = attribute.Key("aws.s3.key")
+	attrCopySource  = attribute.Key("aws.s3.copy_source")
+	attrUploadID    = attribute.Key("aws.s3.upload_id")
+	attrPartNumber  = attribute.Key("aws.s3.part_number")
+	attrErrorType   = attribute.Key("error.type")
+	attrErrorMsg    = attribute.Key("error.message")
+	attrTenant      = attribute.Key("recstore.tenant")
+	attrOperation   = attribute.Key("recstore.operation")
+	attrOutcome     = attribute.Key("recstore.outcome")
+	attrSize        = attribute.Key("recstore.size")
+	attrParts       = attribute.Key("recstore.parts")
+	attrChecksum    = attribute.Key("recstore.checksum")
+	attrRequest     = attribute.Key("recstore.request")
+	attrRoleARN     = attribute.Key("recstore.role.arn")
+	attrAssumedRole = attribute.Key("recstore.assumed_role.arn")
+	attrDuration    = attribute.Key("recstore.session.duration")
+	attrExpires     = attribute.Key("recstore.session.expires")
+	attrCheck       = attribute.Key("recstore.check")
+	attrStatus      = attribute.Key("recstore.check.status")
+)
+
+// telemetry is a Store's tracer and instruments, with the attributes its
+// metrics carry precomputed, so that recording costs no allocation.
+type telemetry struct {
+	tracer trace.Tracer
+	inst   *instruments // shared by the Stores of a Pool
+	log    *slog.Logger
+	bucket string
+	tenant []attribute.KeyValue // recstore.tenant, or none
+	// base carries the tenant alone; ok, an operation's successful outcome.
+	base metric.MeasurementOption
+	ok   [numOperations]metric.MeasurementOption
+}
+
+// newTelemetry returns the telemetry of a Store for bucket (empty for
+// Verify before the Store opens), with o's providers and tenant.
+func newTelemetry(o options, bucket string) *telemetry {
+	t := &telemetry{tracer: o.tracer(), inst: o.instruments, log: o.logger, bucket: bucket}
+	if t.inst == nil {
+		t.inst = newInstruments(o.meter())
+	}
+	if o.tenant != "" {
+		t.tenant = []attribute.KeyValue{attrTenant.String(o.tenant)}
+	}
+	t.base = metric.WithAttributeSet(attribute.NewSet(t.tenant...))
+	for op := range numOperations {
+		t.ok[op] = metric.WithAttributeSet(attribute.NewSet(append([]attribute.KeyValue{
+			attrOperation.String(op.String()), attrOutcome.String("ok")}, t.tenant...)...))
+	}
+	return t
+}
+
+func (o options) tracer() trace.Tracer {
+	tp := o.tracerProvider
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	return tp.Tracer(instrumentationScope)
+}
+
+// sdkTelemetry is o's providers for the AWS SDK's clients, whose spans
+// are then children of recstore's.
+func (o options) sdkTelemetry() (tracing.TracerProvider, metrics.MeterProvider) {
+	tp, mp := o.tracerProvider, o.meterProvider
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	return smithyoteltracing.Adapt(tp), smithyotelmetrics.Adapt(mp)
+}
+
+func (o options) meter() metric.Meter {
+	mp := o.meterProvider
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	return mp.Meter(instrumentationScope)
+}
+
+// An operation is one of the Store's public methods, as telemetry names it.
+type operation uint8
+
+const (
+	opUpload operation = iota
+	opDownload
+	opStat
+	opCopy
+	opDelete
+	opList
+	opPresignGet
+	opSetRetention
+	opSetLegalHold
+	numOperations
+)
+
+func (op operation) String() string {
+	return [...]string{"Upload", "Download", "Stat", "Copy", "Delete", "List", "PresignGet",
+		"SetRetention", "SetLegalHold"}[op]
+}
+
+// A call is one operation in progress: its span, its start, and its
+// place among the Store's operations in progress.
+type call struct {
+	t     *telemetry
+	op    operation
+	ctx   context.Context // the span's; lives as long as the call
+	span  trace.Span
+	start time.Time
+	done  func() // notes the end for the Store's activity counters
+}
+
+// begin starts op about key (as the caller named it; "" for none): the
+// returned context carries its span, and end must be called once the
+// operation is over.
+func (s *Store) begin(ctx context.Context, op operation, key string) (context.Context, *call) {
+	c := &call{t: s.tel, op: op, start: time.Now(), done: s.active.begin(op == opUpload)}
+	if op == opUpload {
+		s.tel.inst.uploadsActive.Add(ctx, 1, s.tel.base)
+	}
+	c.ctx, c.span = s.tel.tracer.Start(ctx, "recstore."+op.String(), trace.WithSpanKind(trace.SpanKindInternal))
+	if c.span.IsRecording() {
+		c.span.SetAttributes(attrBucket.String(s.cfg.Bucket))
+		c.span.SetAttributes(s.tel.tenant...)
+		if key != "" {
+			c.span.SetAttributes(attrKey.String(s.cfg.KeyPrefix + key))
+		}
+	}
+	return c.ctx, c
+}
+
+// recording reports whether the call's span records attributes, so that
+// callers build them only then.
+func (c *call) recording() bool { return c.span.IsRecording() }
+
+// end records the call's outcome: its duration, its error class on
+// failure, and the end of its span.
+func (c *call) end(err error) {
+	c.done()
+	t := c.t
+	if c.op == opUpload {
+		t.inst.uploadsActive.Add(c.ctx, -1, t.base)
+	}
+	seconds := time.Since(c.start).Seconds()
+	if err == nil {
+		t.inst.opDuration.Record(c.ctx, seconds, t.ok[c.op])
+		c.span.End()
+		return
+	}
+	class := errorType(err)
+	failed := metric.WithAttributeSet(attribute.NewSet(append([]attribute.KeyValue{
+		attrOperation.String(c.op.String()), attrOutcome.String("error"), attrErrorType.String(class)}, t.tenant...)...))
+	t.inst.opDuration.Record(c.ctx, seconds, failed)
+	t.inst.opErrors.Add(c.ctx, 1, failed)
+	endSpan(c.span, err, class)
+}
+
+// endSpan ends span, marking it failed with err, of class, if err is not nil.
+func endSpan(span trace.Span, err error, class string) {
+	if err != nil {
+		span.SetAttributes(attrErrorType.String(class))
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
+}
+
+// errorType is the class of err for telemetry: the name of the sentinel
+// it matches (such as "ErrS3AccessDenied"), "context.Canceled" or
+// "context.DeadlineExceeded" for a caller's cancellation, or "_OTHER"
+// (OpenTelemetry's name for an unknown class), as for a read error of an
+// Upload's source.
+func errorType(err error) string {
+	for _, class := range errorClasses() {
+		if errors.Is(err, class.err) {
+			return class.name
+		}
+	}
+	return "_OTHER"
+}
+
+// errorClasses lists the sentinels with their names, the context errors last.
+func errorClasses() []struct {
+	err  error
+	name string
+} {
+	return []struct {
+		err  error
+		name string
+	}{
+		{ErrInvalidConfig, "ErrInvalidConfig"}, {ErrInvalidKey, "ErrInvalidKey"},
+		{ErrInvalidArgument, "ErrInvalidArgument"}, {ErrClosed, "ErrClosed"},
+		{ErrAssumeRoleDenied, "ErrAssumeRoleDenied"}, {ErrInvalidBaseCredentials, "ErrInvalidBaseCredentials"},
+		{ErrDurationExceedsMax, "ErrDurationExceedsMax"}, {ErrExpiredToken, "ErrExpiredToken"},
+		{ErrS3AccessDenied, "ErrS3AccessDenied"}, {ErrRegionMismatch, "ErrRegionMismatch"},
+		{ErrBucketNotFound, "ErrBucketNotFound"}, {ErrKeyNotFound, "ErrKeyNotFound"},
+		{ErrClockSkew, "ErrClockSkew"}, {ErrNetwork, "ErrNetwork"}, {ErrUnavailable, "ErrUnavailable"},
+		{ErrKMSAccessDenied, "ErrKMSAccessDenied"}, {ErrKMSKeyUnusable, "ErrKMSKeyUnusable"},
+		{ErrObjectLocked, "ErrObjectLocked"}, {ErrUnsupported, "ErrUnsupported"},
+		{context.Canceled, "context.Canceled"}, {context.DeadlineExceeded, "context.DeadlineExceeded"},
+	}
+}
+
+// endUpload ends an Upload's call: on success its span gets the object's
+// size, parts and checksum, and its bytes count as uploaded.
+func (c *call) endUpload(info ObjectInfo, err error) {
+	if err == nil {
+		c.t.inst.uploadBytes.Add(c.ctx, info.Size, c.t.base)
+		if c.recording() {
+			c.span.SetAttributes(attrSize.Int64(info.Size), attrParts.Int(partsOf(info.ETag)),
+				attrChecksum.String(info.Checksum))
+		}
+	}
+	c.end(err)
+}
+
+// partsOf is the number of parts that a multipart upload's ETag gives
+// ("<hash>-N"), or 1.
+func partsOf(etag string) int {
+	if i := strings.LastIndexByte(etag, '-'); i >= 0 {
+		if n, err := strconv.Atoi(etag[i+1:]); err == nil {
+			return n
+		}
+	}
+	return 1
+}
+
+// endDownload ends a Download's call when its body is closed, with the
+// bytes read and the first read error.
+func (c *call) endDownload(read int64, err error) {
+	c.t.inst.downloadBytes.Add(c.ctx, read, c.t.base)
+	if c.recording() {
+		c.span.SetAttributes(attrSize.Int64(read))
+	}
+	c.end(err)
+}
