@@ -81,19 +81,23 @@ func TestStoreNeverPrintsSecret(t *testing.T) {
 
 // TestSecretsStayOutOfLogsAndErrors drives every public entry point of a
 // Store, and Verify, through success, an auth retry and failures, with
-// debug logging, and checks that neither the base secret nor any session's
-// secret or token is logged, put in an error or in a report. (A presigned
-// URL carries its session token by design: it is the capability handed to
-// the player.)
+// debug logging and telemetry, and checks that neither the base secret nor
+// any session's secret or token is logged, put in an error, a report, a
+// span (recstore's or the SDK's: attributes, events, status) or a metric's
+// attributes; nor is the External ID in the logs or the telemetry. (A
+// presigned URL carries its session token by design: it is the capability
+// handed to the player.)
 func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 	e := requireEnv(t)
 	role := newRole(e, "secrets", nil)
 	e.STS.CorruptNextSessions(role.ARN, 1)
 	var logs bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	rec := newTelemetry(t)
+	observed := append(rec.options(), recstore.WithLogger(jsonLogger(&logs)))
 	ctx := context.Background()
 	cfg := e.Config(role)
-	s := open(t, cfg, recstore.WithLogger(logger), recstore.WithPartSize(recstore.MinPartSize))
+	require.NotEmpty(t, cfg.ExternalID)
+	s := open(t, cfg, append(observed, recstore.WithPartSize(recstore.MinPartSize))...)
 
 	var outputs []string
 	record := func(err error) {
@@ -118,19 +122,24 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 
 	bad := cfg
 	bad.SecretAccessKey = "wrong" + bad.SecretAccessKey
-	_, err = open(t, bad, recstore.WithLogger(logger)).Upload(ctx, "secrets/denied", strings.NewReader("x"))
+	_, err = open(t, bad, observed...).Upload(ctx, "secrets/denied", strings.NewReader("x"))
 	require.Error(t, err)
 	record(err)
 	noPut := e.Config(e.AddRole("secrets-no-put", sandbox.RolePolicy(e.Bucket, "s3:PutObject")))
 	for _, c := range []recstore.Config{cfg, bad, noPut} {
-		r := recstore.Verify(ctx, c, recstore.WithLogger(logger))
+		r := recstore.Verify(ctx, c, observed...)
 		data, err := json.Marshal(r)
 		require.NoError(t, err)
 		outputs = append(outputs, r.String(), string(data))
 		record(r.Err())
 	}
-	outputs = append(outputs, logs.String())
+	observations := append(rec.dump(t), logs.String())
 	require.Contains(t, logs.String(), "assuming the role again", "the retry was logged at debug level or above")
+	require.Greater(t, len(rec.spans.Ended()), 100, "the SDK's spans were recorded too")
+	for _, out := range observations {
+		assert.NotContains(t, out, cfg.ExternalID, "the External ID stays out of logs and telemetry")
+	}
+	outputs = append(outputs, observations...)
 
 	secrets := []string{e.User.SecretAccessKey, bad.SecretAccessKey}
 	for _, arn := range []string{role.ARN, noPut.RoleARN} {
