@@ -1,0 +1,121 @@
+package recstore
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+)
+
+// readmeSection returns the README's section under heading, up to the next.
+func readmeSection(t *testing.T, heading string) string {
+	t.Helper()
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(readme), "\n## "+heading+"\n")
+	require.True(t, ok, "README has a %s section", heading)
+	section, _, _ = strings.Cut(section, "\n## ")
+	return section
+}
+
+// TestREADMEListsEvents: the README's table of log events is eventSpecs.
+func TestREADMEListsEvents(t *testing.T) {
+	row := regexp.MustCompile("(?m)^\\| (recstore\\.[a-z_.]+) \\| (DEBUG|INFO|WARN) \\| (.+) \\| (.+) \\|$")
+	var got, want []string
+	for _, m := range row.FindAllStringSubmatch(readmeSection(t, "Observability"), -1) {
+		got = append(got, strings.Join(m[1:], " | "))
+	}
+	for _, spec := range eventSpecs() {
+		var keys []string
+		for _, k := range spec.attrs {
+			keys = append(keys, string(k))
+		}
+		want = append(want, strings.Join([]string{spec.name, spec.level.String(), spec.msg, strings.Join(keys, ", ")}, " | "))
+	}
+	assert.Equal(t, want, got)
+}
+
+// TestREADMEListsInstruments: the README's table of metrics names every
+// instrument recstore creates, with its kind and unit, and nothing else.
+func TestREADMEListsInstruments(t *testing.T) {
+	row := regexp.MustCompile("(?m)^\\| (recstore\\.[a-z_.]+) \\| ([a-z -]+), (\\S+) \\|")
+	var got []string
+	for _, m := range row.FindAllStringSubmatch(readmeSection(t, "Observability"), -1) {
+		got = append(got, strings.Join(m[1:], " "))
+	}
+	m := &namingMeter{}
+	newInstruments(m)
+	assert.ElementsMatch(t, m.names, got)
+}
+
+// namingMeter notes the name, kind and unit of each instrument created.
+type namingMeter struct {
+	noop.Meter
+	names []string
+}
+
+func (m *namingMeter) Int64Counter(name string, opts ...metric.Int64CounterOption) (metric.Int64Counter, error) {
+	m.names = append(m.names, name+" counter "+metric.NewInt64CounterConfig(opts...).Unit())
+	return m.Meter.Int64Counter(name, opts...)
+}
+
+func (m *namingMeter) Int64UpDownCounter(name string, opts ...metric.Int64UpDownCounterOption) (metric.Int64UpDownCounter, error) {
+	m.names = append(m.names, name+" up-down counter "+metric.NewInt64UpDownCounterConfig(opts...).Unit())
+	return m.Meter.Int64UpDownCounter(name, opts...)
+}
+
+func (m *namingMeter) Float64Histogram(name string, opts ...metric.Float64HistogramOption) (metric.Float64Histogram, error) {
+	m.names = append(m.names, name+" histogram "+metric.NewFloat64HistogramConfig(opts...).Unit())
+	return m.Meter.Float64Histogram(name, opts...)
+}
+
+// TestErrorTypeNamesEverySentinel: each exported Err* sentinel of
+// errors.go has its own error.type, its Go name.
+func TestErrorTypeNamesEverySentinel(t *testing.T) {
+	src, err := os.ReadFile("errors.go")
+	require.NoError(t, err)
+	declared := regexp.MustCompile(`(?m)^\t(Err\w+) += errors\.New`).FindAllStringSubmatch(string(src), -1)
+	require.NotEmpty(t, declared)
+	var names []string
+	for _, class := range errorClasses() {
+		names = append(names, class.name)
+		assert.Equal(t, class.name, errorType(class.err))
+	}
+	for _, d := range declared {
+		assert.Contains(t, names, d[1])
+	}
+	assert.Len(t, names, len(declared)+2, "the sentinels and the two context errors")
+	assert.Equal(t, "_OTHER", errorType(os.ErrNotExist))
+	assert.Equal(t, attribute.Key("error.type"), attrErrorType)
+}
+
+// TestREADMEOTLPExampleIsTheProgram: each line of the README's OTLP
+// snippet is a line of examples/otlp, a module of its own that CI does not
+// build (its exporters bring gRPC), so that the two cannot drift apart.
+func TestREADMEOTLPExampleIsTheProgram(t *testing.T) {
+	section := readmeSection(t, "Observability")
+	_, snippet, ok := strings.Cut(section, "```go\n")
+	require.True(t, ok, "the Observability section has a Go snippet")
+	snippet, _, _ = strings.Cut(snippet, "```")
+	program, err := os.ReadFile("examples/otlp/main.go")
+	require.NoError(t, err)
+	lines := map[string]bool{}
+	for line := range strings.Lines(string(program)) {
+		lines[code(line)] = true
+	}
+	for line := range strings.Lines(snippet) {
+		assert.True(t, lines[code(line)], "examples/otlp/main.go has the README's line %q", line)
+	}
+}
+
+// code is line without its comment and surrounding space.
+func code(line string) string {
+	line, _, _ = strings.Cut(line, "//")
+	return strings.TrimSpace(line)
+}
