@@ -109,7 +109,7 @@ func (r *recordingSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, 
 	if r.backoff != nil {
 		if err := r.backoff.refused(); err != nil {
 			r.counts.refused.Add(1)
-			r.tel.inst.assumeRoleRefused.Add(ctx, 1, r.tel.base)
+			r.tel.inst.assumeRoleRefused.Add(ctx, 1, r.tel.base...)
 			return nil, err
 		}
 	}

@@ -1,7 +1,6 @@
 package recstore
 
 import (
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -13,23 +12,20 @@ type activity struct {
 	lastEnd      atomic.Int64 // Unix nanoseconds of the last operation's end
 }
 
-// begin notes an operation's start and returns what notes its end; the
-// returned func may be called more than once.
-func (a *activity) begin(upload bool) func() {
+// begin notes an operation's start; end, called once for each begin, its end.
+func (a *activity) begin(upload bool) {
 	a.ops.Add(1)
 	if upload {
 		a.uploads.Add(1)
 	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			a.lastEnd.Store(time.Now().UnixNano())
-			if upload {
-				a.uploads.Add(-1)
-			}
-			a.ops.Add(-1)
-		})
+}
+
+func (a *activity) end(upload bool) {
+	a.lastEnd.Store(time.Now().UnixNano())
+	if upload {
+		a.uploads.Add(-1)
 	}
+	a.ops.Add(-1)
 }
 
 // idleSince reports whether no operation is in progress, and since when

@@ -105,7 +105,7 @@ func (s *Store) readFirstPart(ctx context.Context, r io.Reader) (first []byte, r
 
 // heldBuffers notes that uploads hold delta more bytes of part buffers.
 func (s *Store) heldBuffers(delta int64) {
-	s.tel.inst.bufferBytes.Add(context.Background(), delta, s.tel.base)
+	s.tel.inst.bufferBytes.Add(context.Background(), delta, s.tel.base...)
 }
 
 // readFirstPart reads up to size bytes, growing its buffer as they come,

@@ -8,10 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/smithy-go/metrics"
-	"github.com/aws/smithy-go/metrics/smithyotelmetrics"
-	"github.com/aws/smithy-go/tracing"
-	"github.com/aws/smithy-go/tracing/smithyoteltracing"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -88,8 +84,11 @@ type telemetry struct {
 	bucket string
 	tenant []attribute.KeyValue // recstore.tenant, or none
 	// base carries the tenant alone; ok, an operation's successful outcome.
-	base metric.MeasurementOption
-	ok   [numOperations]metric.MeasurementOption
+	// They are slices, passed with "...", so that no call allocates one.
+	base []metric.AddOption
+	ok   [numOperations][]metric.RecordOption
+	// spanNames are the operations' span names, such as "recstore.Upload".
+	spanNames [numOperations]string
 }
 
 // newTelemetry returns the telemetry of a Store for bucket (empty for
@@ -102,10 +101,11 @@ func newTelemetry(o options, bucket string) *telemetry {
 	if o.tenant != "" {
 		t.tenant = []attribute.KeyValue{attrTenant.String(o.tenant)}
 	}
-	t.base = metric.WithAttributeSet(attribute.NewSet(t.tenant...))
+	t.base = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(t.tenant...))}
 	for op := range numOperations {
-		t.ok[op] = metric.WithAttributeSet(attribute.NewSet(append([]attribute.KeyValue{
-			attrOperation.String(op.String()), attrOutcome.String("ok")}, t.tenant...)...))
+		t.spanNames[op] = "recstore." + op.String()
+		t.ok[op] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(append([]attribute.KeyValue{
+			attrOperation.String(op.String()), attrOutcome.String("ok")}, t.tenant...)...))}
 	}
 	return t
 }
@@ -116,19 +116,6 @@ func (o options) tracer() trace.Tracer {
 		tp = otel.GetTracerProvider()
 	}
 	return tp.Tracer(instrumentationScope)
-}
-
-// sdkTelemetry is o's providers for the AWS SDK's clients, whose spans
-// are then children of recstore's.
-func (o options) sdkTelemetry() (tracing.TracerProvider, metrics.MeterProvider) {
-	tp, mp := o.tracerProvider, o.meterProvider
-	if tp == nil {
-		tp = otel.GetTracerProvider()
-	}
-	if mp == nil {
-		mp = otel.GetMeterProvider()
-	}
-	return smithyoteltracing.Adapt(tp), smithyotelmetrics.Adapt(mp)
 }
 
 func (o options) meter() metric.Meter {
@@ -163,23 +150,24 @@ func (op operation) String() string {
 // A call is one operation in progress: its span, its start, and its
 // place among the Store's operations in progress.
 type call struct {
-	t     *telemetry
-	op    operation
-	ctx   context.Context // the span's; lives as long as the call
-	span  trace.Span
-	start time.Time
-	done  func() // notes the end for the Store's activity counters
+	t      *telemetry
+	op     operation
+	ctx    context.Context // the span's; lives as long as the call
+	span   trace.Span
+	start  time.Time
+	active *activity // the Store's operations in progress
 }
 
 // begin starts op about key (as the caller named it; "" for none): the
 // returned context carries its span, and end must be called once the
 // operation is over.
 func (s *Store) begin(ctx context.Context, op operation, key string) (context.Context, *call) {
-	c := &call{t: s.tel, op: op, start: time.Now(), done: s.active.begin(op == opUpload)}
+	c := &call{t: s.tel, op: op, start: time.Now(), active: &s.active}
+	s.active.begin(op == opUpload)
 	if op == opUpload {
-		s.tel.inst.uploadsActive.Add(ctx, 1, s.tel.base)
+		s.tel.inst.uploadsActive.Add(ctx, 1, s.tel.base...)
 	}
-	c.ctx, c.span = s.tel.tracer.Start(ctx, "recstore."+op.String(), trace.WithSpanKind(trace.SpanKindInternal))
+	c.ctx, c.span = s.tel.tracer.Start(ctx, s.tel.spanNames[op]) // SpanKindInternal, the default
 	if c.span.IsRecording() {
 		c.span.SetAttributes(attrBucket.String(s.cfg.Bucket))
 		c.span.SetAttributes(s.tel.tenant...)
@@ -197,14 +185,14 @@ func (c *call) recording() bool { return c.span.IsRecording() }
 // end records the call's outcome: its duration, its error class on
 // failure, and the end of its span.
 func (c *call) end(err error) {
-	c.done()
+	c.active.end(c.op == opUpload)
 	t := c.t
 	if c.op == opUpload {
-		t.inst.uploadsActive.Add(c.ctx, -1, t.base)
+		t.inst.uploadsActive.Add(c.ctx, -1, t.base...)
 	}
 	seconds := time.Since(c.start).Seconds()
 	if err == nil {
-		t.inst.opDuration.Record(c.ctx, seconds, t.ok[c.op])
+		t.inst.opDuration.Record(c.ctx, seconds, t.ok[c.op]...)
 		c.span.End()
 		return
 	}
@@ -265,7 +253,7 @@ func errorClasses() []struct {
 // size, parts and checksum, and its bytes count as uploaded.
 func (c *call) endUpload(info ObjectInfo, err error) {
 	if err == nil {
-		c.t.inst.uploadBytes.Add(c.ctx, info.Size, c.t.base)
+		c.t.inst.uploadBytes.Add(c.ctx, info.Size, c.t.base...)
 		if c.recording() {
 			c.span.SetAttributes(attrSize.Int64(info.Size), attrParts.Int(partsOf(info.ETag)),
 				attrChecksum.String(info.Checksum))
@@ -288,7 +276,7 @@ func partsOf(etag string) int {
 // endDownload ends a Download's call when its body is closed, with the
 // bytes read and the first read error.
 func (c *call) endDownload(read int64, err error) {
-	c.t.inst.downloadBytes.Add(c.ctx, read, c.t.base)
+	c.t.inst.downloadBytes.Add(c.ctx, read, c.t.base...)
 	if c.recording() {
 		c.span.SetAttributes(attrSize.Int64(read))
 	}

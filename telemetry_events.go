@@ -89,7 +89,7 @@ func (t *telemetry) emit(ctx context.Context, ev event, attrs ...attribute.KeyVa
 		span.AddEvent(spec.name, trace.WithAttributes(attrs...))
 	}
 	if c := t.inst.events[ev]; c != nil {
-		c.Add(ctx, 1, t.base)
+		c.Add(ctx, 1, t.base...)
 	}
 	if !t.log.Enabled(ctx, spec.level) {
 		return

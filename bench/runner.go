@@ -21,6 +21,8 @@ type result struct {
 	ops              float64       // per second, for small-object rows
 	p50, p99         time.Duration
 	cpuPerOp         time.Duration // this process's CPU time per call, for small-object rows
+	allocsPerOp      float64       // heap allocations per call, for small-object rows
+	bytesPerOp       float64       // bytes allocated per call, for small-object rows
 	cpuPerGiB        float64       // the child's CPU seconds per GiB moved, for concurrent-upload rows
 	peakRSS          int64         // bytes; 0 when not measured
 	note             string

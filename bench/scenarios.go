@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -61,91 +59,6 @@ func cpuTime() time.Duration {
 
 func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
-}
-
-// smallObjects puts then gets 4 KiB objects with many goroutines, with
-// recstore and with the raw SDK (same session kind, same checksums, same
-// transport settings; both get the objects recstore put). Each client
-// runs four times with many goroutines (a row has the best run's ops/s and
-// latencies), then four times with one, for the least CPU time per call.
-func (b *bench) smallObjects(ctx context.Context, s settings) {
-	store, err := recstore.Open(ctx, b.t.Config, recstore.WithHTTPClient(&http.Client{Transport: sharedTransport()}))
-	if err != nil {
-		b.results = append(b.results, result{client: "recstore", scenario: "4 KiB objects", err: err})
-		return
-	}
-	defer store.Close()
-	raw := s3.New(sdkOptions(b.t), func(o *s3.Options) { o.HTTPClient = &http.Client{Transport: sharedTransport()} })
-	data := bytes.Repeat([]byte("s"), 4<<10)
-	ops := map[string][2]func(int) error{
-		"recstore": {
-			func(i int) error {
-				_, err := store.Upload(ctx, smallKey("recstore", i), bytes.NewReader(data))
-				return err
-			},
-			func(i int) error { return drain(store.Download(ctx, smallKey("recstore", i))) },
-		},
-		"aws-sdk": {
-			func(i int) error {
-				_, err := raw.PutObject(ctx, &s3.PutObjectInput{Bucket: &b.t.Bucket, Key: aws.String(smallKey("aws-sdk", i)),
-					Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data)))})
-				return err
-			},
-			func(i int) error {
-				// The objects recstore put: the same headers and checksums to read.
-				out, err := raw.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.t.Bucket, Key: aws.String(smallKey("recstore", i))})
-				if err != nil {
-					return err
-				}
-				defer out.Body.Close()
-				_, err = io.Copy(io.Discard, out.Body)
-				return err
-			},
-		},
-	}
-	for phase, name := range []string{"put 4 KiB", "get 4 KiB"} {
-		best := map[string]result{}
-		alternate(func(c string) {
-			fmt.Fprintf(os.Stderr, "bench: %s %s...\n", c, name)
-			lat, wall, _, err := latencies(s.small, s.workers, ops[c][phase])
-			r := result{client: c, scenario: name, ops: float64(s.small) / wall.Seconds(),
-				p50: percentile(lat, .5), p99: percentile(lat, .99), err: err}
-			if prev, ok := best[c]; !ok || r.ops > prev.ops || r.err != nil {
-				best[c] = r
-			}
-		})
-		// The client's own CPU per call, from one goroutine: with many, the
-		// scheduler's share swings by 5-15 % between runs of the same client.
-		alternate(func(c string) {
-			_, _, cpu, err := latencies(min(s.small, sequentialCalls), 1, ops[c][phase])
-			r := best[c]
-			if r.cpuPerOp == 0 || cpu < r.cpuPerOp {
-				r.cpuPerOp = cpu
-			}
-			if r.err == nil {
-				r.err = err
-			}
-			best[c] = r
-		})
-		b.results = append(b.results, best["recstore"], best["aws-sdk"])
-	}
-}
-
-// sequentialCalls is how many calls measure a client's CPU per call.
-const sequentialCalls = 500
-
-// alternate runs fn for each small-object client, four rounds, changing
-// which goes first, so that neither always runs in the other's wake.
-func alternate(fn func(client string)) {
-	for round := range 4 {
-		order := []string{"aws-sdk", "recstore"}
-		if round%2 == 1 {
-			slices.Reverse(order)
-		}
-		for _, c := range order {
-			fn(c)
-		}
-	}
 }
 
 func smallKey(client string, i int) string { return fmt.Sprintf("bench/small/%s/%05d", client, i) }

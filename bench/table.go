@@ -70,17 +70,21 @@ func rss(r result) string {
 }
 
 // ratio compares a recstore row with the best peer of the same scenario:
-// above 1.0 is better. For small objects it is ops/s; otherwise MiB/s.
+// above 1.0 is better. For small objects it is ops/s; otherwise MiB/s. A
+// recstore+otel row is compared with recstore's: the cost of telemetry.
 func (b *bench) ratio(r result) string {
-	if r.client != "recstore" || r.err != nil || r.scenario == "STS calls" {
-		return r.note
-	}
-	if r.scenario == "verify" {
+	if r.err != nil || r.scenario == "STS calls" || r.scenario == "verify" {
 		return r.note
 	}
 	var best result
 	for _, p := range b.results {
-		if !strings.HasPrefix(p.client, "recstore") && p.scenario == r.scenario && p.err == nil && score(p) > score(best) {
+		if p.scenario != r.scenario || p.err != nil {
+			continue
+		}
+		switch {
+		case r.client == clientOTel && p.client == clientRecstore:
+			best = p
+		case r.client == clientRecstore && !strings.HasPrefix(p.client, "recstore") && score(p) > score(best):
 			best = p
 		}
 	}
@@ -91,6 +95,10 @@ func (b *bench) ratio(r result) string {
 	if r.cpuPerOp > 0 && best.cpuPerOp > 0 {
 		ratio += fmt.Sprintf("; client CPU per op %s vs %s: %+.0f%%", r.cpuPerOp.Round(time.Microsecond),
 			best.cpuPerOp.Round(time.Microsecond), 100*(float64(r.cpuPerOp)/float64(best.cpuPerOp)-1))
+	}
+	if r.allocsPerOp > 0 && best.allocsPerOp > 0 {
+		ratio += fmt.Sprintf("; allocs per op %.0f (%.1f KB) vs %.0f (%.1f KB)", r.allocsPerOp, r.bytesPerOp/1000,
+			best.allocsPerOp, best.bytesPerOp/1000)
 	}
 	return ratio
 }
