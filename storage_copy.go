@@ -128,8 +128,10 @@ func (s *Store) copyParts(ctx context.Context, u *multipartUpload, src string, s
 		num := int32(i + 1)
 		first := int64(i) * s.copyPartSize
 		last := min(first+s.copyPartSize, size) - 1
-		group.Go(func() error {
-			return s.run(gctx, "s3:UploadPartCopy", u.key, func(ctx context.Context) error {
+		group.Go(func() (err error) {
+			ctx, span := s.tel.startPart(gctx, "recstore.UploadPartCopy", u, num, last-first+1)
+			defer func() { endSpan(span, err, errorType(err)) }()
+			return s.run(ctx, "s3:UploadPartCopy", u.key, func(ctx context.Context) error {
 				out, err := s.s3.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
 					Bucket: &s.cfg.Bucket, Key: &u.full, UploadId: &u.id, PartNumber: &num,
 					CopySource:      aws.String(s.copySource(src)),

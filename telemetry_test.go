@@ -171,12 +171,15 @@ func TestTelemetryUploadSpans(t *testing.T) {
 	rec := newTelemetry(t)
 	cfg := e.Config(newRole(e, "telemetry-spans", nil))
 	cfg.KeyPrefix = "telemetry/"
-	s := open(t, cfg, append(rec.options(), recstore.WithPartSize(recstore.MinPartSize))...)
+	s := open(t, cfg, append(rec.options(), recstore.WithPartSize(recstore.MinPartSize),
+		recstore.WithCopyLimits(recstore.MinPartSize, recstore.MinPartSize))...)
 	ctx, request := rec.tp.Tracer("test").Start(context.Background(), "request")
 	_, err := s.Upload(ctx, "small", strings.NewReader("recording"))
 	require.NoError(t, err)
 	big := 2*recstore.MinPartSize + 1000
 	info, err := s.Upload(ctx, "big", bytes.NewReader(make([]byte, big)))
+	require.NoError(t, err)
+	_, err = s.Copy(ctx, "big", "big.copy")
 	require.NoError(t, err)
 	request.End()
 
@@ -241,6 +244,21 @@ func TestTelemetryUploadSpans(t *testing.T) {
 	assert.Len(t, parts, 3)
 	assert.ElementsMatch(t, []string{"S3.CreateMultipartUpload", "S3.CompleteMultipartUpload"}, sdkCalls)
 	assert.ElementsMatch(t, []string{"S3.PutObject", "recstore.AssumeRole"}, names(rec.children(small)))
+
+	// The multipart copy: a span per part copied, each with its S3 call.
+	copies := rec.named("recstore.Copy")
+	require.Len(t, copies, 1)
+	source, _ := attr(copies[0], "aws.s3.copy_source")
+	assert.Equal(t, e.Bucket+"/telemetry/big", source.AsString())
+	var copied []string
+	for _, child := range rec.children(copies[0]) {
+		copied = append(copied, child.Name())
+		if child.Name() == "recstore.UploadPartCopy" {
+			assert.Equal(t, []string{"S3.UploadPartCopy"}, names(rec.children(child)))
+		}
+	}
+	assert.ElementsMatch(t, []string{"S3.HeadObject", "S3.CreateMultipartUpload", "recstore.UploadPartCopy",
+		"recstore.UploadPartCopy", "recstore.UploadPartCopy", "S3.CompleteMultipartUpload"}, copied)
 }
 
 func names(spans []sdktrace.ReadOnlySpan) []string {
