@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -24,10 +25,12 @@ type flagSet struct {
 	configPath    string
 	overrides     []func(*recstore.Config)
 	allowInsecure bool
+	verbose       bool      // log recstore's events to stderr
+	stderr        io.Writer // where --verbose logs
 }
 
 func newFlagSet(cmd command, stderr io.Writer) *flagSet {
-	fs := &flagSet{FlagSet: flag.NewFlagSet("recstore "+cmd.name, flag.ContinueOnError), cmd: cmd}
+	fs := &flagSet{FlagSet: flag.NewFlagSet("recstore "+cmd.name, flag.ContinueOnError), cmd: cmd, stderr: stderr}
 	fs.SetOutput(io.Discard) // errors and help are printed by runCommand
 	return fs
 }
@@ -70,6 +73,8 @@ func (fs *flagSet) wantArgs(min, max int) error {
 func (fs *flagSet) configFlags() {
 	fs.BoolVar(&fs.allowInsecure, "allow-insecure-endpoint", false,
 		"accept http:// endpoints that are not loopback (a store on a trusted network)")
+	fs.BoolVar(&fs.verbose, "verbose", false,
+		"log recstore's events to stderr: sessions, auth retries, aborted uploads (README, Observability)")
 	fs.StringVar(&fs.configPath, "config", os.Getenv("RECSTORE_CONFIG"),
 		"JSON config `file` with the product's keys (default $RECSTORE_CONFIG)")
 	for _, s := range recstore.Settings() {
@@ -125,10 +130,14 @@ func (fs *flagSet) config() (recstore.Config, error) {
 
 // storeOptions are the library options the flags ask for.
 func (fs *flagSet) storeOptions() []recstore.Option {
+	var opts []recstore.Option
 	if fs.allowInsecure {
-		return []recstore.Option{recstore.AllowInsecureEndpoint()}
+		opts = append(opts, recstore.AllowInsecureEndpoint())
 	}
-	return nil
+	if fs.verbose {
+		opts = append(opts, recstore.WithLogger(slog.New(slog.NewTextHandler(fs.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	}
+	return opts
 }
 
 // usage prints the command's help.

@@ -112,6 +112,24 @@ func TestObjectCommandFailures(t *testing.T) {
 	assert.Contains(t, r.stderr, "fix:   allow s3:DeleteObject on arn:aws:s3:::"+e.Bucket+"/*")
 }
 
+// TestVerboseLogsEvents: --verbose logs recstore's events to stderr, with
+// the session's, and no secret.
+func TestVerboseLogsEvents(t *testing.T) {
+	e := requireEnv(t)
+	cfg := e.Config(e.Role)
+	dir, path := configFile(t, cfg)
+	r := runCLI(t, dir, nil, "", "ls", "--verbose", "--config", path)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "event=recstore.assume_role.succeeded")
+	assert.Contains(t, r.stderr, "recstore.role.arn="+cfg.RoleARN)
+	for _, secret := range []string{cfg.SecretAccessKey, cfg.ExternalID} {
+		assert.NotContains(t, r.stderr, secret)
+	}
+	r = runCLI(t, dir, nil, "", "ls", "--config", path)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Empty(t, r.stderr, "no log without --verbose")
+}
+
 // TestVersionedObjectCommands: stat shows a recording's version, retention
 // and legal hold; rm leaves versions behind in a versioned bucket, and
 // rm --all-versions removes them.
