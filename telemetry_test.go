@@ -399,9 +399,11 @@ func TestTelemetryMetrics(t *testing.T) {
 func TestTelemetryVerify(t *testing.T) {
 	e := requireEnv(t)
 	rec := newTelemetry(t)
-	cfg := e.Config(e.AddRole("telemetry-verify", sandbox.RolePolicy(e.Bucket, "s3:DeleteObject")))
+	cfg := e.Config(e.AddRole("telemetry-verify", sandbox.RolePolicy(e.Bucket, "s3:GetObject")))
+	cfg.KeyPrefix = "telemetry-verify/"
 	r := recstore.Verify(context.Background(), cfg, rec.options()...)
-	require.Error(t, r.Err(), "delete fails without s3:DeleteObject")
+	require.Error(t, r.Err(), "download fails without s3:GetObject")
+	assertBucketMatchesReport(t, e, e.Bucket, cfg.KeyPrefix, r)
 
 	verify := rec.named("recstore.Verify")
 	require.Len(t, verify, 1)
@@ -420,7 +422,7 @@ func TestTelemetryVerify(t *testing.T) {
 		assert.Equal(t, string(c.Status), status.AsString(), c.Name)
 		assert.Equal(t, c.Status == recstore.StatusFail, span.Status().Code == codes.Error, c.Name)
 	}
-	class, _ := attr(checks["recstore.verify.delete"], "error.type")
+	class, _ := attr(checks["recstore.verify.download"], "error.type")
 	assert.Equal(t, "ErrS3AccessDenied", class.AsString())
 	assert.Equal(t, []string{"recstore.Upload"}, names(rec.children(checks["recstore.verify.upload"])))
 	assert.Contains(t, names(rec.children(checks["recstore.verify.assume-role"])), "recstore.AssumeRole")
