@@ -69,7 +69,10 @@ type options struct {
 // Store does not close c's connections. Without this option the Store uses
 // its own client, which does not follow redirects, and Close releases its
 // idle connections. c should not follow redirects either: S3 answers a
-// request for a bucket in another Region with one.
+// request for a bucket in another Region with one. Nor should its
+// transport be the AWS SDK's default one (awshttp.NewBuildableClient
+// without WithDialerOptions) when a tracer provider is set: its dial
+// tracing races with the SDK's spans (see newTransport).
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
 
 // AllowInsecureEndpoint accepts http:// Endpoint and STSEndpoint URLs that
