@@ -41,12 +41,14 @@ func newSession(cfg Config, client *sts.Client, o options, tel *telemetry) *sess
 		rec.backoff = &failureBackoff{now: time.Now}
 	}
 	duration := cfg.sessionDuration()
+	sourceIdentity, tags := optional(o.sourceIdentity), o.stsTags()
 	assume := stscreds.NewAssumeRoleProvider(rec, cfg.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = cfg.RoleSessionName
 		o.Duration = duration // always sent: stscreds would otherwise ask for 15 minutes
 		if cfg.ExternalID != "" {
 			o.ExternalID = aws.String(cfg.ExternalID)
 		}
+		o.SourceIdentity, o.Tags = sourceIdentity, tags
 	})
 	provider := &roleProvider{assume: assume, duration: duration}
 	cache := aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {

@@ -33,10 +33,20 @@ func Settings() []Setting {
 			check: func(c Config, _ options) string { return checkRegion(c.Region, c.Endpoint != "") }},
 		{Field: "AccessKeyID", Key: "storageProviderAccessKeyId", Env: "RECSTORE_ACCESS_KEY_ID", Flag: "access-key-id",
 			Usage: "base IAM user's access `key` ID",
-			check: func(c Config, _ options) string { return checkAccessKeyID(c.AccessKeyID, c.stsIsAWS()) }},
+			check: func(c Config, o options) string {
+				if o.baseCredentials != nil {
+					return checkNoBaseKeys(c)
+				}
+				return checkAccessKeyID(c.AccessKeyID, c.stsIsAWS())
+			}},
 		{Field: "SecretAccessKey", Key: "storageProviderSecretAccessKey", Env: "RECSTORE_SECRET_ACCESS_KEY", Flag: "secret-access-key",
 			Usage: "base IAM user's `secret`", Secret: true,
-			check: func(c Config, _ options) string { return checkSecret(c.SecretAccessKey) }},
+			check: func(c Config, o options) string {
+				if o.baseCredentials != nil {
+					return checkNoBaseKeys(c)
+				}
+				return checkSecret(c.SecretAccessKey)
+			}},
 		{Field: "RoleARN", Key: "storageProviderRoleArn", Env: "RECSTORE_ROLE_ARN", Flag: "role-arn",
 			Usage: "`ARN` of the role to assume",
 			check: func(c Config, _ options) string { return checkRoleARN(c.RoleARN, c.Region) }},

@@ -38,6 +38,12 @@ func diagnoseSTS(e *Error, api smithy.APIError, t target) {
 		e.kind = ErrExpiredToken
 		e.Cause = "the token presented while renewing the session had expired: the session duration is too short, or the clock is skewed"
 		e.Fix = fixExpired
+	case e.Code == "ValidationError" && strings.Contains(message, "role chaining"):
+		e.kind = ErrDurationExceedsMax
+		e.Cause = "role chaining limits the session to one hour: the base identity is itself a role session (an EKS, " +
+			"ECS or EC2 role, say), and AWS caps the session of a role assumed with one at one hour, whatever the " +
+			"role's MaxSessionDuration"
+		e.Fix = "set storageProviderSessionDurationSeconds to 3600 or less (or leave it empty: 3600)"
 	case e.Code == "ValidationError" && strings.Contains(message, "DurationSeconds"):
 		// STS has no code of its own for this: only the message tells.
 		e.kind = ErrDurationExceedsMax
@@ -60,10 +66,15 @@ func stsDenied(e *Error, message string, t target) {
 	e.kind = ErrAssumeRoleDenied
 	d, _ := parseDenial(message)
 	user := "the base IAM user"
+	if strings.Contains(d.principal, ":assumed-role/") {
+		user = "the base identity"
+	}
 	if d.principal != "" {
-		user = "the base IAM user " + d.principal
+		user += " " + d.principal
 	}
 	switch {
+	case !d.explicit && (d.action == "sts:TagSession" || d.action == "sts:SetSourceIdentity"):
+		trustExtra(e, d, t)
 	case strings.HasPrefix(message, "Roles may not be assumed by root accounts"):
 		e.kind = ErrInvalidBaseCredentials
 		e.Cause = "the base keys belong to an AWS account's root user, and AWS lets no root user assume a role"
@@ -101,4 +112,20 @@ func unknownBaseKey(e *Error, t target) {
 		e.Fix = fmt.Sprintf("enable %s in the base user's AWS account (Account, AWS Regions), or set storageProviderStsRegion "+
 			"to a Region that account has enabled, such as us-east-1; if neither helps, %s", t.stsRegion, e.Fix)
 	}
+}
+
+// trustExtra diagnoses a trust policy that lets the base identity assume
+// the role but not tag its session (WithSessionTags) or set its source
+// identity (WithSourceIdentity).
+func trustExtra(e *Error, d denial, t target) {
+	option, what := "WithSessionTags", "session tags"
+	if d.action == "sts:SetSourceIdentity" {
+		option, what = "WithSourceIdentity", "a source identity"
+	}
+	principal := trustPrincipal(d.principal)
+	e.Cause = fmt.Sprintf("the recorder sends %s (%s), and the trust policy of role %s does not allow %s to %s",
+		what, option, t.role, principal, d.action)
+	e.Fix = fmt.Sprintf("in the customer's account, add %s to the Action of the statement of role %s's trust policy "+
+		"whose Principal is %s (recstore policy prints the trust policy with it), or stop sending %s", d.action,
+		t.role, principal, what)
 }

@@ -14,7 +14,14 @@ import (
 type Policy struct {
 	Version   string      `json:"Version"`
 	Statement []Statement `json:"Statement"`
+
+	warnings []string
 }
+
+// Warnings are what an admin should know before applying the policy, such
+// as a trust policy that trusts a whole account. They are not part of the
+// document.
+func (p Policy) Warnings() []string { return p.warnings }
 
 // A Statement is one statement of a Policy.
 type Statement struct {
@@ -92,17 +99,41 @@ func KMSKeyPolicy(cfg Config) (Policy, error) {
 	}}}, nil
 }
 
-// TrustPolicy is the role's trust policy: it lets userARN, the base IAM
-// user (such as arn:aws:iam::111122223333:user/recorder-base), assume the
-// role, with an sts:ExternalId condition when cfg.ExternalID is set.
-func TrustPolicy(cfg Config, userARN string) (Policy, error) {
-	if err := checkUserARN(userARN); err != nil {
+// TrustPolicy is the role's trust policy: it lets principalARN, the base
+// identity, assume the role, with an sts:ExternalId condition when
+// cfg.ExternalID is set. The base identity is the spec's base IAM user
+// (arn:aws:iam::111122223333:user/recorder-base) or, with
+// WithBaseCredentials, the recorder's own role (arn:aws:iam::...:role/...;
+// a role session's ARN, arn:aws:sts::...:assumed-role/<role>/<session>,
+// names its role). An account's root ARN (arn:aws:iam::...:root) is
+// accepted with a warning (Policy.Warnings): it trusts every principal of
+// that account that its own policies allow. Given WithSessionTags or
+// WithSourceIdentity, the options the Stores use, the statement also
+// allows sts:TagSession or sts:SetSourceIdentity, which AWS then requires.
+func TrustPolicy(cfg Config, principalARN string, opts ...Option) (Policy, error) {
+	principal, sid, warning, err := checkPrincipalARN(principalARN)
+	if err != nil {
 		return Policy{}, err
 	}
-	return Policy{Version: policyVersion, Statement: []Statement{{
-		Sid: "TrustedBaseUser", Effect: "Allow", Principal: map[string]string{"AWS": userARN},
-		Action: StringList{"sts:AssumeRole"}, Condition: externalIDCondition(cfg),
-	}}}, nil
+	o, err := newOptions(opts)
+	if err != nil {
+		return Policy{}, err
+	}
+	actions := StringList{"sts:AssumeRole"}
+	if len(o.sessionTags) > 0 {
+		actions = append(actions, "sts:TagSession")
+	}
+	if o.sourceIdentity != "" {
+		actions = append(actions, "sts:SetSourceIdentity")
+	}
+	p := Policy{Version: policyVersion, Statement: []Statement{{
+		Sid: sid, Effect: "Allow", Principal: map[string]string{"AWS": principal},
+		Action: actions, Condition: externalIDCondition(cfg),
+	}}}
+	if warning != "" {
+		p.warnings = []string{warning}
+	}
+	return p, nil
 }
 
 // A PolicyOption adds to the role policy.
@@ -213,12 +244,29 @@ func (c Config) partition() string {
 }
 
 // checkUserARN accepts arn:<partition>:iam::<12 digits>:user/<optional path/><name>.
-func checkUserARN(userARN string) error {
-	a, err := arn.Parse(userARN)
-	if err != nil || a.Service != "iam" || checkAccountPartition(a) != "" || !strings.HasPrefix(a.Resource, "user/") {
-		return fmt.Errorf("%w: base user ARN %q: want arn:aws:iam::<12-digit account>:user/<name>", ErrInvalidArgument, truncate(userARN))
+// checkPrincipalARN accepts the ARN of a user, a role, a role session
+// (whose role it returns) or an account's root (with a warning), and
+// names the trust statement for it (the spec's TrustedBaseUser for a user).
+func checkPrincipalARN(principalARN string) (principal, sid, warning string, err error) {
+	a, perr := arn.Parse(principalARN)
+	valid := perr == nil && checkAccountPartition(a) == ""
+	switch {
+	case valid && a.Service == "iam" && strings.HasPrefix(a.Resource, "user/"):
+		return principalARN, "TrustedBaseUser", "", nil
+	case valid && a.Service == "iam" && strings.HasPrefix(a.Resource, "role/"):
+		return principalARN, "TrustedBaseRole", "", nil
+	case valid && a.Service == "iam" && a.Resource == "root":
+		return principalARN, "TrustedBaseAccount", fmt.Sprintf("the trust policy names account %s's root: it trusts every user and role "+
+			"of that account whose own policy allows sts:AssumeRole on this role; name the base identity itself "+
+			"(its user or role ARN) instead", a.AccountID), nil
+	case valid && a.Service == "sts" && strings.HasPrefix(a.Resource, "assumed-role/"):
+		role := trustPrincipal(principalARN)
+		return role, "TrustedBaseRole", fmt.Sprintf("%s is a role session: the trust policy names its role, %s (if that role has a "+
+			"path, add it to the ARN)", principalARN, role), nil
 	}
-	return nil
+	return "", "", "", fmt.Errorf("%w: base identity ARN %q: want a user (arn:aws:iam::<12-digit account>:user/<name>), "+
+		"a role (arn:aws:iam::<account>:role/<name>) or an account root (arn:aws:iam::<account>:root)",
+		ErrInvalidArgument, truncate(principalARN))
 }
 
 // checkKMSKeyARN accepts empty, or arn:<partition>:kms:<region>:<account>:key/<id> or alias/<name>.

@@ -97,7 +97,9 @@ func TestPolicyVariants(t *testing.T) {
 
 func TestPolicyErrors(t *testing.T) {
 	cfg := validConfig()
-	_, err := recstore.TrustPolicy(cfg, "arn:aws:iam::111122223333:role/not-a-user")
+	_, err := recstore.TrustPolicy(cfg, "arn:aws:s3:::recordings")
+	assert.ErrorIs(t, err, recstore.ErrInvalidArgument)
+	_, err = recstore.TrustPolicy(cfg, "arn:aws:iam::111122223333:group/recorders")
 	assert.ErrorIs(t, err, recstore.ErrInvalidArgument)
 	_, err = recstore.RolePolicy(cfg, recstore.WithKMSKey("my-key"))
 	assert.ErrorIs(t, err, recstore.ErrInvalidArgument)
@@ -213,5 +215,49 @@ func TestPolicyObjectLock(t *testing.T) {
 			assert.Equal(t, "arn:aws:s3:::recordings/"+prefix+"*", actions[a].Resource, a)
 		}
 		assert.NotContains(t, actions, "s3:BypassGovernanceRetention", "recstore never bypasses a retention")
+	}
+}
+
+// TestTrustPolicyPrincipals: the trust policy names a user (the spec's
+// statement), a role, a role session's role or an account root (with a
+// warning), and allows sts:TagSession and sts:SetSourceIdentity when the
+// Stores send them.
+func TestTrustPolicyPrincipals(t *testing.T) {
+	cfg := validConfig()
+	tags := recstore.WithSessionTags(map[string]string{"tenant": "acme"})
+	source := recstore.WithSourceIdentity("recorder-7f9c")
+	for _, tc := range []struct {
+		principal, want, sid string
+		opts                 []recstore.Option
+		actions              []string
+		warning              string
+	}{
+		{principal: "arn:aws:iam::111122223333:user/recorder-base", want: "arn:aws:iam::111122223333:user/recorder-base",
+			sid: "TrustedBaseUser", actions: []string{"sts:AssumeRole"}},
+		{principal: "arn:aws:iam::111122223333:role/eks/recorder-pod", want: "arn:aws:iam::111122223333:role/eks/recorder-pod",
+			sid: "TrustedBaseRole", opts: []recstore.Option{tags, source},
+			actions: []string{"sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"}},
+		{principal: "arn:aws:sts::111122223333:assumed-role/recorder-pod/i-0abc", want: "arn:aws:iam::111122223333:role/recorder-pod",
+			sid: "TrustedBaseRole", opts: []recstore.Option{tags}, actions: []string{"sts:AssumeRole", "sts:TagSession"},
+			warning: "is a role session: the trust policy names its role"},
+		{principal: "arn:aws:iam::111122223333:root", want: "arn:aws:iam::111122223333:root", sid: "TrustedBaseAccount",
+			actions: []string{"sts:AssumeRole"}, warning: "trusts every user and role of that account"},
+	} {
+		t.Run(tc.principal, func(t *testing.T) {
+			p, err := recstore.TrustPolicy(cfg, tc.principal, tc.opts...)
+			require.NoError(t, err)
+			require.Len(t, p.Statement, 1)
+			st := p.Statement[0]
+			assert.Equal(t, tc.want, st.Principal["AWS"])
+			assert.Equal(t, tc.sid, st.Sid)
+			assert.Equal(t, tc.actions, []string(st.Action))
+			assert.Equal(t, "acme-7f3c", st.Condition["StringEquals"]["sts:ExternalId"][0])
+			if tc.warning == "" {
+				assert.Empty(t, p.Warnings())
+			} else {
+				require.Len(t, p.Warnings(), 1)
+				assert.Contains(t, p.Warnings()[0], tc.warning)
+			}
+		})
 	}
 }

@@ -96,9 +96,13 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 		crc32: cfg.Checksum != ChecksumContentMD5, sse: encryptionOf(cfg), tel: newTelemetry(o, cfg.Bucket)}
 	s.http = s.httpClient(o)
 	tracing, metrics := o.sdkTelemetry()
+	base := o.baseCredentials
+	if base == nil {
+		base = credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")
+	}
 	stsClient := sts.New(sts.Options{
 		Region:         cfg.stsSigningRegion(),
-		Credentials:    credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, ""),
+		Credentials:    base,
 		HTTPClient:     s.http,
 		BaseEndpoint:   optional(cfg.STSEndpoint),
 		TracerProvider: tracing,

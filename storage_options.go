@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -60,6 +61,11 @@ type options struct {
 	meterProvider  metric.MeterProvider
 	tenant         string
 	instruments    *instruments
+	// baseCredentials, sourceIdentity and sessionTags are the base
+	// identity's options (assumerole_base.go).
+	baseCredentials aws.CredentialsProvider
+	sourceIdentity  string
+	sessionTags     map[string]string
 	// lockedProbes lets Verify write probes that a bucket's default
 	// retention keeps (WithLockedProbes); a Store ignores it.
 	lockedProbes bool
@@ -143,6 +149,9 @@ func newOptions(opts []Option) (options, error) {
 	case o.memoryLimit < 0 || o.memoryLimit > 0 && o.memoryLimit < o.partSize:
 		return o, fmt.Errorf("%w: WithMemoryLimit(%d): must hold at least one part of %d bytes (WithPartSize)",
 			ErrInvalidConfig, o.memoryLimit, o.partSize)
+	}
+	if problem := checkBaseOptions(o); problem != "" {
+		return o, fmt.Errorf("%w: %s", ErrInvalidConfig, problem)
 	}
 	if o.budget == nil && o.memoryLimit > 0 {
 		o.budget = newMemoryBudget(o.memoryLimit)

@@ -27,6 +27,9 @@ type flagSet struct {
 	allowInsecure bool
 	verbose       bool      // log recstore's events to stderr
 	stderr        io.Writer // where --verbose logs
+	// sourceIdentity and sessionTags go with every sts:AssumeRole.
+	sourceIdentity string
+	sessionTags    map[string]string
 }
 
 func newFlagSet(cmd command, stderr io.Writer) *flagSet {
@@ -75,6 +78,20 @@ func (fs *flagSet) configFlags() {
 		"accept http:// endpoints that are not loopback (a store on a trusted network)")
 	fs.BoolVar(&fs.verbose, "verbose", false,
 		"log recstore's events to stderr: sessions, auth retries, aborted uploads (README, Observability)")
+	fs.StringVar(&fs.sourceIdentity, "source-identity", "",
+		"send `id` as the sts:AssumeRole source identity, for the customer's CloudTrail (the trust policy must allow sts:SetSourceIdentity)")
+	fs.Func("session-tag", "send `key=value` as an sts:AssumeRole session tag; repeatable (the trust policy must allow sts:TagSession)",
+		func(v string) error {
+			key, value, ok := strings.Cut(v, "=")
+			if !ok {
+				return fmt.Errorf("want key=value, got %q", v)
+			}
+			if fs.sessionTags == nil {
+				fs.sessionTags = map[string]string{}
+			}
+			fs.sessionTags[key] = value
+			return nil
+		})
 	fs.StringVar(&fs.configPath, "config", os.Getenv("RECSTORE_CONFIG"),
 		"JSON config `file` with the product's keys (default $RECSTORE_CONFIG)")
 	for _, s := range recstore.Settings() {
@@ -133,6 +150,12 @@ func (fs *flagSet) storeOptions() []recstore.Option {
 	var opts []recstore.Option
 	if fs.allowInsecure {
 		opts = append(opts, recstore.AllowInsecureEndpoint())
+	}
+	if fs.sourceIdentity != "" {
+		opts = append(opts, recstore.WithSourceIdentity(fs.sourceIdentity))
+	}
+	if len(fs.sessionTags) > 0 {
+		opts = append(opts, recstore.WithSessionTags(fs.sessionTags))
 	}
 	if fs.verbose {
 		opts = append(opts, recstore.WithLogger(slog.New(slog.NewTextHandler(fs.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -8,13 +9,15 @@ import (
 )
 
 func policyCommand() command {
-	var doc, userARN, kmsKey string
+	var doc, userARN, principalARN, kmsKey string
 	var cleanup, encryptionCheck, objectLock bool
 	return command{
 		name:    "policy",
 		summary: "print the IAM documents the customer's AWS admin must set",
 		details: "Prints, filled from the configuration: the base IAM user's policy (sts:AssumeRole on the role), the\n" +
-			"role's trust policy (trusting the base user, --user-arn) and the role's least-privilege S3 policy on\n" +
+			"role's trust policy (trusting the base identity: the base user, --user-arn, or the recorder's own role,\n" +
+			"--principal-arn; with --session-tag or --source-identity it also allows sts:TagSession or\n" +
+			"sts:SetSourceIdentity) and the role's least-privilege S3 policy on\n" +
 			"the bucket. With an External ID both STS documents carry the sts:ExternalId condition; with a key\n" +
 			"prefix the S3 permissions are limited to it. No secret is needed.",
 		examples: []string{
@@ -25,6 +28,7 @@ func policyCommand() command {
 			fs.configFlags()
 			fs.StringVar(&doc, "doc", "", "print one document: base, trust, role or key (default all; key only with --kms-key)")
 			fs.StringVar(&userARN, "user-arn", "", "the base IAM user's `ARN`, for the trust policy")
+			fs.StringVar(&principalARN, "principal-arn", "", "the base identity's `ARN` for the trust policy: a user, or the recorder's own role")
 			fs.StringVar(&kmsKey, "kms-key", "", "`ARN` of the KMS key encrypting the bucket: adds kms:GenerateDataKey and kms:Decrypt")
 			fs.BoolVar(&cleanup, "multipart-cleanup", false, "add s3:ListBucketMultipartUploads, so that recstore can remove a stray upload left by a lost reply")
 			fs.BoolVar(&encryptionCheck, "encryption-check", false, "add s3:GetEncryptionConfiguration, so that verify can compare the bucket's default encryption with the config")
@@ -48,7 +52,10 @@ func policyCommand() command {
 			if objectLock {
 				opts = append(opts, recstore.WithObjectLock())
 			}
-			docs, err := policies(cfg, doc, userARN, kmsKey != "", opts)
+			if userARN != "" && principalARN != "" && userARN != principalARN {
+				return usagef("--user-arn and --principal-arn name different principals; give one")
+			}
+			docs, err := policies(cfg, doc, cmp.Or(principalARN, userARN), kmsKey != "", opts, fs.storeOptions())
 			if err != nil {
 				return err
 			}
@@ -60,6 +67,9 @@ func policyCommand() command {
 					fmt.Fprintf(c.stdout, "# %s\n", d.title)
 				}
 				fmt.Fprintln(c.stdout, d.policy)
+				for _, w := range d.policy.Warnings() {
+					fmt.Fprintf(c.stderr, "warning: %s\n", w)
+				}
 			}
 			return nil
 		},
@@ -72,15 +82,17 @@ type titledPolicy struct {
 }
 
 // policies builds the requested documents: "" means all three.
-func policies(cfg recstore.Config, doc, userARN string, withKey bool, opts []recstore.PolicyOption) ([]titledPolicy, error) {
+func policies(cfg recstore.Config, doc, principalARN string, withKey bool, opts []recstore.PolicyOption,
+	storeOpts []recstore.Option) ([]titledPolicy, error) {
 	if doc != "" && doc != "base" && doc != "trust" && doc != "role" && doc != "key" {
 		return nil, usagef("--doc %q: want base, trust, role or key", doc)
 	}
 	if doc == "key" && !withKey {
 		return nil, usagef("--doc key needs --kms-key ARN: the key policy statement is for the KMS key of SSE-KMS")
 	}
-	if (doc == "" || doc == "trust") && userARN == "" {
-		return nil, usagef("--user-arn ARN is required: the trust policy names the base IAM user (or use --doc base or --doc role)")
+	if (doc == "" || doc == "trust") && principalARN == "" {
+		return nil, usagef("--user-arn ARN (or --principal-arn ARN) is required: the trust policy names the base " +
+			"identity (or use --doc base or --doc role)")
 	}
 	var out []titledPolicy
 	add := func(name, title string, build func() (recstore.Policy, error)) error {
@@ -97,7 +109,7 @@ func policies(cfg recstore.Config, doc, userARN string, withKey bool, opts []rec
 		return nil, err
 	}
 	if err := add("trust", "Recorder role trust policy", func() (recstore.Policy, error) {
-		return recstore.TrustPolicy(cfg, userARN)
+		return recstore.TrustPolicy(cfg, principalARN, storeOpts...)
 	}); err != nil {
 		return nil, err
 	}

@@ -81,10 +81,23 @@ func TestPolicyCommand(t *testing.T) {
 
 	r = runCLI(t, dir, nil, "", "policy", "--config", path)
 	assert.Equal(t, exitUsage, r.code)
-	assert.Contains(t, r.stderr, "--user-arn ARN is required")
-	r = runCLI(t, dir, nil, "", "policy", "--config", path, "--doc", "trust", "--user-arn", "arn:aws:iam::111122223333:role/x")
+	assert.Contains(t, r.stderr, "--user-arn ARN (or --principal-arn ARN) is required")
+	r = runCLI(t, dir, nil, "", "policy", "--config", path, "--doc", "trust", "--user-arn", "arn:aws:s3:::recordings")
 	assert.Equal(t, exitUsage, r.code)
-	assert.Contains(t, r.stderr, "want arn:aws:iam::<12-digit account>:user/<name>")
+	assert.Contains(t, r.stderr, "want a user (arn:aws:iam::<12-digit account>:user/<name>)")
+
+	podRole := "arn:aws:iam::111122223333:role/recorder-pod"
+	r = runCLI(t, dir, nil, "", "policy", "--config", path, "--doc", "trust", "--principal-arn", podRole,
+		"--session-tag", "tenant=acme", "--source-identity", "recorder-7f9c")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	want, err = recstore.TrustPolicy(cfg, podRole, recstore.WithSessionTags(map[string]string{"tenant": "acme"}),
+		recstore.WithSourceIdentity("recorder-7f9c"))
+	require.NoError(t, err)
+	assert.JSONEq(t, want.String(), r.stdout)
+	assert.Contains(t, r.stdout, `"sts:TagSession"`)
+	r = runCLI(t, dir, nil, "", "policy", "--config", path, "--doc", "trust", "--principal-arn", "arn:aws:iam::111122223333:root")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "warning: the trust policy names account 111122223333's root")
 }
 
 // TestPolicyRoleDocumentPassesVerify: the role document printed by the CLI,

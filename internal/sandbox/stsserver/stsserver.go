@@ -44,6 +44,11 @@ type Role struct {
 	ExternalID         string        // the trust policy's sts:ExternalId condition; empty for none
 	MaxSessionDuration time.Duration // zero means 1h, as in IAM
 	Policy             string        // the role's S3 permissions, as a MinIO session policy; empty for all
+	// TagSession and SetSourceIdentity are whether the trust policy's
+	// statement for TrustedUserARN also allows sts:TagSession and
+	// sts:SetSourceIdentity, which a call with session tags or a source
+	// identity needs.
+	TagSession, SetSourceIdentity bool
 	// Lifetime, when set, is the session length reported in Expiration,
 	// whatever was asked, to exercise renewal. MinIO's credentials behind
 	// the session stay valid for at least 15 minutes.
@@ -138,6 +143,9 @@ type Session struct {
 	ExternalID  string
 	SessionName string
 	AccessKeyID string
+	// SourceIdentity and Tags are what the caller sent for CloudTrail.
+	SourceIdentity string
+	Tags           map[string]string
 	// Secrets issued, so that tests can check they never leak.
 	SecretAccessKey, SessionToken string
 }

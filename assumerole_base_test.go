@@ -1,0 +1,125 @@
+package recstore_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/sandbox/stsserver"
+)
+
+// TestBaseCredentialsValidation: with WithBaseCredentials the Config's
+// keys must be empty (either one set makes both ambiguous); without it
+// they are required; the source identity and session tags follow STS's
+// rules.
+func TestBaseCredentialsValidation(t *testing.T) {
+	base := recstore.WithBaseCredentials(credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "secret", ""))
+	keyless := validConfig()
+	keyless.AccessKeyID, keyless.SecretAccessKey = "", ""
+	withID, withSecret := keyless, keyless
+	withID.AccessKeyID, withSecret.SecretAccessKey = "AKIAIOSFODNN7EXAMPLE", "secret"
+	manyTags := map[string]string{}
+	for i := range 51 {
+		manyTags[fmt.Sprintf("k%d", i)] = "v"
+	}
+	for _, tc := range []struct {
+		name    string
+		cfg     recstore.Config
+		opts    []recstore.Option
+		fields  []string // the settings reported, if any
+		problem string   // words of every problem, or of the option's error
+	}{
+		{name: "keys without the option", cfg: validConfig()},
+		{name: "the option without keys", cfg: keyless, opts: []recstore.Option{base}},
+		{name: "the option with a key ID", cfg: withID, opts: []recstore.Option{base},
+			fields: []string{"AccessKeyID", "SecretAccessKey"}, problem: "ambiguous"},
+		{name: "the option with a secret", cfg: withSecret, opts: []recstore.Option{base},
+			fields: []string{"AccessKeyID", "SecretAccessKey"}, problem: "ambiguous"},
+		{name: "neither keys nor the option", cfg: keyless,
+			fields: []string{"AccessKeyID", "SecretAccessKey"}, problem: "required"},
+		{name: "source identity and tags", cfg: validConfig(), opts: []recstore.Option{
+			recstore.WithSourceIdentity("recorder-7f9c@eu-west-1"),
+			recstore.WithSessionTags(map[string]string{"tenant": "acme", "instance": "i-0abc/1", "empty": ""})}},
+		{name: "source identity too short", cfg: validConfig(), opts: []recstore.Option{recstore.WithSourceIdentity("r")},
+			problem: "WithSourceIdentity(\"r\"): AWS allows 2 to 64"},
+		{name: "source identity with a space", cfg: validConfig(), opts: []recstore.Option{recstore.WithSourceIdentity("two words")},
+			problem: "WithSourceIdentity"},
+		{name: "source identity aws:", cfg: validConfig(), opts: []recstore.Option{recstore.WithSourceIdentity("aws:recorder")},
+			problem: "A-Z a-z 0-9 _+=,.@-"},
+		{name: "51 tags", cfg: validConfig(), opts: []recstore.Option{recstore.WithSessionTags(manyTags)},
+			problem: "51 tags; AWS allows 50"},
+		{name: "a tag key with *", cfg: validConfig(), opts: []recstore.Option{recstore.WithSessionTags(map[string]string{"a*b": "v"})},
+			problem: `key "a*b"`},
+		{name: "a tag value too long", cfg: validConfig(), opts: []recstore.Option{
+			recstore.WithSessionTags(map[string]string{"k": strings.Repeat("v", 257)})}, problem: `the value of "k"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.Validate(tc.opts...)
+			if tc.problem == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, recstore.ErrInvalidConfig)
+			var fields []string
+			for _, ce := range recstore.ConfigErrors(err) {
+				fields = append(fields, ce.Field)
+				assert.Contains(t, ce.Problem, tc.problem)
+			}
+			assert.Equal(t, tc.fields, fields)
+			if tc.fields == nil {
+				assert.Contains(t, err.Error(), tc.problem)
+			}
+			_, openErr := recstore.Open(context.Background(), tc.cfg, tc.opts...)
+			assert.ErrorIs(t, openErr, recstore.ErrInvalidConfig, "Open refuses it too")
+		})
+	}
+}
+
+// TestBaseCredentialsProvider: a Store whose Config has no keys assumes
+// the role with the provider of WithBaseCredentials, sending the source
+// identity and session tags, which the trust policy must allow
+// (sts:TagSession, sts:SetSourceIdentity) and the STS endpoint records.
+func TestBaseCredentialsProvider(t *testing.T) {
+	e := requireEnv(t)
+	base := recstore.WithBaseCredentials(credentials.NewStaticCredentialsProvider(e.User.AccessKeyID, e.User.SecretAccessKey, ""))
+	tags := recstore.WithSessionTags(map[string]string{"tenant": "acme"})
+	source := recstore.WithSourceIdentity("recorder-7f9c")
+	for _, tc := range []struct {
+		name, role            string
+		tagSession, setSource bool
+		denied                string // the action the trust policy lacks; "" when all pass
+	}{
+		{name: "trusted for both", role: "base-trusted", tagSession: true, setSource: true},
+		{name: "no sts:TagSession", role: "base-no-tag-session", setSource: true, denied: "sts:TagSession"},
+		{name: "no sts:SetSourceIdentity", role: "base-no-source-identity", tagSession: true, denied: "sts:SetSourceIdentity"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			role := newRole(e, tc.role, func(r *stsserver.Role) {
+				r.TagSession, r.SetSourceIdentity = tc.tagSession, tc.setSource
+			})
+			cfg := e.Config(role)
+			cfg.AccessKeyID, cfg.SecretAccessKey = "", ""
+			s := open(t, cfg, base, tags, source)
+			_, err := s.Upload(context.Background(), "base/provider", strings.NewReader("recording"))
+			sessions := e.STS.Sessions(role.ARN)
+			if tc.denied != "" {
+				require.ErrorIs(t, err, recstore.ErrAssumeRoleDenied)
+				cause, fix, _ := recstore.Diagnose(err)
+				assert.Contains(t, cause, "does not allow "+e.User.ARN+" to "+tc.denied)
+				assert.Contains(t, fix, "add "+tc.denied+" to the Action")
+				assert.Empty(t, sessions)
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, sessions, 1)
+			assert.Equal(t, "recorder-7f9c", sessions[0].SourceIdentity)
+			assert.Equal(t, map[string]string{"tenant": "acme"}, sessions[0].Tags)
+		})
+	}
+}
