@@ -71,7 +71,7 @@ func recordedSTSCases() []recordedCase {
 			notInFix: "MaxSessionDuration"},
 		{file: "sts-tag-session-denied.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrAssumeRoleDenied, code: "AccessDenied",
 			causeHint: "does not allow arn:aws:iam::111122223333:role/recorder-pod to sts:TagSession",
-			fixHint: "add sts:TagSession to the Action", notInFix: "External ID"},
+			fixHint:   "add sts:TagSession to the Action", notInFix: "External ID"},
 		{file: "sts-set-source-identity-denied.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrAssumeRoleDenied, code: "AccessDenied",
 			causeHint: "WithSourceIdentity", fixHint: "add sts:SetSourceIdentity to the Action", notInFix: "External ID"},
 		{file: "sts-expired-token.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrExpiredToken, code: "ExpiredToken",
