@@ -3,6 +3,8 @@ package recstore_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -122,4 +124,47 @@ func TestBaseCredentialsProvider(t *testing.T) {
 			assert.Equal(t, map[string]string{"tenant": "acme"}, sessions[0].Tags)
 		})
 	}
+}
+
+// TestDefaultBaseCredentials: the process's identity comes from the SDK's
+// default chain (here the environment), and a Store given it assumes the
+// role with it; with no identity anywhere, DefaultBaseCredentials fails
+// before any Store is opened.
+func TestDefaultBaseCredentials(t *testing.T) {
+	e := requireEnv(t)
+	isolateAWSEnv(t)
+	ctx := context.Background()
+	_, err := recstore.DefaultBaseCredentials(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no AWS identity for this process")
+
+	t.Setenv("AWS_ACCESS_KEY_ID", e.User.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", e.User.SecretAccessKey)
+	base, err := recstore.DefaultBaseCredentials(ctx)
+	require.NoError(t, err)
+	role := newRole(e, "base-default-chain", nil)
+	cfg := e.Config(role)
+	cfg.AccessKeyID, cfg.SecretAccessKey = "", ""
+	s := open(t, cfg, recstore.WithBaseCredentials(base))
+	_, err = s.Upload(ctx, "base/default-chain", strings.NewReader("recording"))
+	require.NoError(t, err)
+	assert.Len(t, e.STS.Sessions(role.ARN), 1)
+}
+
+// isolateAWSEnv clears the AWS SDK's settings from the environment for
+// t, and points its files nowhere and its instance metadata off, so that
+// only what t sets is found.
+func isolateAWSEnv(t *testing.T) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "AWS_") {
+			t.Setenv(name, "")
+			os.Unsetenv(name)
+		}
+	}
+	dir := t.TempDir()
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_REGION", "us-east-1")
 }
