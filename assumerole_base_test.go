@@ -7,12 +7,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/sandbox"
 	"github.com/auvious/recstore/internal/sandbox/stsserver"
 )
 
@@ -167,4 +172,45 @@ func isolateAWSEnv(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWS_REGION", "us-east-1")
+}
+
+// TestBaseRoleSession: the base identity is itself a role session (the
+// recorder's own role, as on EKS or ECS): the customer's role trusts that
+// role, and STS allows the chained session one hour at most, which the
+// error says.
+func TestBaseRoleSession(t *testing.T) {
+	e := requireEnv(t)
+	pod := newRole(e, "recorder-pod", nil)
+	podSession := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.New(sts.Options{
+		Region: e.Region, BaseEndpoint: aws.String(e.STS.URL()),
+		Credentials: credentials.NewStaticCredentialsProvider(e.User.AccessKeyID, e.User.SecretAccessKey, ""),
+	}), pod.ARN, func(o *stscreds.AssumeRoleOptions) { o.ExternalID = aws.String(pod.ExternalID) }))
+	customer := newRole(e, "customer-of-pod", func(r *stsserver.Role) {
+		r.TrustedUserARN, r.MaxSessionDuration = pod.ARN, 12*time.Hour
+	})
+	cfg := e.Config(customer)
+	cfg.AccessKeyID, cfg.SecretAccessKey = "", ""
+	for _, tc := range []struct {
+		duration time.Duration
+		chained  bool // refused for role chaining
+	}{{duration: time.Hour}, {duration: 2 * time.Hour, chained: true}} {
+		t.Run(tc.duration.String(), func(t *testing.T) {
+			cfg.SessionDuration = tc.duration
+			s := open(t, cfg, recstore.WithBaseCredentials(podSession))
+			_, err := s.Upload(context.Background(), "base/role-session", strings.NewReader("recording"))
+			if tc.chained {
+				require.ErrorIs(t, err, recstore.ErrDurationExceedsMax)
+				cause, fix, _ := recstore.Diagnose(err)
+				assert.Contains(t, cause, "role chaining limits the session to one hour")
+				assert.Contains(t, fix, "storageProviderSessionDurationSeconds to 3600 or less")
+				return
+			}
+			require.NoError(t, err)
+			sessions := e.STS.Sessions(customer.ARN)
+			require.NotEmpty(t, sessions)
+			caller := sessions[len(sessions)-1].Caller
+			assert.True(t, strings.HasPrefix(caller, "arn:aws:sts::"+sandbox.TargetAccount+":assumed-role/recorder-pod/"),
+				"the customer's role was assumed by the pod's session, %s", caller)
+		})
+	}
 }

@@ -31,7 +31,7 @@ func (s *Server) assumeRole(ctx context.Context, w http.ResponseWriter, user Use
 		writeError(w, apiErr)
 		return
 	}
-	duration, apiErr := requestedDuration(form, role)
+	duration, apiErr := requestedDuration(form, role, user.role != "")
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -60,6 +60,7 @@ func (s *Server) assumeRole(ctx context.Context, w http.ResponseWriter, user Use
 		Expiration:     now.Add(lifetime).UTC().Truncate(time.Second),
 	}
 	sess := Session{RoleARN: roleARN, Issued: now, Expires: result.Expiration, Requested: duration,
+		AssumedARN: result.AssumedRoleARN, Caller: user.ARN,
 		ExternalID: form.Get("ExternalId"), SessionName: sessionName, AccessKeyID: result.AccessKeyID,
 		SourceIdentity: form.Get("SourceIdentity"), Tags: sessionTags(form),
 		SecretAccessKey: result.Secret, SessionToken: result.Token}
@@ -81,7 +82,7 @@ func authorize(user User, role Role, exists bool, roleARN, externalID string) *a
 		return &apiError{Status: 403, Code: "AccessDenied", Message: denied + " with an explicit deny in a " + user.Deny}
 	case strings.HasSuffix(user.ARN, ":root"):
 		return &apiError{Status: 403, Code: "AccessDenied", Message: "Roles may not be assumed by root accounts."}
-	case !exists || role.TrustedUserARN != user.ARN || role.ExternalID != "" && role.ExternalID != externalID,
+	case !exists || role.TrustedUserARN != user.principal() || role.ExternalID != "" && role.ExternalID != externalID,
 		accountOf(roleARN) != accountOf(user.ARN) && !user.mayAssume(roleARN):
 		// AWS gives one answer for all of these, so as not to reveal which.
 		return &apiError{Status: 403, Code: "AccessDenied", Message: denied}
@@ -120,8 +121,10 @@ func (u User) mayAssume(roleARN string) bool {
 }
 
 // requestedDuration reads DurationSeconds (default 3600) and checks it
-// against STS's range and the role's MaxSessionDuration.
-func requestedDuration(form url.Values, role Role) (time.Duration, *apiError) {
+// against STS's range, the one-hour limit of role chaining (a role
+// session's call; testdata/aws-errors/sts-role-chaining-limit.xml) and the
+// role's MaxSessionDuration.
+func requestedDuration(form url.Values, role Role, chained bool) (time.Duration, *apiError) {
 	seconds := int64(3600)
 	if v := form.Get("DurationSeconds"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 32)
@@ -134,6 +137,10 @@ func requestedDuration(form url.Values, role Role) (time.Duration, *apiError) {
 		return 0, &apiError{Status: 400, Code: "ValidationError", Message: fmt.Sprintf(
 			"1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: "+
 				"Member must have value greater than or equal to 900", seconds)}
+	}
+	if chained && seconds > 3600 {
+		return 0, &apiError{Status: 400, Code: "ValidationError",
+			Message: "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."}
 	}
 	limit := role.MaxSessionDuration
 	if limit == 0 {

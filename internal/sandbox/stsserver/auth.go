@@ -37,9 +37,7 @@ func (s *Server) authenticate(r *http.Request) (url.Values, User, *apiError) {
 		return form, User{}, &apiError{Status: 403, Code: "SignatureDoesNotMatch",
 			Message: "Credential should be scoped to a valid region. "}
 	}
-	s.mu.Lock()
-	user, known := s.users[akid]
-	s.mu.Unlock()
+	user, known := s.caller(akid, r.Header.Get("X-Amz-Security-Token"))
 	if !known {
 		return form, User{}, &apiError{Status: 403, Code: "InvalidClientTokenId",
 			Message: "The security token included in the request is invalid"}
@@ -118,4 +116,23 @@ func sign(r *http.Request, body []byte, signed []string, user User, region strin
 	}
 	_, _, _, signature, _ := parseAuthorization(clone.Header.Get("Authorization"))
 	return signature
+}
+
+// caller is the user whose access key is akid, or the session of this
+// endpoint's with that key and token: a role session calling STS, as a
+// recorder running with its own role does.
+func (s *Server) caller(akid, token string) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u, ok := s.users[akid]; ok {
+		return u, true
+	}
+	for _, sess := range s.sessions {
+		if sess.AccessKeyID == akid && sess.SessionToken == token && token != "" {
+			role := s.roles[sess.RoleARN]
+			return User{ARN: sess.AssumedARN, AccessKeyID: akid, SecretAccessKey: sess.SecretAccessKey,
+				AssumableRoles: role.AssumableRoles, role: sess.RoleARN}, true
+		}
+	}
+	return User{}, false
 }

@@ -1,7 +1,10 @@
 // Package stsserver is an AWS-like STS endpoint on loopback, for the
 // sandbox and the tests. It checks what AWS checks and MinIO does not (the
-// SigV4 signature of the base user, the role's trust policy, the External
-// ID, MaxSessionDuration), answers with AWS's XML, and mints real MinIO
+// SigV4 signature of the base user, or of a session it issued, as when
+// the recorder's own role is the base identity; the role's trust policy,
+// the External ID, sts:TagSession and sts:SetSourceIdentity;
+// MaxSessionDuration and role chaining's one hour), answers with AWS's
+// XML, and mints real MinIO
 // credentials, so that S3 stays real. Its fault and clock hooks let tests
 // provoke AWS's replies.
 package stsserver
@@ -35,12 +38,25 @@ type User struct {
 	// sts:AssumeRole for this user, as AWS names it in its reply: "service
 	// control policy", "permissions boundary", "identity-based policy".
 	Deny string
+
+	// role is set when the caller is a session of this endpoint's: the
+	// role ARN that trust policies name for it. ARN is then the session's
+	// assumed-role ARN, and a role it assumes is chained.
+	role string
+}
+
+// principal is the ARN a trust policy names to trust u.
+func (u User) principal() string {
+	if u.role != "" {
+		return u.role
+	}
+	return u.ARN
 }
 
 // A Role is an IAM role that users may assume.
 type Role struct {
 	ARN                string        // arn:aws:iam::<account>:role/<name>
-	TrustedUserARN     string        // the trust policy's only principal
+	TrustedUserARN     string        // the trust policy's only principal: a user's or a role's ARN
 	ExternalID         string        // the trust policy's sts:ExternalId condition; empty for none
 	MaxSessionDuration time.Duration // zero means 1h, as in IAM
 	Policy             string        // the role's S3 permissions, as a MinIO session policy; empty for all
@@ -49,6 +65,10 @@ type Role struct {
 	// sts:SetSourceIdentity, which a call with session tags or a source
 	// identity needs.
 	TagSession, SetSourceIdentity bool
+	// AssumableRoles are the resources of the sts:AssumeRole Allow in the
+	// role's own policy, which a session of it needs to assume a role of
+	// another account (as User.AssumableRoles).
+	AssumableRoles []string
 	// Lifetime, when set, is the session length reported in Expiration,
 	// whatever was asked, to exercise renewal. MinIO's credentials behind
 	// the session stay valid for at least 15 minutes.
@@ -142,6 +162,8 @@ type Session struct {
 	Requested   time.Duration // DurationSeconds as sent
 	ExternalID  string
 	SessionName string
+	AssumedARN  string // arn:aws:sts::<account>:assumed-role/<role>/<session>
+	Caller      string // the ARN of the caller, an assumed-role ARN when chained
 	AccessKeyID string
 	// SourceIdentity and Tags are what the caller sent for CloudTrail.
 	SourceIdentity string

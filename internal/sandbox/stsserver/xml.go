@@ -96,8 +96,12 @@ func writeCallerIdentity(w http.ResponseWriter, u User) {
 		RequestID               string `xml:"ResponseMetadata>RequestId"`
 	}
 	name := u.ARN[strings.LastIndexByte(u.ARN, '/')+1:]
+	id := "AIDATESTSTS" + strings.ToUpper(name)
+	if u.role != "" {
+		id = "AROATESTSTSROLE:" + name // a role session's UserId is the role's ID and the session name
+	}
 	writeXML(w, http.StatusOK, response{Xmlns: stsNamespace, RequestID: requestID(),
-		GetCallerIdentityResult: result{Arn: u.ARN, UserID: "AIDATESTSTS" + strings.ToUpper(name), Account: accountOf(u.ARN)}})
+		GetCallerIdentityResult: result{Arn: u.ARN, UserID: id, Account: accountOf(u.ARN)}})
 }
 
 func writeXML(w http.ResponseWriter, status int, v any) {
