@@ -214,3 +214,43 @@ func TestBaseRoleSession(t *testing.T) {
 		})
 	}
 }
+
+// TestWebIdentityBase: the keyless flow of EKS's IRSA. The recorder reads
+// a web identity token from a file (AWS_WEB_IDENTITY_TOKEN_FILE), trades
+// it for a session of its own role, and with that session assumes the
+// customer's role, which trusts the recorder's role; a token of another
+// service account is refused with STS's reply.
+func TestWebIdentityBase(t *testing.T) {
+	e := requireEnv(t)
+	isolateAWSEnv(t)
+	ctx := context.Background()
+	const serviceAccount = "system:serviceaccount:recorder:recorder"
+	pod := newRole(e, "recorder-irsa", func(r *stsserver.Role) { r.WebIdentitySubject = serviceAccount })
+	customer := newRole(e, "customer-of-irsa", func(r *stsserver.Role) { r.TrustedUserARN = pod.ARN })
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tokenFile)
+	t.Setenv("AWS_ROLE_ARN", pod.ARN)
+	t.Setenv("AWS_ROLE_SESSION_NAME", "recorder-7f9c")
+	t.Setenv("AWS_ENDPOINT_URL_STS", e.STS.URL())
+	t.Setenv("AWS_REGION", e.Region)
+
+	require.NoError(t, os.WriteFile(tokenFile, []byte(e.STS.WebIdentityToken("system:serviceaccount:other:other", time.Hour)), 0o600))
+	_, err := recstore.DefaultBaseCredentials(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+
+	require.NoError(t, os.WriteFile(tokenFile, []byte(e.STS.WebIdentityToken(serviceAccount, time.Hour)), 0o600))
+	base, err := recstore.DefaultBaseCredentials(ctx)
+	require.NoError(t, err)
+	cfg := e.Config(customer)
+	cfg.AccessKeyID, cfg.SecretAccessKey = "", ""
+	s := open(t, cfg, recstore.WithBaseCredentials(base))
+	_, err = s.Upload(ctx, "base/web-identity", strings.NewReader("recording"))
+	require.NoError(t, err)
+	podSessions := e.STS.Sessions(pod.ARN)
+	require.Len(t, podSessions, 1)
+	assert.Equal(t, serviceAccount, podSessions[0].Caller)
+	sessions := e.STS.Sessions(customer.ARN)
+	require.Len(t, sessions, 1)
+	assert.Equal(t, "arn:aws:sts::"+sandbox.TargetAccount+":assumed-role/recorder-irsa/recorder-7f9c", sessions[0].Caller)
+}

@@ -49,6 +49,8 @@ func diagnoseSTS(e *Error, api smithy.APIError, t target) {
 		e.kind = ErrDurationExceedsMax
 		e.Cause = "the requested session duration is higher than the role's MaxSessionDuration (or the one-hour limit of role chaining)"
 		e.Fix = fixDuration
+	case e.Code == "InvalidIdentityToken" || e.Code == "ExpiredTokenException":
+		webIdentityRefused(e, message)
 	case e.Code == "RegionDisabledException":
 		e.kind = ErrAssumeRoleDenied
 		e.Cause = fmt.Sprintf("STS is not activated in %s for the base IAM user's account", t.stsRegion)
@@ -73,6 +75,14 @@ func stsDenied(e *Error, message string, t target) {
 		user += " " + d.principal
 	}
 	switch {
+	case strings.HasPrefix(message, "Not authorized to perform sts:AssumeRoleWithWebIdentity"):
+		e.kind = ErrInvalidBaseCredentials
+		e.Cause = "the recorder's own role (AWS_ROLE_ARN) does not trust its web identity token: the role's trust " +
+			"policy names another OIDC provider, or its sub or aud condition does not match the token's " +
+			"(system:serviceaccount:<namespace>:<name>, sts.amazonaws.com)"
+		e.Fix = "in the recorder's account, give the role in AWS_ROLE_ARN a trust statement with Principal Federated " +
+			"arn:aws:iam::<account>:oidc-provider/<issuer host and path>, Action sts:AssumeRoleWithWebIdentity and " +
+			"Condition StringEquals <issuer>:sub = the pod's service account and <issuer>:aud = sts.amazonaws.com"
 	case !d.explicit && (d.action == "sts:TagSession" || d.action == "sts:SetSourceIdentity"):
 		trustExtra(e, d, t)
 	case strings.HasPrefix(message, "Roles may not be assumed by root accounts"):
@@ -128,4 +138,27 @@ func trustExtra(e *Error, d denial, t target) {
 	e.Fix = fmt.Sprintf("in the customer's account, add %s to the Action of the statement of role %s's trust policy "+
 		"whose Principal is %s (recstore policy prints the trust policy with it), or stop sending %s", d.action,
 		t.role, principal, what)
+}
+
+// webIdentityRefused diagnoses STS refusing the web identity token with
+// which the recorder's own role is assumed (IRSA's token file), before
+// the customer's role is even asked for: the base identity is broken.
+func webIdentityRefused(e *Error, message string) {
+	e.kind = ErrInvalidBaseCredentials
+	switch {
+	case e.Code == "ExpiredTokenException":
+		e.Cause = "the web identity token (AWS_WEB_IDENTITY_TOKEN_FILE) had expired when the recorder traded it for " +
+			"its own role's session: the file is not being refreshed, or the clock is off"
+		e.Fix = "point AWS_WEB_IDENTITY_TOKEN_FILE at the projected service account token, which the kubelet " +
+			"refreshes, and check time synchronisation (NTP) on the node"
+	case strings.HasPrefix(message, "No OpenIDConnect provider found"):
+		e.Cause = "the recorder's AWS account has no IAM OIDC identity provider for the issuer of its web identity " +
+			"token (the EKS cluster's), so STS cannot verify the token"
+		e.Fix = "create the IAM OIDC identity provider for that issuer in the recorder's account (for EKS: eksctl utils " +
+			"associate-iam-oidc-provider --cluster <name> --approve)"
+	default:
+		e.Cause = "STS refused the recorder's web identity token (AWS_WEB_IDENTITY_TOKEN_FILE): " + message
+		e.Fix = "check that the token file holds the pod's projected service account token with audience " +
+			"sts.amazonaws.com, and that the recorder's account trusts its issuer"
+	}
 }

@@ -36,6 +36,13 @@ func (s *Server) assumeRole(ctx context.Context, w http.ResponseWriter, user Use
 		writeError(w, apiErr)
 		return
 	}
+	s.issue(ctx, w, "AssumeRole", role, sessionName, duration, user.ARN, form)
+}
+
+// issue mints a session of role for caller and writes the reply to action.
+func (s *Server) issue(ctx context.Context, w http.ResponseWriter, action string, role Role, sessionName string,
+	duration time.Duration, caller string, form url.Values) {
+	roleARN := role.ARN
 	minted, err := s.minter.AssumeRole(ctx, &sts.AssumeRoleInput{
 		RoleArn:         aws.String(roleARN),
 		RoleSessionName: aws.String(sessionName),
@@ -60,14 +67,14 @@ func (s *Server) assumeRole(ctx context.Context, w http.ResponseWriter, user Use
 		Expiration:     now.Add(lifetime).UTC().Truncate(time.Second),
 	}
 	sess := Session{RoleARN: roleARN, Issued: now, Expires: result.Expiration, Requested: duration,
-		AssumedARN: result.AssumedRoleARN, Caller: user.ARN,
+		AssumedARN: result.AssumedRoleARN, Caller: caller,
 		ExternalID: form.Get("ExternalId"), SessionName: sessionName, AccessKeyID: result.AccessKeyID,
 		SourceIdentity: form.Get("SourceIdentity"), Tags: sessionTags(form),
 		SecretAccessKey: result.Secret, SessionToken: result.Token}
 	if s.record(sess) {
 		result.Token = "tampered" + result.Token
 	}
-	writeAssumeRole(w, result)
+	writeAssumeRole(w, action, result)
 }
 
 // authorize applies IAM's decision for sts:AssumeRole: an explicit Deny

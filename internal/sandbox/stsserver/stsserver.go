@@ -65,6 +65,10 @@ type Role struct {
 	// sts:SetSourceIdentity, which a call with session tags or a source
 	// identity needs.
 	TagSession, SetSourceIdentity bool
+	// WebIdentitySubject, when set, is the sub that the trust policy's
+	// statement for the endpoint's OpenID Connect provider (Issuer) accepts
+	// in a web identity token, as IRSA's system:serviceaccount:<ns>:<name>.
+	WebIdentitySubject string
 	// AssumableRoles are the resources of the sts:AssumeRole Allow in the
 	// role's own policy, which a session of it needs to assume a role of
 	// another account (as User.AssumableRoles).
@@ -89,6 +93,7 @@ type Server struct {
 	region string
 	served chan struct{} // closed when Serve has returned
 	minter *sts.Client
+	oidc   *oidcProvider
 
 	mu       sync.Mutex
 	users    map[string]User // by access key ID
@@ -124,6 +129,10 @@ func New(m Minter, region string) (*Server, error) {
 	}
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: time.Minute}
 	s.url, s.served = "http://"+ln.Addr().String(), make(chan struct{})
+	if s.oidc, err = newOIDCProvider(s.url + "/oidc"); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	go func() {
 		defer close(s.served)
 		s.srv.Serve(ln)
@@ -275,6 +284,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if f, ok := s.takeFault(action); ok {
 		writeError(w, &apiError{Status: f.Status, Code: f.Code, Message: f.Message})
+		return
+	}
+	if action == "AssumeRoleWithWebIdentity" { // unsigned: the token is the credential
+		s.assumeRoleWithWebIdentity(r.Context(), w, body)
 		return
 	}
 	if apiErr != nil {

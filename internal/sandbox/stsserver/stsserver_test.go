@@ -3,10 +3,12 @@ package stsserver_test
 import (
 	"cmp"
 	"context"
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,4 +129,45 @@ func assume(srv *stsserver.Server, akid, secret, region, externalID string, dura
 		in.ExternalId = aws.String(externalID)
 	}
 	return client.AssumeRole(context.Background(), in)
+}
+
+// TestWebIdentityRepliesMatchRecordings: AssumeRoleWithWebIdentity refuses
+// a token of an unknown issuer, an expired one and one of another subject
+// with AWS's recorded replies, and a tampered signature with
+// InvalidIdentityToken.
+func TestWebIdentityRepliesMatchRecordings(t *testing.T) {
+	const subject = "system:serviceaccount:recorder:recorder"
+	trusting := stsserver.Role{ARN: "arn:aws:iam::111122223333:role/recorder-irsa", WebIdentitySubject: subject}
+	srv := newServer(t, user, trusting)
+	valid := srv.WebIdentityToken(subject, time.Hour)
+	head, _, _ := strings.Cut(valid, ".")
+	foreignClaims := base64.RawURLEncoding.EncodeToString([]byte(
+		`{"iss":"https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE","sub":"` + subject +
+			`","aud":"sts.amazonaws.com","exp":4102444800}`))
+	for _, tc := range []struct {
+		name, token, file string // file: the recording; "" for an unrecorded message
+		code              string
+	}{
+		{name: "unknown issuer", token: head + "." + foreignClaims + ".c2ln", file: "sts-web-identity-no-provider.xml"},
+		{name: "expired", token: srv.WebIdentityToken(subject, -time.Minute), file: "sts-web-identity-expired.xml"},
+		{name: "another subject", token: srv.WebIdentityToken("system:serviceaccount:other:other", time.Hour),
+			file: "sts-web-identity-denied.xml"},
+		{name: "tampered signature", token: valid[:len(valid)-4] + "AAAA", code: "InvalidIdentityToken"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()), Retryer: aws.NopRetryer{}})
+			_, err := client.AssumeRoleWithWebIdentity(context.Background(), &sts.AssumeRoleWithWebIdentityInput{
+				RoleArn: aws.String(trusting.ARN), RoleSessionName: aws.String("s"), WebIdentityToken: aws.String(tc.token)})
+			var api smithy.APIError
+			require.True(t, errors.As(err, &api), "an AWS error, got %v", err)
+			if tc.file == "" {
+				assert.Equal(t, tc.code, api.ErrorCode())
+				return
+			}
+			code, message := recorded(t, tc.file)
+			assert.Equal(t, code, api.ErrorCode())
+			digits := regexp.MustCompile(`\d{6,}`)
+			assert.Equal(t, digits.ReplaceAllString(message, "N"), digits.ReplaceAllString(api.ErrorMessage(), "N"))
+		})
+	}
 }

@@ -55,7 +55,9 @@ type assumeRoleResult struct {
 	Expiration                    time.Time
 }
 
-func writeAssumeRole(w http.ResponseWriter, r assumeRoleResult) {
+// writeAssumeRole writes the reply to action, AssumeRole or
+// AssumeRoleWithWebIdentity, which differ only in their element names.
+func writeAssumeRole(w http.ResponseWriter, action string, r assumeRoleResult) {
 	type credentials struct {
 		AccessKeyID     string `xml:"AccessKeyId"`
 		SecretAccessKey string
@@ -67,20 +69,22 @@ func writeAssumeRole(w http.ResponseWriter, r assumeRoleResult) {
 		Arn           string
 	}
 	type result struct {
+		XMLName         xml.Name
 		AssumedRoleUser assumedRoleUser
 		Credentials     credentials
 	}
 	type response struct {
-		XMLName          xml.Name `xml:"AssumeRoleResponse"`
-		Xmlns            string   `xml:"xmlns,attr"`
-		AssumeRoleResult result
-		RequestID        string `xml:"ResponseMetadata>RequestId"`
+		XMLName   xml.Name
+		Xmlns     string `xml:"xmlns,attr"`
+		Result    result
+		RequestID string `xml:"ResponseMetadata>RequestId"`
 	}
-	writeXML(w, http.StatusOK, response{Xmlns: stsNamespace, RequestID: requestID(), AssumeRoleResult: result{
-		AssumedRoleUser: assumedRoleUser{AssumedRoleID: r.AssumedRoleID, Arn: r.AssumedRoleARN},
-		Credentials: credentials{AccessKeyID: r.AccessKeyID, SecretAccessKey: r.Secret, SessionToken: r.Token,
-			Expiration: r.Expiration.Format(time.RFC3339)},
-	}})
+	writeXML(w, http.StatusOK, response{XMLName: xml.Name{Local: action + "Response"}, Xmlns: stsNamespace,
+		RequestID: requestID(), Result: result{XMLName: xml.Name{Local: action + "Result"},
+			AssumedRoleUser: assumedRoleUser{AssumedRoleID: r.AssumedRoleID, Arn: r.AssumedRoleARN},
+			Credentials: credentials{AccessKeyID: r.AccessKeyID, SecretAccessKey: r.Secret, SessionToken: r.Token,
+				Expiration: r.Expiration.Format(time.RFC3339)},
+		}})
 }
 
 func writeCallerIdentity(w http.ResponseWriter, u User) {
