@@ -205,12 +205,12 @@ func (s *Store) assumeRole(ctx context.Context) (AssumedRole, error) {
 	return role, nil
 }
 
-// callerAccount asks STS, with the base credentials, which account they
-// belong to (sts:GetCallerIdentity).
-func (s *Store) callerAccount(ctx context.Context) (string, error) {
+// callerIdentity asks STS, with the base credentials, who they are
+// (sts:GetCallerIdentity): their ARN and account.
+func (s *Store) callerIdentity(ctx context.Context) (callerARN, account string, err error) {
 	out, err := s.session.sts.client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return "", classify("sts:GetCallerIdentity", s.session.target, err)
+		return "", "", classify("sts:GetCallerIdentity", s.session.target, err)
 	}
-	return aws.ToString(out.Account), nil
+	return aws.ToString(out.Arn), aws.ToString(out.Account), nil
 }

@@ -203,9 +203,21 @@ func TestBaseRoleSession(t *testing.T) {
 				cause, fix, _ := recstore.Diagnose(err)
 				assert.Contains(t, cause, "role chaining limits the session to one hour")
 				assert.Contains(t, fix, "storageProviderSessionDurationSeconds to 3600 or less")
+				r := recstore.Verify(context.Background(), cfg, recstore.WithBaseCredentials(podSession))
+				for _, name := range []string{"base-identity", "assume-role"} {
+					c := check(t, r, name)
+					assert.Equal(t, recstore.StatusFail, c.Status, "%s\n%s", name, r)
+					assert.ErrorIs(t, c.Err, recstore.ErrDurationExceedsMax, name)
+					assert.Contains(t, c.Fix, "3600 or less", name)
+				}
 				return
 			}
 			require.NoError(t, err)
+			r := recstore.Verify(context.Background(), cfg, recstore.WithBaseCredentials(podSession))
+			base := check(t, r, "base-identity")
+			assert.Equal(t, recstore.StatusPass, base.Status, "\n%s", r)
+			assert.Contains(t, base.Detail, "a session of role "+pod.ARN)
+			assert.True(t, r.OK(), "\n%s", r)
 			sessions := e.STS.Sessions(customer.ARN)
 			require.NotEmpty(t, sessions)
 			caller := sessions[len(sessions)-1].Caller

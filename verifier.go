@@ -16,7 +16,9 @@ const verifyPrefix = ".recstore-verify/"
 // cleanupTimeout bounds Verify's clean-up, which runs even when ctx is done.
 const cleanupTimeout = 15 * time.Second
 
-// Verify tests cfg end to end, as the product's Test button does: it
+// Verify tests cfg end to end, as the product's Test button does: it asks
+// STS who the base identity is (naming the principal the trust policy
+// must list, and noticing role chaining), then it
 // assumes the role, checks the bucket, its Region, its versioning and
 // Object Lock and its encryption, writes a 1-byte object, copies,
 // downloads and presigns it, deletes both objects (and, in a versioned
@@ -74,7 +76,8 @@ type check struct {
 func checks() []check {
 	return []check{
 		{name: "config", run: (*verification).checkConfig},
-		{name: "external-id", needs: []string{"config"}, run: (*verification).checkExternalID},
+		{name: "base-identity", needs: []string{"config"}, run: (*verification).checkBaseIdentity},
+		{name: "external-id", needs: []string{"config"}, after: []string{"base-identity"}, run: (*verification).checkExternalID},
 		{name: "assume-role", needs: []string{"config"}, run: (*verification).checkAssumeRole},
 		{name: "clock", needs: []string{"config"}, after: []string{"assume-role"}, run: (*verification).checkClock},
 		{name: "head-bucket", needs: []string{"assume-role"}, run: (*verification).checkHeadBucket},
@@ -129,8 +132,9 @@ type verification struct {
 	cfg       Config
 	configErr error // set when the caller already knows cfg is unusable
 	opts      []Option
-	tel       *telemetry // Verify's spans
-	store     *Store     // opened by the config check
+	tel       *telemetry   // Verify's spans
+	store     *Store       // opened by the config check
+	base      baseIdentity // learned by base-identity; read after it
 	clock     *dateRecorder
 	probe     []byte
 	keys      struct{ probe, copy, multipart string }

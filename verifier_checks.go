@@ -37,21 +37,21 @@ func (v *verification) checkConfig(ctx context.Context) Check {
 }
 
 // checkExternalID warns when no External ID is set, and says so more
-// strongly when the role is in another account than the base user.
-func (v *verification) checkExternalID(ctx context.Context) Check {
+// strongly when the role is in another account than the base identity
+// (which base-identity learned).
+func (v *verification) checkExternalID(context.Context) Check {
 	if v.cfg.ExternalID != "" {
 		return pass("External ID set")
 	}
 	c := Check{Status: StatusWarn, Fix: "add an sts:ExternalId condition to the role's trust policy and set the same value in storageProviderExternalId"}
 	role, _ := arn.Parse(v.cfg.RoleARN) // Validate accepted it
-	account, err := v.store.callerAccount(ctx)
-	switch {
-	case err != nil:
+	switch base := v.base; {
+	case base.err != nil:
 		c.Detail = "no External ID set (recommended; required for cross-account roles); could not tell whether the role is cross-account"
-		c.Err = err
-	case account != role.AccountID:
-		c.Detail = fmt.Sprintf("cross-account role without an External ID: the base user is in account %s, the role in %s",
-			account, role.AccountID)
+		c.Err = base.err
+	case base.account != role.AccountID:
+		c.Detail = fmt.Sprintf("cross-account role without an External ID: the base identity is in account %s, the role in %s",
+			base.account, role.AccountID)
 	default:
 		c.Detail = "no External ID set (recommended)"
 	}

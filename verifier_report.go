@@ -22,7 +22,7 @@ const (
 
 // A Check is one row of a Report.
 type Check struct {
-	Name     string        // "config", "external-id", "assume-role", "clock", "head-bucket", "versioning", "encryption", "upload", "object-lock", "copy", "download", "presign", "delete" or "multipart"
+	Name     string        // "config", "base-identity", "external-id", "assume-role", "clock", "head-bucket", "versioning", "encryption", "upload", "object-lock", "copy", "download", "presign", "delete" or "multipart"
 	Status   Status        // pass, warn, fail or skip
 	Duration time.Duration // time the check took; zero when skipped
 	Detail   string        // what the check found, for people

@@ -31,7 +31,7 @@ func TestReportInvalidConfig(t *testing.T) {
 	cfg := validConfig()
 	cfg.Bucket, cfg.Checksum = "Bad_Bucket", "sha1"
 	r := recstore.ReportInvalidConfig(cfg, cfg.Validate())
-	require.Len(t, r.Checks, 14)
+	require.Len(t, r.Checks, 15)
 	assert.Equal(t, recstore.StatusFail, r.Checks[0].Status)
 	for _, c := range r.Checks[1:] {
 		assert.Equal(t, recstore.StatusSkip, c.Status, c.Name)

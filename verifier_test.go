@@ -55,35 +55,35 @@ func TestVerify(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		cfg      recstore.Config
-		statuses string // config external-id assume-role clock head-bucket versioning encryption upload object-lock copy download presign delete multipart
+		statuses string // config base-identity external-id assume-role clock head-bucket versioning encryption upload object-lock copy download presign delete multipart
 		want     error  // class of Report.Err(); nil when it passes
 		failed   string // the first failing check
 		fix      string // what its fix must say
 		left     int    // leftovers
 	}{
-		{"all pass", e.Config(e.Role), "pass pass pass pass pass warn warn pass pass pass pass pass pass pass", nil, "", "", 0},
-		{"all pass through MinIO's STS", e.MinIOSTSConfig(), "pass pass pass pass pass pass pass pass pass pass pass pass pass pass", nil, "", "", 0},
-		{"key prefix with ListBucket limited to it", prefixed, "pass pass pass pass pass warn warn pass pass pass pass pass pass pass", nil, "", "", 0},
+		{"all pass", e.Config(e.Role), "pass pass pass pass pass pass warn warn pass pass pass pass pass pass pass", nil, "", "", 0},
+		{"all pass through MinIO's STS", e.MinIOSTSConfig(), "pass warn pass pass pass pass pass pass pass pass pass pass pass pass pass", nil, "", "", 0},
+		{"key prefix with ListBucket limited to it", prefixed, "pass pass pass pass pass pass warn warn pass pass pass pass pass pass pass", nil, "", "", 0},
 		{"wrong secret", edit(e.Config(e.Role), func(c *recstore.Config) { c.SecretAccessKey += "x" }),
-			"pass pass fail pass skip skip skip skip skip skip skip skip skip skip", recstore.ErrInvalidBaseCredentials, "assume-role", "storageProviderSecretAccessKey", 0},
+			"pass fail pass fail pass skip skip skip skip skip skip skip skip skip skip", recstore.ErrInvalidBaseCredentials, "assume-role", "storageProviderSecretAccessKey", 0},
 		{"wrong External ID", edit(e.Config(e.Role), func(c *recstore.Config) { c.ExternalID = "someone-else" }),
-			"pass pass fail pass skip skip skip skip skip skip skip skip skip skip", recstore.ErrAssumeRoleDenied, "assume-role", "storageProviderExternalId", 0},
+			"pass pass pass fail pass skip skip skip skip skip skip skip skip skip skip", recstore.ErrAssumeRoleDenied, "assume-role", "storageProviderExternalId", 0},
 		{"duration above the role's maximum", edit(e.Config(e.Role), func(c *recstore.Config) { c.SessionDuration = 3 * time.Hour }),
-			"pass pass fail pass skip skip skip skip skip skip skip skip skip skip", recstore.ErrDurationExceedsMax, "assume-role", "storageProviderSessionDurationSeconds", 0},
+			"pass pass pass fail pass skip skip skip skip skip skip skip skip skip skip", recstore.ErrDurationExceedsMax, "assume-role", "storageProviderSessionDurationSeconds", 0},
 		{"no s3:PutObject", withRole("no-put", sandbox.RolePolicy(e.Bucket, "s3:PutObject"), nil),
-			"pass pass pass pass pass warn warn fail skip skip skip skip skip fail", recstore.ErrS3AccessDenied, "upload", "allow s3:PutObject on arn:aws:s3:::" + e.Bucket + "/*", 0},
+			"pass pass pass pass pass pass warn warn fail skip skip skip skip skip fail", recstore.ErrS3AccessDenied, "upload", "allow s3:PutObject on arn:aws:s3:::" + e.Bucket + "/*", 0},
 		{"no s3:GetObject", withRole("no-get", sandbox.RolePolicy(e.Bucket, "s3:GetObject"), nil),
-			"pass pass pass pass pass warn warn pass pass fail fail fail pass pass", recstore.ErrS3AccessDenied, "copy", "allow s3:GetObject", 0},
+			"pass pass pass pass pass pass warn warn pass pass fail fail fail pass pass", recstore.ErrS3AccessDenied, "copy", "allow s3:GetObject", 0},
 		{"no s3:DeleteObject", withRole("no-delete", sandbox.RolePolicy(e.Bucket, "s3:DeleteObject"), nil),
-			"pass pass pass pass pass warn warn pass pass pass pass pass fail pass", recstore.ErrS3AccessDenied, "delete", "allow s3:DeleteObject", 2},
+			"pass pass pass pass pass pass warn warn pass pass pass pass pass fail pass", recstore.ErrS3AccessDenied, "delete", "allow s3:DeleteObject", 2},
 		{"no s3:ListBucket", withRole("no-list", sandbox.RolePolicy(e.Bucket, "s3:ListBucket"), nil),
-			"pass pass pass pass fail skip skip skip skip skip skip skip skip skip", recstore.ErrS3AccessDenied, "head-bucket", "allow s3:ListBucket on arn:aws:s3:::" + e.Bucket + " ", 0},
+			"pass pass pass pass pass fail skip skip skip skip skip skip skip skip skip", recstore.ErrS3AccessDenied, "head-bucket", "allow s3:ListBucket on arn:aws:s3:::" + e.Bucket + " ", 0},
 		{"no s3:AbortMultipartUpload", withRole("no-abort", sandbox.RolePolicy(e.Bucket, "s3:AbortMultipartUpload"), nil),
-			"pass pass pass pass pass warn warn pass pass pass pass pass pass fail", recstore.ErrS3AccessDenied, "multipart", "allow s3:AbortMultipartUpload", 1},
+			"pass pass pass pass pass pass warn warn pass pass pass pass pass pass fail", recstore.ErrS3AccessDenied, "multipart", "allow s3:AbortMultipartUpload", 1},
 		{"missing bucket", edit(withRole("elsewhere", sandbox.RolePolicy("no-such-bucket-42"), nil), func(c *recstore.Config) { c.Bucket = "no-such-bucket-42" }),
-			"pass pass pass pass fail skip skip skip skip skip skip skip skip skip", recstore.ErrBucketNotFound, "head-bucket", "storageProviderBucketName", 0},
+			"pass pass pass pass pass fail skip skip skip skip skip skip skip skip skip", recstore.ErrBucketNotFound, "head-bucket", "storageProviderBucketName", 0},
 		{"invalid config", edit(e.Config(e.Role), func(c *recstore.Config) { c.Bucket, c.RoleSessionName = "Bad_Bucket", "" }),
-			"fail skip skip skip skip skip skip skip skip skip skip skip skip skip", recstore.ErrInvalidConfig, "config", "storageProviderBucketName", 0},
+			"fail skip skip skip skip skip skip skip skip skip skip skip skip skip skip", recstore.ErrInvalidConfig, "config", "storageProviderBucketName", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := recstore.Verify(context.Background(), tc.cfg)
@@ -125,7 +125,7 @@ func TestVerifyRegionMismatch(t *testing.T) {
 	cfg := eu.Config(eu.Role)
 	cfg.Region = "us-east-1"
 	r := recstore.Verify(context.Background(), cfg)
-	assert.Equal(t, "pass pass pass pass fail skip skip skip skip skip skip skip skip skip", statuses(r), "\n%s", r)
+	assert.Equal(t, "pass pass pass pass pass fail skip skip skip skip skip skip skip skip skip", statuses(r), "\n%s", r)
 	require.ErrorIs(t, r.Err(), recstore.ErrRegionMismatch)
 	hb := check(t, r, "head-bucket")
 	cause, _, _ := recstore.Diagnose(hb.Err)
@@ -221,8 +221,8 @@ func TestVerifyReportJSON(t *testing.T) {
 	require.NoError(t, json.Unmarshal(data, &got))
 	assert.False(t, got.OK)
 	assert.Equal(t, cfg.Bucket, got.Bucket)
-	require.Len(t, got.Checks, 14)
-	upload := got.Checks[7]
+	require.Len(t, got.Checks, 15)
+	upload := got.Checks[8]
 	assert.Equal(t, "upload", upload.Name)
 	assert.Equal(t, "fail", upload.Status)
 	require.NotNil(t, upload.Error)
@@ -231,7 +231,7 @@ func TestVerifyReportJSON(t *testing.T) {
 	assert.Equal(t, 403, upload.Error.StatusCode)
 	assert.NotEmpty(t, upload.Error.Cause)
 	assert.Contains(t, upload.Fix, "s3:PutObject")
-	assert.Equal(t, "skip", got.Checks[8].Status)
+	assert.Equal(t, "skip", got.Checks[9].Status)
 	assert.NotNil(t, got.Leftovers, "leftovers is an empty list, not null")
 	assertBucketMatchesReport(t, e, e.Bucket, "", r)
 	assert.NotContains(t, string(data), cfg.SecretAccessKey)

@@ -90,7 +90,7 @@ func TestVerifyCommand(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &report), r.stdout)
 	assert.True(t, report.OK)
-	assert.Len(t, report.Checks, 14)
+	assert.Len(t, report.Checks, 15)
 
 	noPut := e.AddRole("cli-no-put", rolePolicyWithout(t, e.Bucket, "s3:PutObject"))
 	_, failing := configFile(t, e.Config(noPut))
@@ -128,7 +128,7 @@ func TestVerifyJSONInvalidConfig(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code)
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &report), r.stdout)
 	assert.False(t, report.OK)
-	require.Len(t, report.Checks, 14)
+	require.Len(t, report.Checks, 15)
 	assert.Equal(t, "config", report.Checks[0].Name)
 	assert.Equal(t, "fail", report.Checks[0].Status)
 	for _, c := range report.Checks[1:] {
