@@ -266,3 +266,29 @@ func TestWebIdentityBase(t *testing.T) {
 	require.Len(t, sessions, 1)
 	assert.Equal(t, "arn:aws:sts::"+sandbox.TargetAccount+":assumed-role/recorder-irsa/recorder-7f9c", sessions[0].Caller)
 }
+
+// TestStoreIgnoresAWSEnvironment: without WithBaseCredentials a Store uses
+// its Config alone: the AWS SDK's variables and files (other keys, another
+// STS endpoint and Region, a profile) change nothing.
+func TestStoreIgnoresAWSEnvironment(t *testing.T) {
+	e := requireEnv(t)
+	isolateAWSEnv(t)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config")
+	require.NoError(t, os.WriteFile(config, []byte("[profile other]\nregion = ap-south-1\nendpoint_url = http://127.0.0.1:1\n"), 0o600))
+	for name, value := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "AKIAOTHEROTHEROTHER1", "AWS_SECRET_ACCESS_KEY": "other-secret", "AWS_SESSION_TOKEN": "other-token",
+		"AWS_REGION": "ap-south-1", "AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:1",
+		"AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1", "AWS_PROFILE": "other", "AWS_CONFIG_FILE": config,
+		"AWS_ROLE_ARN": "arn:aws:iam::111122223333:role/other", "AWS_WEB_IDENTITY_TOKEN_FILE": filepath.Join(dir, "missing"),
+	} {
+		t.Setenv(name, value)
+	}
+	role := newRole(e, "ignores-environment", nil)
+	s := open(t, e.Config(role))
+	_, err := s.Upload(context.Background(), "base/ignores-environment", strings.NewReader("recording"))
+	require.NoError(t, err)
+	sessions := e.STS.Sessions(role.ARN)
+	require.Len(t, sessions, 1)
+	assert.Equal(t, e.User.ARN, sessions[0].Caller, "the Config's base keys called STS")
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/auvious/recstore"
 )
@@ -30,6 +33,10 @@ type flagSet struct {
 	// sourceIdentity and sessionTags go with every sts:AssumeRole.
 	sourceIdentity string
 	sessionTags    map[string]string
+	// baseSource is --base-credentials; base, the identity it names once
+	// resolveBase has found it.
+	baseSource string
+	base       aws.CredentialsProvider
 }
 
 func newFlagSet(cmd command, stderr io.Writer) *flagSet {
@@ -78,6 +85,9 @@ func (fs *flagSet) configFlags() {
 		"accept http:// endpoints that are not loopback (a store on a trusted network)")
 	fs.BoolVar(&fs.verbose, "verbose", false,
 		"log recstore's events to stderr: sessions, auth retries, aborted uploads (README, Observability)")
+	fs.StringVar(&fs.baseSource, "base-credentials", "",
+		"who calls sts:AssumeRole: leave it out for the config's base keys; `aws` for this process's own AWS identity "+
+			"(environment, profile, IRSA's web identity, ECS or EC2 role), with the config's keys left empty")
 	fs.StringVar(&fs.sourceIdentity, "source-identity", "",
 		"send `id` as the sts:AssumeRole source identity, for the customer's CloudTrail (the trust policy must allow sts:SetSourceIdentity)")
 	fs.Func("session-tag", "send `key=value` as an sts:AssumeRole session tag; repeatable (the trust policy must allow sts:TagSession)",
@@ -151,6 +161,15 @@ func (fs *flagSet) storeOptions() []recstore.Option {
 	if fs.allowInsecure {
 		opts = append(opts, recstore.AllowInsecureEndpoint())
 	}
+	if fs.baseSource != "" {
+		base := fs.base
+		if base == nil { // not resolved: for Validate, which needs only to know there is one
+			base = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+				return aws.Credentials{}, errors.New("recstore: --base-credentials was not resolved")
+			})
+		}
+		opts = append(opts, recstore.WithBaseCredentials(base))
+	}
 	if fs.sourceIdentity != "" {
 		opts = append(opts, recstore.WithSourceIdentity(fs.sourceIdentity))
 	}
@@ -180,4 +199,21 @@ func (fs *flagSet) usage(w io.Writer) {
 			fmt.Fprintf(w, "  recstore %s\n", e)
 		}
 	}
+}
+
+// resolveBase finds the process's AWS identity for --base-credentials aws,
+// before a command that calls STS opens its Store.
+func (fs *flagSet) resolveBase(ctx context.Context) error {
+	switch {
+	case fs.baseSource == "" || fs.base != nil:
+		return nil
+	case fs.baseSource != "aws":
+		return usagef("--base-credentials %q: want aws, or leave it out to use the config's base keys", fs.baseSource)
+	}
+	base, err := recstore.DefaultBaseCredentials(ctx)
+	if err != nil {
+		return err
+	}
+	fs.base = base
+	return nil
 }

@@ -19,6 +19,9 @@ func openStore(ctx context.Context, fs *flagSet, minArgs, maxArgs int) (*recstor
 	if err != nil {
 		return nil, err
 	}
+	if err := fs.resolveBase(ctx); err != nil {
+		return nil, err
+	}
 	return recstore.Open(ctx, cfg, fs.storeOptions()...)
 }
 

@@ -130,6 +130,37 @@ func TestVerboseLogsEvents(t *testing.T) {
 	assert.Empty(t, r.stderr, "no log without --verbose")
 }
 
+// TestBaseCredentialsFlag: --base-credentials aws takes the base identity
+// from the process's AWS environment, with the config's keys empty; with
+// keys as well it is ambiguous, and without either the keys are required.
+func TestBaseCredentialsFlag(t *testing.T) {
+	e := requireEnv(t)
+	keyless := e.Config(e.Role)
+	keyless.AccessKeyID, keyless.SecretAccessKey = "", ""
+	dir, path := configFile(t, keyless)
+	_, withKeys := configFile(t, e.Config(e.Role))
+	env := []string{"AWS_ACCESS_KEY_ID=" + e.User.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + e.User.SecretAccessKey,
+		"AWS_REGION=" + e.Region, "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=" + filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none")}
+
+	r := runCLI(t, dir, env, "", "verify", "--base-credentials", "aws", "--config", path)
+	require.Equal(t, exitOK, r.code, r.stdout+r.stderr)
+	assert.Regexp(t, `base-identity\s+pass\s+\S+\s+base identity `+e.User.ARN, r.stdout)
+	assert.NotContains(t, r.stdout+r.stderr, e.User.SecretAccessKey)
+
+	r = runCLI(t, dir, env, "", "ls", "--config", path)
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "AccessKeyID (storageProviderAccessKeyId): required")
+
+	r = runCLI(t, dir, env, "", "ls", "--base-credentials", "aws", "--config", withKeys)
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "ambiguous")
+
+	r = runCLI(t, dir, env, "", "ls", "--base-credentials", "sso", "--config", path)
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, `--base-credentials "sso": want aws`)
+}
+
 // TestVersionedObjectCommands: stat shows a recording's version, retention
 // and legal hold; rm leaves versions behind in a versioned bucket, and
 // rm --all-versions removes them.

@@ -37,6 +37,9 @@ func verifyCommand() command {
 				}
 				return err
 			}
+			if err := fs.resolveBase(ctx); err != nil {
+				return err
+			}
 			opts := fs.storeOptions()
 			if lockedProbes {
 				opts = append(opts, recstore.WithLockedProbes())
