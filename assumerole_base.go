@@ -28,11 +28,35 @@ import (
 // Validate reports both as ambiguous if either is set. Without it they are
 // required, as the spec's flow has them.
 func WithBaseCredentials(p aws.CredentialsProvider) Option {
-	if _, cached := p.(*aws.CredentialsCache); !cached && p != nil {
-		p = aws.NewCredentialsCache(p) // one cache for every Store, as a Pool's share it
+	if p != nil {
+		// One cache for every Store, as a Pool's share it.
+		p = aws.NewCredentialsCache(baseProvider{p})
 	}
 	return func(o *options) { o.baseCredentials = p }
 }
+
+// baseProvider marks the errors of the base identity's provider, so that
+// a failure to get the recorder's own credentials (a container endpoint
+// that refuses, no instance metadata) is diagnosed as such rather than as
+// the customer's STS or S3 refusing.
+type baseProvider struct{ aws.CredentialsProvider }
+
+func (b baseProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := b.CredentialsProvider.Retrieve(ctx)
+	if err != nil {
+		return creds, &baseIdentityError{err}
+	}
+	return creds, nil
+}
+
+// baseIdentityError is a failure of the WithBaseCredentials provider.
+type baseIdentityError struct{ err error }
+
+func (e *baseIdentityError) Error() string {
+	return "retrieving the base identity's credentials (WithBaseCredentials): " + e.err.Error()
+}
+
+func (e *baseIdentityError) Unwrap() error { return e.err }
 
 // checkNoBaseKeys refuses base keys in a Config beside WithBaseCredentials:
 // which identity would call sts:AssumeRole?

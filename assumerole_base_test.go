@@ -292,3 +292,115 @@ func TestStoreIgnoresAWSEnvironment(t *testing.T) {
 	require.Len(t, sessions, 1)
 	assert.Equal(t, e.User.ARN, sessions[0].Caller, "the Config's base keys called STS")
 }
+
+// TestKeylessBasesVerify: with each keyless base (IRSA's web identity, Pod
+// Identity's container credentials, a static provider) Verify gives what
+// it gives with the spec's base keys, and base-identity names the
+// recorder's own role, which the customer's trust policy lists.
+func TestKeylessBasesVerify(t *testing.T) {
+	e := requireEnv(t)
+	webIdentity, podIdentity := keylessBases(t, e, "recorder-of-verify")
+	// The spec's role policy, with the spec's base keys: the statuses a
+	// keyless base must give too.
+	withKeys := recstore.Verify(context.Background(), e.Config(e.Role))
+	static := e.Config(newRole(e, "verify-of-static-base", nil))
+	static.AccessKeyID, static.SecretAccessKey = "", ""
+	for _, tc := range []struct {
+		name, principal string
+		cfg             recstore.Config
+		base            aws.CredentialsProvider
+	}{
+		{name: "web identity", principal: "a session of role " + webIdentity.Role.ARN,
+			cfg: e.KeylessConfig("verify-of-web-identity", webIdentity), base: webIdentity.Provider},
+		{name: "pod identity", principal: "a session of role " + podIdentity.Role.ARN,
+			cfg: e.KeylessConfig("verify-of-pod-identity", podIdentity), base: podIdentity.Provider},
+		{name: "static provider", principal: e.User.ARN, cfg: static,
+			base: credentials.NewStaticCredentialsProvider(e.User.AccessKeyID, e.User.SecretAccessKey, "")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := recstore.Verify(context.Background(), tc.cfg, recstore.WithBaseCredentials(tc.base))
+			require.True(t, r.OK(), "\n%s", r)
+			require.Len(t, r.Checks, len(withKeys.Checks))
+			for i, c := range r.Checks {
+				assert.Equal(t, withKeys.Checks[i].Status, c.Status, "%s: %s", c.Name, c.Detail)
+			}
+			for _, name := range []string{"base-identity", "external-id", "assume-role", "upload"} {
+				assert.Equal(t, recstore.StatusPass, check(t, r, name).Status, name)
+			}
+			assert.Contains(t, check(t, r, "base-identity").Detail, tc.principal)
+		})
+	}
+}
+
+// TestPodIdentityBase: the keyless flow of EKS Pod Identity through the
+// SDK's default chain: the container credentials endpoint
+// (AWS_CONTAINER_CREDENTIALS_FULL_URI) gives the recorder's own role for
+// the token in AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, and that session
+// assumes the customer's role; an empty token file gets the agent's
+// recorded refusal, diagnosed.
+func TestPodIdentityBase(t *testing.T) {
+	e := requireEnv(t)
+	isolateAWSEnv(t)
+	ctx := context.Background()
+	pod, err := e.PodIdentityBase("recorder-pod-identity", t.TempDir())
+	require.NoError(t, err)
+	for name, value := range pod.Environment {
+		t.Setenv(name, value)
+	}
+	tokenFile := pod.Environment["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]
+	token, err := os.ReadFile(tokenFile)
+	require.NoError(t, err)
+
+	require.NoError(t, os.WriteFile(tokenFile, nil, 0o600))
+	_, err = recstore.DefaultBaseCredentials(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Service account token cannot be empty")
+	// The same refusal from a base that once worked, diagnosed by a Store.
+	cfg := e.KeylessConfig("customer-of-pod-identity", pod)
+	s := open(t, cfg, recstore.WithBaseCredentials(pod.Provider))
+	_, err = s.Upload(ctx, "base/pod-identity", strings.NewReader("recording"))
+	require.ErrorIs(t, err, recstore.ErrInvalidBaseCredentials)
+	cause, fix, _ := recstore.Diagnose(err)
+	assert.Contains(t, cause, "got no service account token")
+	assert.Contains(t, fix, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+
+	require.NoError(t, os.WriteFile(tokenFile, token, 0o600))
+	base, err := recstore.DefaultBaseCredentials(ctx)
+	require.NoError(t, err)
+	s = open(t, cfg, recstore.WithBaseCredentials(base))
+	_, err = s.Upload(ctx, "base/pod-identity", strings.NewReader("recording"))
+	require.NoError(t, err)
+	podSessions := e.STS.Sessions(pod.Role.ARN)
+	require.NotEmpty(t, podSessions)
+	assert.Equal(t, sandbox.ServiceAccount("recorder-pod-identity"), podSessions[len(podSessions)-1].Caller)
+	assert.Equal(t, map[string]string{"kubernetes-namespace": "recorder", "kubernetes-service-account": "recorder-pod-identity"},
+		podSessions[len(podSessions)-1].Tags)
+	sessions := e.STS.Sessions(cfg.RoleARN)
+	require.Len(t, sessions, 1)
+	assert.Equal(t, podSessions[len(podSessions)-1].AssumedARN, sessions[0].Caller)
+}
+
+// TestExpiredBaseSession: a role session used as the base identity after
+// its expiry is refused by STS with ExpiredToken, diagnosed as an expired
+// session.
+func TestExpiredBaseSession(t *testing.T) {
+	e := requireEnv(t)
+	pod := newRole(e, "recorder-short-lived", func(r *stsserver.Role) { r.Lifetime = time.Second })
+	out, err := sts.New(sts.Options{Region: e.Region, BaseEndpoint: aws.String(e.STS.URL()),
+		Credentials: credentials.NewStaticCredentialsProvider(e.User.AccessKeyID, e.User.SecretAccessKey, ""),
+	}).AssumeRole(context.Background(), &sts.AssumeRoleInput{RoleArn: aws.String(pod.ARN),
+		RoleSessionName: aws.String("recorder"), ExternalId: aws.String(pod.ExternalID)})
+	require.NoError(t, err)
+	c := out.Credentials
+	expired := credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	time.Sleep(time.Until(aws.ToTime(c.Expiration)) + 10*time.Millisecond)
+	cfg := e.Config(newRole(e, "customer-of-short-lived", func(r *stsserver.Role) { r.TrustedUserARN = pod.ARN }))
+	cfg.AccessKeyID, cfg.SecretAccessKey = "", ""
+	s := open(t, cfg, recstore.WithBaseCredentials(expired))
+	_, err = s.Upload(context.Background(), "base/expired", strings.NewReader("recording"))
+	require.ErrorIs(t, err, recstore.ErrExpiredToken)
+	var re *recstore.Error
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "ExpiredToken", re.Code)
+	assert.Contains(t, err.Error(), "The security token included in the request is expired")
+}

@@ -251,6 +251,8 @@ func (e *Error) diagnose(api smithy.APIError, t target) {
 	switch {
 	case errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded):
 		e.Cause = "the operation was canceled or timed out by the caller"
+	case errors.As(e.Err, new(*baseIdentityError)):
+		diagnoseBase(e)
 	case e.Code == "" && e.StatusCode == 0 && isNetworkError(e.Err):
 		e.kind = ErrNetwork
 		e.Cause = "the endpoint could not be reached (DNS, refused connection or TLS)"

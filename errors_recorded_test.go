@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -35,6 +36,9 @@ type recordedCase struct {
 	notInFix  string // words the fix must not contain, such as "allow" for a Deny
 	attempts  int    // S3 requests expected, when it matters
 	edit      func(*recstore.Config)
+	// base: the recording is the reply of the container credentials
+	// endpoint that gives the base identity (WithBaseCredentials).
+	base bool
 }
 
 func recordedSTSCases() []recordedCase {
@@ -82,6 +86,8 @@ func recordedSTSCases() []recordedCase {
 			fixHint:   "add sts:TagSession to the Action", notInFix: "External ID"},
 		{file: "sts-set-source-identity-denied.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrAssumeRoleDenied, code: "AccessDenied",
 			causeHint: "WithSourceIdentity", fixHint: "add sts:SetSourceIdentity to the Action", notInFix: "External ID"},
+		{file: "container-token-empty.txt", status: 400, op: "sts:AssumeRole", want: recstore.ErrInvalidBaseCredentials, base: true,
+			causeHint: "got no service account token", fixHint: "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", notInFix: "storageProvider"},
 		{file: "sts-expired-token.xml", status: 403, op: "sts:AssumeRole", want: recstore.ErrExpiredToken, code: "ExpiredToken",
 			causeHint: "session duration", fixHint: "storageProviderSessionDurationSeconds"},
 	}
@@ -180,8 +186,12 @@ func TestRecordedAWSErrors(t *testing.T) {
 			if tc.edit != nil {
 				tc.edit(&cfg)
 			}
-			s, err := recstore.Open(context.Background(), cfg, recstore.AllowInsecureEndpoint(),
-				recstore.WithHTTPClient(dialingOnly(srv.Listener.Addr().String())))
+			opts := []recstore.Option{recstore.AllowInsecureEndpoint(), recstore.WithHTTPClient(dialingOnly(srv.Listener.Addr().String()))}
+			if tc.base { // the SDK's container credentials provider, as the default chain builds it
+				cfg.AccessKeyID, cfg.SecretAccessKey = "", ""
+				opts = append(opts, recstore.WithBaseCredentials(endpointcreds.New(srv.URL+"/v1/credentials")))
+			}
+			s, err := recstore.Open(context.Background(), cfg, opts...)
 			require.NoError(t, err)
 			defer s.Close()
 			err = replayOp(s, tc.op)
@@ -283,6 +293,10 @@ func recordedAWS(t *testing.T, stsFails bool, reply recording, s3Requests *atomi
 		form, _ := io.ReadAll(r.Body)
 		isSTS := r.Method == http.MethodPost && strings.Contains(string(form), "Action=AssumeRole")
 		switch {
+		case r.URL.Path == "/v1/credentials": // a container credentials endpoint, in net/http's http.Error
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(reply.StatusCode)
+			w.Write(reply.body)
 		case isSTS && !stsFails:
 			w.Header().Set("Content-Type", "text/xml")
 			io.WriteString(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>`+

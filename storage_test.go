@@ -35,12 +35,21 @@ func TestStore(t *testing.T) {
 	bucket := versionedBucket(t, e)
 	versioned := e.Config(e.AddRole("versioned-suite", sandbox.RolePolicy(bucket)))
 	versioned.Bucket = bucket
+	staticBase := e.Config(e.Role)
+	staticBase.AccessKeyID, staticBase.SecretAccessKey = "", ""
+	webIdentity, podIdentity := keylessBases(t, e, "recorder-of-suite")
 	ways := []struct {
 		name string
 		cfg  recstore.Config
 		opts []recstore.Option
 	}{
 		{"AWSLikeSTS", e.Config(e.Role), nil},
+		{"StaticProviderBase", staticBase, []recstore.Option{recstore.WithBaseCredentials(
+			credentials.NewStaticCredentialsProvider(e.User.AccessKeyID, e.User.SecretAccessKey, ""))}},
+		{"WebIdentityBase", e.KeylessConfig("suite-of-web-identity", webIdentity),
+			[]recstore.Option{recstore.WithBaseCredentials(webIdentity.Provider)}},
+		{"PodIdentityBase", e.KeylessConfig("suite-of-pod-identity", podIdentity),
+			[]recstore.Option{recstore.WithBaseCredentials(podIdentity.Provider)}},
 		{"MinIOSTS", e.MinIOSTSConfig(), nil},
 		{"KeyPrefix", prefixed, nil},
 		{"ContentMD5", contentMD5, nil},
@@ -60,6 +69,19 @@ func TestStore(t *testing.T) {
 			})
 		})
 	}
+}
+
+// keylessBases creates the recorder's own roles (named after name) for
+// the two keyless flows of EKS, IRSA's web identity and Pod Identity, with
+// their token files in a directory of t's.
+func keylessBases(t *testing.T, e *sandbox.Env, name string) (webIdentity, podIdentity sandbox.Keyless) {
+	t.Helper()
+	dir := t.TempDir()
+	webIdentity, err := e.WebIdentityBase(name+"-irsa", dir)
+	require.NoError(t, err)
+	podIdentity, err = e.PodIdentityBase(name+"-pod-identity", dir)
+	require.NoError(t, err)
+	return webIdentity, podIdentity
 }
 
 // versionedBucket creates a bucket with versioning on.

@@ -42,6 +42,18 @@ func (s *Server) assumeRole(ctx context.Context, w http.ResponseWriter, user Use
 // issue mints a session of role for caller and writes the reply to action.
 func (s *Server) issue(ctx context.Context, w http.ResponseWriter, action string, role Role, sessionName string,
 	duration time.Duration, caller string, form url.Values) {
+	result, apiErr := s.mint(ctx, role, sessionName, duration, caller, form)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	writeAssumeRole(w, action, result)
+}
+
+// mint has MinIO issue real credentials for a session of role, records
+// the session, and returns what the reply reports of it.
+func (s *Server) mint(ctx context.Context, role Role, sessionName string, duration time.Duration, caller string,
+	form url.Values) (assumeRoleResult, *apiError) {
 	roleARN := role.ARN
 	minted, err := s.minter.AssumeRole(ctx, &sts.AssumeRoleInput{
 		RoleArn:         aws.String(roleARN),
@@ -50,8 +62,7 @@ func (s *Server) issue(ctx context.Context, w http.ResponseWriter, action string
 		Policy:          optional(role.Policy),
 	})
 	if err != nil {
-		writeError(w, &apiError{Status: 500, Code: "InternalFailure", Message: "minting MinIO credentials: " + err.Error()})
-		return
+		return assumeRoleResult{}, &apiError{Status: 500, Code: "InternalFailure", Message: "minting MinIO credentials: " + err.Error()}
 	}
 	lifetime := role.Lifetime
 	if lifetime == 0 {
@@ -74,7 +85,7 @@ func (s *Server) issue(ctx context.Context, w http.ResponseWriter, action string
 	if s.record(sess) {
 		result.Token = "tampered" + result.Token
 	}
-	writeAssumeRole(w, action, result)
+	return result, nil
 }
 
 // authorize applies IAM's decision for sts:AssumeRole: an explicit Deny

@@ -37,10 +37,14 @@ func (s *Server) authenticate(r *http.Request) (url.Values, User, *apiError) {
 		return form, User{}, &apiError{Status: 403, Code: "SignatureDoesNotMatch",
 			Message: "Credential should be scoped to a valid region. "}
 	}
-	user, known := s.caller(akid, r.Header.Get("X-Amz-Security-Token"))
-	if !known {
+	user, known, expired := s.caller(akid, r.Header.Get("X-Amz-Security-Token"), s.now())
+	switch {
+	case !known:
 		return form, User{}, &apiError{Status: 403, Code: "InvalidClientTokenId",
 			Message: "The security token included in the request is invalid"}
+	case expired: // testdata/aws-errors/sts-expired-token.xml
+		return form, User{}, &apiError{Status: 403, Code: "ExpiredToken",
+			Message: "The security token included in the request is expired"}
 	}
 	when, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
 	if err != nil {
@@ -120,19 +124,20 @@ func sign(r *http.Request, body []byte, signed []string, user User, region strin
 
 // caller is the user whose access key is akid, or the session of this
 // endpoint's with that key and token: a role session calling STS, as a
-// recorder running with its own role does.
-func (s *Server) caller(akid, token string) (User, bool) {
+// recorder running with its own role does. expired is whether that
+// session's reported expiry has passed at now.
+func (s *Server) caller(akid, token string, now time.Time) (u User, known, expired bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if u, ok := s.users[akid]; ok {
-		return u, true
+		return u, true, false
 	}
 	for _, sess := range s.sessions {
 		if sess.AccessKeyID == akid && sess.SessionToken == token && token != "" {
 			role := s.roles[sess.RoleARN]
 			return User{ARN: sess.AssumedARN, AccessKeyID: akid, SecretAccessKey: sess.SecretAccessKey,
-				AssumableRoles: role.AssumableRoles, role: sess.RoleARN}, true
+				AssumableRoles: role.AssumableRoles, role: sess.RoleARN}, true, !now.Before(sess.Expires)
 		}
 	}
-	return User{}, false
+	return User{}, false, false
 }

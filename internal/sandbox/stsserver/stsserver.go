@@ -1,12 +1,13 @@
 // Package stsserver is an AWS-like STS endpoint on loopback, for the
 // sandbox and the tests. It checks what AWS checks and MinIO does not (the
-// SigV4 signature of the base user, or of a session it issued, as when
-// the recorder's own role is the base identity; the role's trust policy,
-// the External ID, sts:TagSession and sts:SetSourceIdentity;
+// SigV4 signature of the base user, or of an unexpired session it issued,
+// as when the recorder's own role is the base identity; the role's trust
+// policy, the External ID, sts:TagSession and sts:SetSourceIdentity;
 // MaxSessionDuration and role chaining's one hour), answers with AWS's
-// XML, and mints real MinIO
-// credentials, so that S3 stays real. Its fault and clock hooks let tests
-// provoke AWS's replies.
+// XML, and mints real MinIO credentials, so that S3 stays real. It is
+// also the OpenID Connect provider of IRSA's web identity tokens and the
+// container credentials endpoint of EKS Pod Identity. Its fault and clock
+// hooks let tests provoke AWS's replies.
 package stsserver
 
 import (
@@ -69,6 +70,11 @@ type Role struct {
 	// statement for the endpoint's OpenID Connect provider (Issuer) accepts
 	// in a web identity token, as IRSA's system:serviceaccount:<ns>:<name>.
 	WebIdentitySubject string
+	// PodIdentitySubject, when set, is the service account whose pods get
+	// this role's sessions from the container credentials endpoint
+	// (ContainerCredentialsURL): an EKS Pod Identity association, whose
+	// role trusts the service principal pods.eks.amazonaws.com.
+	PodIdentitySubject string
 	// AssumableRoles are the resources of the sts:AssumeRole Allow in the
 	// role's own policy, which a session of it needs to assume a role of
 	// another account (as User.AssumableRoles).
@@ -277,6 +283,10 @@ func (s *Server) takeFault(action string) (Fault, bool) {
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Date", s.now().Format(http.TimeFormat))
+	if r.URL.Path == containerPath {
+		s.serveContainerCredentials(w, r)
+		return
+	}
 	body, user, apiErr := s.authenticate(r)
 	action := body.Get("Action")
 	if action == "AssumeRole" {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -168,6 +170,47 @@ func TestWebIdentityRepliesMatchRecordings(t *testing.T) {
 			assert.Equal(t, code, api.ErrorCode())
 			digits := regexp.MustCompile(`\d{6,}`)
 			assert.Equal(t, digits.ReplaceAllString(message, "N"), digits.ReplaceAllString(api.ErrorMessage(), "N"))
+		})
+	}
+}
+
+// TestContainerCredentials: the container credentials endpoint refuses a
+// request without a token with the agent's recorded reply, and relays a
+// bad token and an unassociated service account as EKS Auth errors.
+func TestContainerCredentials(t *testing.T) {
+	const subject = "system:serviceaccount:recorder:recorder"
+	pod := stsserver.Role{ARN: "arn:aws:iam::111122223333:role/recorder-pod-identity", PodIdentitySubject: subject}
+	srv := newServer(t, user, pod)
+	empty, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "aws-errors", "container-token-empty.txt"))
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name, token string
+		status      int
+		body        string // the whole body, or its start
+	}{
+		{name: "no token", status: 400, body: string(empty)},
+		{name: "another service account", token: srv.PodIdentityToken("system:serviceaccount:other:other", time.Hour),
+			status: 400, body: "(ResourceNotFoundException): no Pod Identity association for system:serviceaccount:other:other"},
+		{name: "a web identity token", token: srv.WebIdentityToken(subject, time.Hour), status: 400,
+			body: "(InvalidTokenException): the web identity token's audience is not pods.eks.amazonaws.com"},
+		{name: "expired", token: srv.PodIdentityToken(subject, -time.Minute), status: 400, body: "(InvalidTokenException): Token expired"},
+		{name: "associated", token: srv.PodIdentityToken(subject, time.Hour), status: 500,
+			body: "(InternalFailure): minting MinIO credentials"}, // authorized; no MinIO behind this server
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, srv.ContainerCredentialsURL(), nil)
+			require.NoError(t, err)
+			if tc.token != "" {
+				req.Header.Set("Authorization", tc.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			assert.Equal(t, tc.status, resp.StatusCode)
+			assert.True(t, strings.HasPrefix(string(body), tc.body), "body %q, want %q", body, tc.body)
+			assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
 		})
 	}
 }

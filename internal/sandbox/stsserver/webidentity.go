@@ -53,8 +53,12 @@ func (s *Server) Issuer() string { return s.oidc.issuer }
 // system:serviceaccount:<namespace>:<name>) that expires after ttl,
 // signed with the endpoint's key (RS256), for a token file.
 func (s *Server) WebIdentityToken(subject string, ttl time.Duration) string {
+	return s.token(subject, webAudience, ttl)
+}
+
+func (s *Server) token(subject, audience string, ttl time.Duration) string {
 	now := s.now()
-	return s.oidc.sign(webClaims{Issuer: s.oidc.issuer, Subject: subject, Audience: webAudience,
+	return s.oidc.sign(webClaims{Issuer: s.oidc.issuer, Subject: subject, Audience: audience,
 		IssuedAt: now.Unix(), Expires: now.Add(ttl).Unix()})
 }
 
@@ -73,7 +77,7 @@ func (p *oidcProvider) sign(c webClaims) string {
 // what the signature is checked with), then the signature, audience and
 // expiry. The messages of a bad signature and audience are not on record;
 // the others are (testdata/aws-errors/sts-web-identity-*.xml).
-func (p *oidcProvider) verify(token string, now time.Time) (webClaims, *apiError) {
+func (p *oidcProvider) verify(token, audience string, now time.Time) (webClaims, *apiError) {
 	invalid := func(message string) *apiError {
 		return &apiError{Status: 400, Code: "InvalidIdentityToken", Message: message}
 	}
@@ -95,8 +99,8 @@ func (p *oidcProvider) verify(token string, now time.Time) (webClaims, *apiError
 	if err != nil || rsa.VerifyPKCS1v15(&p.key.PublicKey, crypto.SHA256, sum[:], sig) != nil {
 		return c, invalid("the web identity token's signature does not verify (stsserver: AWS's message is not on record)")
 	}
-	if c.Audience != webAudience {
-		return c, invalid("the web identity token's audience is not " + webAudience + " (stsserver: AWS's message is not on record)")
+	if c.Audience != audience {
+		return c, invalid("the web identity token's audience is not " + audience + " (stsserver: AWS's message is not on record)")
 	}
 	if now.Unix() >= c.Expires {
 		return c, &apiError{Status: 400, Code: "ExpiredTokenException", Message: fmt.Sprintf(
@@ -109,7 +113,7 @@ func (p *oidcProvider) verify(token string, now time.Time) (webClaims, *apiError
 // a role whose trust policy trusts the token's subject. AWS needs no
 // signature on this call: the token is the credential.
 func (s *Server) assumeRoleWithWebIdentity(ctx context.Context, w http.ResponseWriter, form url.Values) {
-	claims, apiErr := s.oidc.verify(form.Get("WebIdentityToken"), s.now())
+	claims, apiErr := s.oidc.verify(form.Get("WebIdentityToken"), webAudience, s.now())
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
