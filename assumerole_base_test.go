@@ -90,36 +90,47 @@ func TestBaseCredentialsValidation(t *testing.T) {
 
 // TestBaseCredentialsProvider: a Store whose Config has no keys assumes
 // the role with the provider of WithBaseCredentials, sending the source
-// identity and session tags, which the trust policy must allow
-// (sts:TagSession, sts:SetSourceIdentity) and the STS endpoint records.
+// identity and session tags, which the trust policy and, across accounts,
+// the base identity's own policy must allow (sts:TagSession,
+// sts:SetSourceIdentity) and the STS endpoint records.
 func TestBaseCredentialsProvider(t *testing.T) {
 	e := requireEnv(t)
-	base := recstore.WithBaseCredentials(credentials.NewStaticCredentialsProvider(e.User.AccessKeyID, e.User.SecretAccessKey, ""))
+	tagging := e.User
+	tagging.ARN, tagging.AccessKeyID = "arn:aws:iam::"+sandbox.SourceAccount+":user/recorder-tagging", "AKIATAGGINGTAGGING01"
+	tagging.IdentityActions = []string{"sts:TagSession", "sts:SetSourceIdentity"}
+	e.STS.AddUser(tagging)
 	tags := recstore.WithSessionTags(map[string]string{"tenant": "acme"})
 	source := recstore.WithSourceIdentity("recorder-7f9c")
 	for _, tc := range []struct {
 		name, role            string
+		user                  stsserver.User
 		tagSession, setSource bool
-		denied                string // the action the trust policy lacks; "" when all pass
+		denied                string // the action AWS refuses; "" when all pass
+		fix                   string // words of the fix when denied
 	}{
-		{name: "trusted for both", role: "base-trusted", tagSession: true, setSource: true},
-		{name: "no sts:TagSession", role: "base-no-tag-session", setSource: true, denied: "sts:TagSession"},
-		{name: "no sts:SetSourceIdentity", role: "base-no-source-identity", tagSession: true, denied: "sts:SetSourceIdentity"},
+		{name: "trusted for both", role: "base-trusted", user: tagging, tagSession: true, setSource: true},
+		{name: "no sts:TagSession in the trust policy", role: "base-no-tag-session", user: tagging, setSource: true,
+			denied: "sts:TagSession", fix: "add sts:TagSession to the Action of the statement of role"},
+		{name: "no sts:SetSourceIdentity in the trust policy", role: "base-no-source-identity", user: tagging, tagSession: true,
+			denied: "sts:SetSourceIdentity", fix: "add sts:SetSourceIdentity to the Action of the statement of role"},
+		{name: "the base identity's own policy", role: "base-user-cannot-tag", user: e.User, tagSession: true, setSource: true,
+			denied: "sts:TagSession", fix: "add sts:TagSession to the Action of " + e.User.ARN + "'s sts:AssumeRole statement"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			role := newRole(e, tc.role, func(r *stsserver.Role) {
-				r.TagSession, r.SetSourceIdentity = tc.tagSession, tc.setSource
+				r.TrustedUserARN, r.TagSession, r.SetSourceIdentity = tc.user.ARN, tc.tagSession, tc.setSource
 			})
 			cfg := e.Config(role)
 			cfg.AccessKeyID, cfg.SecretAccessKey = "", ""
+			base := recstore.WithBaseCredentials(credentials.NewStaticCredentialsProvider(tc.user.AccessKeyID, tc.user.SecretAccessKey, ""))
 			s := open(t, cfg, base, tags, source)
 			_, err := s.Upload(context.Background(), "base/provider", strings.NewReader("recording"))
 			sessions := e.STS.Sessions(role.ARN)
 			if tc.denied != "" {
 				require.ErrorIs(t, err, recstore.ErrAssumeRoleDenied)
 				cause, fix, _ := recstore.Diagnose(err)
-				assert.Contains(t, cause, "does not allow "+e.User.ARN+" to "+tc.denied)
-				assert.Contains(t, fix, "add "+tc.denied+" to the Action")
+				assert.Contains(t, cause, "does not allow "+tc.user.ARN+" to "+tc.denied)
+				assert.Contains(t, fix, tc.fix)
 				assert.Empty(t, sessions)
 				return
 			}
@@ -236,35 +247,32 @@ func TestWebIdentityBase(t *testing.T) {
 	e := requireEnv(t)
 	isolateAWSEnv(t)
 	ctx := context.Background()
-	const serviceAccount = "system:serviceaccount:recorder:recorder"
-	pod := newRole(e, "recorder-irsa", func(r *stsserver.Role) { r.WebIdentitySubject = serviceAccount })
-	customer := newRole(e, "customer-of-irsa", func(r *stsserver.Role) { r.TrustedUserARN = pod.ARN })
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tokenFile)
-	t.Setenv("AWS_ROLE_ARN", pod.ARN)
-	t.Setenv("AWS_ROLE_SESSION_NAME", "recorder-7f9c")
-	t.Setenv("AWS_ENDPOINT_URL_STS", e.STS.URL())
-	t.Setenv("AWS_REGION", e.Region)
+	pod, err := e.WebIdentityBase("recorder-irsa", t.TempDir())
+	require.NoError(t, err)
+	for name, value := range pod.Environment {
+		t.Setenv(name, value)
+	}
+	tokenFile := pod.Environment["AWS_WEB_IDENTITY_TOKEN_FILE"]
 
 	require.NoError(t, os.WriteFile(tokenFile, []byte(e.STS.WebIdentityToken("system:serviceaccount:other:other", time.Hour)), 0o600))
-	_, err := recstore.DefaultBaseCredentials(ctx)
+	_, err = recstore.DefaultBaseCredentials(ctx)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Not authorized to perform sts:AssumeRoleWithWebIdentity")
 
+	serviceAccount := sandbox.ServiceAccount("recorder-irsa")
 	require.NoError(t, os.WriteFile(tokenFile, []byte(e.STS.WebIdentityToken(serviceAccount, time.Hour)), 0o600))
 	base, err := recstore.DefaultBaseCredentials(ctx)
 	require.NoError(t, err)
-	cfg := e.Config(customer)
-	cfg.AccessKeyID, cfg.SecretAccessKey = "", ""
+	cfg := e.KeylessConfig("customer-of-irsa", pod)
 	s := open(t, cfg, recstore.WithBaseCredentials(base))
 	_, err = s.Upload(ctx, "base/web-identity", strings.NewReader("recording"))
 	require.NoError(t, err)
-	podSessions := e.STS.Sessions(pod.ARN)
+	podSessions := e.STS.Sessions(pod.Role.ARN)
 	require.Len(t, podSessions, 1)
 	assert.Equal(t, serviceAccount, podSessions[0].Caller)
-	sessions := e.STS.Sessions(customer.ARN)
+	sessions := e.STS.Sessions(cfg.RoleARN)
 	require.Len(t, sessions, 1)
-	assert.Equal(t, "arn:aws:sts::"+sandbox.TargetAccount+":assumed-role/recorder-irsa/recorder-7f9c", sessions[0].Caller)
+	assert.Equal(t, "arn:aws:sts::"+sandbox.SourceAccount+":assumed-role/recorder-irsa/recorder", sessions[0].Caller)
 }
 
 // TestStoreIgnoresAWSEnvironment: without WithBaseCredentials a Store uses

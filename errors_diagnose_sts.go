@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/smithy-go"
 )
 
@@ -124,9 +125,10 @@ func unknownBaseKey(e *Error, t target) {
 	}
 }
 
-// trustExtra diagnoses a trust policy that lets the base identity assume
-// the role but not tag its session (WithSessionTags) or set its source
-// identity (WithSourceIdentity).
+// trustExtra diagnoses a refusal to tag the session (WithSessionTags) or
+// set its source identity (WithSourceIdentity). AWS's reply does not say
+// which policy lacks the action: the role's trust policy, or, when the
+// role is in another account, the base identity's own policy too.
 func trustExtra(e *Error, d denial, t target) {
 	option, what := "WithSessionTags", "session tags"
 	if d.action == "sts:SetSourceIdentity" {
@@ -136,8 +138,19 @@ func trustExtra(e *Error, d denial, t target) {
 	e.Cause = fmt.Sprintf("the recorder sends %s (%s), and the trust policy of role %s does not allow %s to %s",
 		what, option, t.role, principal, d.action)
 	e.Fix = fmt.Sprintf("in the customer's account, add %s to the Action of the statement of role %s's trust policy "+
-		"whose Principal is %s (recstore policy prints the trust policy with it), or stop sending %s", d.action,
-		t.role, principal, what)
+		"whose Principal is %s (recstore policy --doc trust prints it)", d.action, t.role, principal)
+	if caller, err := arn.Parse(principal); err == nil && caller.AccountID != accountOfARN(t.role) {
+		e.Cause += fmt.Sprintf(", or %s's own IAM policy does not: across accounts AWS needs both", principal)
+		e.Fix += fmt.Sprintf("; in account %s, add %s to the Action of %s's sts:AssumeRole statement (recstore "+
+			"policy --doc base)", caller.AccountID, d.action, principal)
+	}
+	e.Fix += "; or stop sending " + what
+}
+
+// accountOfARN is the account of an ARN; "" if it does not parse.
+func accountOfARN(s string) string {
+	a, _ := arn.Parse(s)
+	return a.AccountID
 }
 
 // webIdentityRefused diagnoses STS refusing the web identity token with

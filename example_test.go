@@ -1,8 +1,10 @@
 package recstore_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/auvious/recstore"
 )
@@ -40,4 +42,28 @@ func ExampleDiagnose() {
 	// recstore: invalid config: "storageProviderBuckeName": unknown key; did you mean "storageProviderBucketName"?
 	// cause: the configuration is invalid: unknown key; did you mean "storageProviderBucketName"?
 	// fix: correct "storageProviderBuckeName" and try again
+}
+
+// A recorder running with its own AWS identity (IRSA, Pod Identity, an ECS
+// task role or an EC2 instance role) needs no long-term keys: the
+// customer's role trusts the recorder's role, and the tenants' configs
+// leave the base keys empty.
+func ExampleWithBaseCredentials() {
+	ctx := context.Background()
+	run := func(tenant string, cfg recstore.Config) error {
+		base, err := recstore.DefaultBaseCredentials(ctx) // IRSA, Pod Identity, ECS, EC2, or AWS_* keys
+		if err != nil {
+			return err // names where the SDK's default chain looked
+		}
+		pool := recstore.NewPool(recstore.WithBaseCredentials(base),
+			recstore.WithSourceIdentity("recorder-eu-1")) // optional: shows in the customer's CloudTrail
+		defer pool.Close()
+		store, err := pool.Store(ctx, tenant, cfg) // cfg: a tenant's JSON, without keys
+		if err != nil {
+			return err
+		}
+		_, err = store.Upload(ctx, "calls/c-42.webm", strings.NewReader("recording"))
+		return err
+	}
+	_ = run
 }

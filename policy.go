@@ -63,17 +63,43 @@ func (p Policy) String() string {
 
 const policyVersion = "2012-10-17"
 
-// BaseUserPolicy is the base IAM user's policy: sts:AssumeRole on
+// BaseUserPolicy is the base identity's own policy: sts:AssumeRole on
 // cfg.RoleARN and nothing else, with an sts:ExternalId condition when
-// cfg.ExternalID is set.
-func BaseUserPolicy(cfg Config) (Policy, error) {
+// cfg.ExternalID is set. It is the spec's base IAM user's policy, and with
+// WithBaseCredentials the policy the recorder's own role needs. Given
+// WithSessionTags or WithSourceIdentity it also allows sts:TagSession or
+// sts:SetSourceIdentity, which AWS requires of the caller's own policy
+// too when the role is in another account.
+func BaseUserPolicy(cfg Config, opts ...Option) (Policy, error) {
 	if p := checkRoleARN(cfg.RoleARN, ""); p != "" {
 		return Policy{}, setting("RoleARN").problem(p)
 	}
+	actions, err := assumeRoleActions(opts)
+	if err != nil {
+		return Policy{}, err
+	}
 	return Policy{Version: policyVersion, Statement: []Statement{{
-		Sid: "AllowAssumeRecorderRole", Effect: "Allow", Action: StringList{"sts:AssumeRole"},
+		Sid: "AllowAssumeRecorderRole", Effect: "Allow", Action: actions,
 		Resource: cfg.RoleARN, Condition: externalIDCondition(cfg),
 	}}}, nil
+}
+
+// assumeRoleActions are the actions an AssumeRole call of Stores with opts
+// needs: sts:AssumeRole, and sts:TagSession and sts:SetSourceIdentity when
+// it sends session tags or a source identity.
+func assumeRoleActions(opts []Option) (StringList, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	actions := StringList{"sts:AssumeRole"}
+	if len(o.sessionTags) > 0 {
+		actions = append(actions, "sts:TagSession")
+	}
+	if o.sourceIdentity != "" {
+		actions = append(actions, "sts:SetSourceIdentity")
+	}
+	return actions, nil
 }
 
 // KMSKeyPolicy is the statement the KMS key of SSE-KMS needs in its key
@@ -115,16 +141,9 @@ func TrustPolicy(cfg Config, principalARN string, opts ...Option) (Policy, error
 	if err != nil {
 		return Policy{}, err
 	}
-	o, err := newOptions(opts)
+	actions, err := assumeRoleActions(opts)
 	if err != nil {
 		return Policy{}, err
-	}
-	actions := StringList{"sts:AssumeRole"}
-	if len(o.sessionTags) > 0 {
-		actions = append(actions, "sts:TagSession")
-	}
-	if o.sourceIdentity != "" {
-		actions = append(actions, "sts:SetSourceIdentity")
 	}
 	p := Policy{Version: policyVersion, Statement: []Statement{{
 		Sid: sid, Effect: "Allow", Principal: map[string]string{"AWS": principal},

@@ -221,7 +221,7 @@ func TestPolicyObjectLock(t *testing.T) {
 // TestTrustPolicyPrincipals: the trust policy names a user (the spec's
 // statement), a role, a role session's role or an account root (with a
 // warning), and allows sts:TagSession and sts:SetSourceIdentity when the
-// Stores send them.
+// Stores send them, as does the base identity's policy.
 func TestTrustPolicyPrincipals(t *testing.T) {
 	cfg := validConfig()
 	tags := recstore.WithSessionTags(map[string]string{"tenant": "acme"})
@@ -252,6 +252,9 @@ func TestTrustPolicyPrincipals(t *testing.T) {
 			assert.Equal(t, tc.sid, st.Sid)
 			assert.Equal(t, tc.actions, []string(st.Action))
 			assert.Equal(t, "acme-7f3c", st.Condition["StringEquals"]["sts:ExternalId"][0])
+			base, err := recstore.BaseUserPolicy(cfg, tc.opts...)
+			require.NoError(t, err)
+			assert.Equal(t, tc.actions, []string(base.Statement[0].Action), "the base identity's own policy allows the same")
 			if tc.warning == "" {
 				assert.Empty(t, p.Warnings())
 			} else {

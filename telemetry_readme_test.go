@@ -95,22 +95,28 @@ func TestErrorTypeNamesEverySentinel(t *testing.T) {
 	assert.Equal(t, attribute.Key("error.type"), attrErrorType)
 }
 
-// TestREADMEOTLPExampleIsTheProgram: each line of the README's OTLP
-// snippet is a line of examples/otlp, a module of its own that CI does not
-// build (its exporters bring gRPC), so that the two cannot drift apart.
-func TestREADMEOTLPExampleIsTheProgram(t *testing.T) {
-	section := readmeSection(t, "Observability")
-	_, snippet, ok := strings.Cut(section, "```go\n")
-	require.True(t, ok, "the Observability section has a Go snippet")
-	snippet, _, _ = strings.Cut(snippet, "```")
-	program, err := os.ReadFile("examples/otlp/main.go")
-	require.NoError(t, err)
-	lines := map[string]bool{}
-	for line := range strings.Lines(string(program)) {
-		lines[code(line)] = true
-	}
-	for line := range strings.Lines(snippet) {
-		assert.True(t, lines[code(line)], "examples/otlp/main.go has the README's line %q", line)
+// TestREADMESnippetsAreCompiled: every line of a README section's Go
+// snippet is in a program the build compiles.
+func TestREADMESnippetsAreCompiled(t *testing.T) {
+	for _, tc := range []struct{ section, file string }{
+		{"Observability", "examples/otlp/main.go"},
+		{"Keyless base identity", "example_test.go"},
+	} {
+		t.Run(tc.section, func(t *testing.T) {
+			section := readmeSection(t, tc.section)
+			_, snippet, ok := strings.Cut(section, "```go\n")
+			require.True(t, ok, "the %s section has a Go snippet", tc.section)
+			snippet, _, _ = strings.Cut(snippet, "```")
+			program, err := os.ReadFile(tc.file)
+			require.NoError(t, err)
+			lines := map[string]bool{}
+			for line := range strings.Lines(string(program)) {
+				lines[code(line)] = true
+			}
+			for line := range strings.Lines(snippet) {
+				assert.True(t, lines[code(line)], "%s has the README's line %q", tc.file, line)
+			}
+		})
 	}
 }
 

@@ -14,11 +14,11 @@ func policyCommand() command {
 	return command{
 		name:    "policy",
 		summary: "print the IAM documents the customer's AWS admin must set",
-		details: "Prints, filled from the configuration: the base IAM user's policy (sts:AssumeRole on the role), the\n" +
-			"role's trust policy (trusting the base identity: the base user, --user-arn, or the recorder's own role,\n" +
-			"--principal-arn; with --session-tag or --source-identity it also allows sts:TagSession or\n" +
-			"sts:SetSourceIdentity) and the role's least-privilege S3 policy on\n" +
-			"the bucket. With an External ID both STS documents carry the sts:ExternalId condition; with a key\n" +
+		details: "Prints, filled from the configuration: the base identity's policy (sts:AssumeRole on the role; for\n" +
+			"the base IAM user, or the recorder's own role), the role's trust policy (trusting the base identity:\n" +
+			"the base user, --user-arn, or the recorder's own role, --principal-arn; with --session-tag or\n" +
+			"--source-identity both STS documents also allow sts:TagSession or sts:SetSourceIdentity) and the\n" +
+			"role's least-privilege S3 policy on the bucket. With an External ID both STS documents carry the sts:ExternalId condition; with a key\n" +
 			"prefix the S3 permissions are limited to it. No secret is needed.",
 		examples: []string{
 			"policy --config storage.json --user-arn arn:aws:iam::111122223333:user/recorder-base",
@@ -103,8 +103,8 @@ func policies(cfg recstore.Config, doc, principalARN string, withKey bool, opts 
 		out = append(out, titledPolicy{title, p})
 		return err
 	}
-	if err := add("base", "Base IAM user policy (attach to the user whose keys recstore holds)", func() (recstore.Policy, error) {
-		return recstore.BaseUserPolicy(cfg)
+	if err := add("base", "Base identity policy (attach to the base IAM user whose keys recstore holds, or to the recorder's own role)", func() (recstore.Policy, error) {
+		return recstore.BaseUserPolicy(cfg, storeOpts...)
 	}); err != nil {
 		return nil, err
 	}

@@ -37,9 +37,9 @@ func TestPolicyCommand(t *testing.T) {
 	docs := documents(t, r.stdout)
 	require.Len(t, docs, 3, r.stdout)
 	for title, want := range map[string]func() (recstore.Policy, error){
-		"Base IAM user policy (attach to the user whose keys recstore holds)": func() (recstore.Policy, error) { return recstore.BaseUserPolicy(cfg) },
-		"Recorder role trust policy":                                          func() (recstore.Policy, error) { return recstore.TrustPolicy(cfg, user) },
-		"Recorder role S3 permissions (least privilege)":                      func() (recstore.Policy, error) { return recstore.RolePolicy(cfg) },
+		"Base identity policy (attach to the base IAM user whose keys recstore holds, or to the recorder's own role)": func() (recstore.Policy, error) { return recstore.BaseUserPolicy(cfg) },
+		"Recorder role trust policy":                     func() (recstore.Policy, error) { return recstore.TrustPolicy(cfg, user) },
+		"Recorder role S3 permissions (least privilege)": func() (recstore.Policy, error) { return recstore.RolePolicy(cfg) },
 	} {
 		p, err := want()
 		require.NoError(t, err)
@@ -95,6 +95,10 @@ func TestPolicyCommand(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, want.String(), r.stdout)
 	assert.Contains(t, r.stdout, `"sts:TagSession"`)
+	r = runCLI(t, dir, nil, "", "policy", "--config", path, "--doc", "base", "--session-tag", "tenant=acme")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"sts:TagSession"`, "the base identity's own policy allows tagging too")
+	assert.NotContains(t, r.stdout, `"sts:SetSourceIdentity"`)
 	r = runCLI(t, dir, nil, "", "policy", "--config", path, "--doc", "trust", "--principal-arn", "arn:aws:iam::111122223333:root")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "warning: the trust policy names account 111122223333's root")

@@ -66,39 +66,69 @@ func TestSandboxEncryption(t *testing.T) {
 }
 
 // TestSandboxKeep: with --keep the sandbox serves the other commands until
-// interrupted, then stops cleanly.
+// interrupted, then stops cleanly. With a keyless base, the commands get
+// the base identity as a pod would, from the environment the sandbox
+// prints, through the AWS SDK's default chain (--base-credentials aws).
 func TestSandboxKeep(t *testing.T) {
 	requireEnv(t)
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "sb.json")
-	cmd := exec.Command(binary, "sandbox", "--keep", "--quiet", "--config-out", cfgPath)
-	cmd.Dir = dir
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	var seen strings.Builder
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() && !strings.Contains(lines.Text(), "Press Ctrl-C") {
-		seen.WriteString(lines.Text() + "\n")
-	}
-	require.Contains(t, seen.String(), "The sandbox is up", seen.String())
+	for _, base := range []string{"keys", "web-identity", "pod-identity"} {
+		t.Run(base, func(t *testing.T) {
+			dir := t.TempDir()
+			cfgPath := filepath.Join(dir, "sb.json")
+			cmd := exec.Command(binary, "sandbox", "--keep", "--quiet", "--config-out", cfgPath, "--base", base)
+			cmd.Dir = dir
+			stdout, err := cmd.StdoutPipe()
+			require.NoError(t, err)
+			require.NoError(t, cmd.Start())
+			var seen strings.Builder
+			lines := bufio.NewScanner(stdout)
+			for lines.Scan() && !strings.Contains(lines.Text(), "Press Ctrl-C") {
+				seen.WriteString(lines.Text() + "\n")
+			}
+			require.Contains(t, seen.String(), "The sandbox is up", seen.String())
+			vars, flags := podEnvironment(t, seen.String())
 
-	r := runCLI(t, dir, nil, "", "ls", "--config", cfgPath)
-	assert.Equal(t, exitOK, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "calls/", "the sandbox's recording is listed")
+			r := runCLI(t, dir, vars, "", append([]string{"ls", "--config", cfgPath}, flags...)...)
+			assert.Equal(t, exitOK, r.code, r.stderr)
+			assert.Contains(t, r.stdout, "calls/", "the sandbox's recording is listed")
+			if base != "keys" {
+				r = runCLI(t, dir, vars, "", "verify", "--config", cfgPath, "--base-credentials", "aws")
+				assert.Equal(t, exitOK, r.code, r.stdout+r.stderr)
+				assert.Regexp(t, `base-identity +pass .*a session of role arn:aws:iam::111122223333:role/recorder-pod`, r.stdout)
+				r = runCLI(t, dir, vars, "", "ls", "--config", cfgPath)
+				assert.Equal(t, exitUsage, r.code, "without --base-credentials, the config has no base keys")
+				assert.Contains(t, r.stderr, "storageProviderAccessKeyId")
+			}
 
-	require.NoError(t, cmd.Process.Signal(os.Interrupt))
-	rest, _ := io.ReadAll(stdout)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		assert.NoError(t, err, "Ctrl-C is a clean exit")
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("the sandbox did not stop within 30 s of Ctrl-C")
+			require.NoError(t, cmd.Process.Signal(os.Interrupt))
+			rest, _ := io.ReadAll(stdout)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				assert.NoError(t, err, "Ctrl-C is a clean exit")
+			case <-time.After(30 * time.Second):
+				cmd.Process.Kill()
+				t.Fatal("the sandbox did not stop within 30 s of Ctrl-C")
+			}
+			assert.Contains(t, string(rest), "Sandbox stopped")
+			assertGone(t, seen.String())
+			assert.NoFileExists(t, cfgPath)
+		})
 	}
-	assert.Contains(t, string(rest), "Sandbox stopped")
-	assertGone(t, seen.String())
-	assert.NoFileExists(t, cfgPath)
+}
+
+// podEnvironment reads the "export NAME=value ..." line a keyless sandbox
+// prints, and the flags its commands then take; none for keys.
+func podEnvironment(t *testing.T, output string) (vars, flags []string) {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^  export (.*)$`).FindStringSubmatch(output)
+	if m == nil {
+		return nil, nil
+	}
+	vars = strings.Fields(m[1])
+	require.NotEmpty(t, vars)
+	// Only the printed variables: none of this process's AWS settings.
+	vars = append(vars, "AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent", "AWS_EC2_METADATA_DISABLED=true")
+	return vars, []string{"--base-credentials", "aws"}
 }

@@ -95,7 +95,12 @@ func (e *Env) addRecorderRole(name string, edit func(*stsserver.Role)) stsserver
 // a working configuration for it without base keys: a Store needs
 // recstore.WithBaseCredentials(base.Provider).
 func (e *Env) KeylessConfig(name string, base Keyless) recstore.Config {
-	r := e.AddRole(name, RolePolicy(e.Bucket))
+	return e.TrustKeyless(e.AddRole(name, RolePolicy(e.Bucket)), base)
+}
+
+// TrustKeyless makes role r trust base's role instead of the base user,
+// and returns the configuration for r without base keys.
+func (e *Env) TrustKeyless(r stsserver.Role, base Keyless) recstore.Config {
 	r.TrustedUserARN = base.Role.ARN
 	e.STS.AddRole(r)
 	cfg := e.Config(r)

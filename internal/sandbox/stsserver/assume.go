@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,24 +109,31 @@ func authorize(user User, role Role, exists bool, roleARN, externalID string) *a
 	return nil
 }
 
-// authorizeExtras applies the trust policy to what a call adds to
+// authorizeExtras applies IAM's decision to what a call adds to
 // sts:AssumeRole: session tags need sts:TagSession, a source identity
-// sts:SetSourceIdentity, with AWS's reply (testdata/aws-errors:
-// sts-tag-session-denied.xml, sts-set-source-identity-denied.xml). Which
-// AWS checks first when both are missing is not on record; tags go first.
+// sts:SetSourceIdentity, in the trust policy and, across accounts, in the
+// caller's own policy, with AWS's reply, which does not say which policy
+// lacks it (testdata/aws-errors: sts-tag-session-denied.xml,
+// sts-set-source-identity-denied.xml). Which AWS checks first when both
+// are missing is not on record; tags go first.
 func authorizeExtras(user User, role Role, form url.Values) *apiError {
 	denied := func(action string) *apiError {
 		return &apiError{Status: 403, Code: "AccessDenied", Message: fmt.Sprintf(
 			"User: %s is not authorized to perform: %s on resource: %s", user.ARN, action, role.ARN)}
 	}
+	crossAccount := accountOf(role.ARN) != accountOf(user.ARN)
 	switch {
-	case form.Get("Tags.member.1.Key") != "" && !role.TagSession:
+	case form.Get("Tags.member.1.Key") != "" && (!role.TagSession || crossAccount && !user.allows("sts:TagSession")):
 		return denied("sts:TagSession")
-	case form.Get("SourceIdentity") != "" && !role.SetSourceIdentity:
+	case form.Get("SourceIdentity") != "" && (!role.SetSourceIdentity || crossAccount && !user.allows("sts:SetSourceIdentity")):
 		return denied("sts:SetSourceIdentity")
 	}
 	return nil
 }
+
+// allows reports whether the user's identity policy allows action, beside
+// sts:AssumeRole, on the roles it may assume.
+func (u User) allows(action string) bool { return slices.Contains(u.IdentityActions, action) }
 
 // mayAssume reports whether the user's identity policy allows
 // sts:AssumeRole on roleARN.

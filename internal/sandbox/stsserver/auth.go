@@ -135,8 +135,9 @@ func (s *Server) caller(akid, token string, now time.Time) (u User, known, expir
 	for _, sess := range s.sessions {
 		if sess.AccessKeyID == akid && sess.SessionToken == token && token != "" {
 			role := s.roles[sess.RoleARN]
-			return User{ARN: sess.AssumedARN, AccessKeyID: akid, SecretAccessKey: sess.SecretAccessKey,
-				AssumableRoles: role.AssumableRoles, role: sess.RoleARN}, true, !now.Before(sess.Expires)
+			u = User{ARN: sess.AssumedARN, AccessKeyID: akid, SecretAccessKey: sess.SecretAccessKey,
+				AssumableRoles: role.AssumableRoles, IdentityActions: role.IdentityActions, role: sess.RoleARN}
+			return u, true, !now.Before(sess.Expires)
 		}
 	}
 	return User{}, false, false

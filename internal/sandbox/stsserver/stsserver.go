@@ -35,6 +35,11 @@ type User struct {
 	// AWS needs it when the role is in another account; in the user's own
 	// account, a trust policy naming the user is enough.
 	AssumableRoles []string
+	// IdentityActions are further actions that Allow allows on
+	// AssumableRoles: sts:TagSession and sts:SetSourceIdentity, which a
+	// call with session tags or a source identity needs of the caller's
+	// own policy as well as of the trust policy across accounts.
+	IdentityActions []string
 	// Deny, when set, is the kind of policy with an explicit Deny of
 	// sts:AssumeRole for this user, as AWS names it in its reply: "service
 	// control policy", "permissions boundary", "identity-based policy".
@@ -77,8 +82,9 @@ type Role struct {
 	PodIdentitySubject string
 	// AssumableRoles are the resources of the sts:AssumeRole Allow in the
 	// role's own policy, which a session of it needs to assume a role of
-	// another account (as User.AssumableRoles).
-	AssumableRoles []string
+	// another account (as User.AssumableRoles), and IdentityActions the
+	// further actions it allows on them (as User.IdentityActions).
+	AssumableRoles, IdentityActions []string
 	// Lifetime, when set, is the session length reported in Expiration,
 	// whatever was asked, to exercise renewal. MinIO's credentials behind
 	// the session stay valid for at least 15 minutes.
