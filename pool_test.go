@@ -96,6 +96,50 @@ func TestPoolTenants(t *testing.T) {
 	assert.Same(t, a, b, "an equal Config gets the same Store")
 }
 
+// TestPoolKeylessBase: a Pool whose base identity is the recorder's own
+// role (IRSA's web identity) serves many tenants with one
+// AssumeRoleWithWebIdentity between them: the option's cache is shared by
+// every Store. A tenant Config that brings keys is refused as ambiguous.
+func TestPoolKeylessBase(t *testing.T) {
+	e := requireEnv(t)
+	ctx := context.Background()
+	pod, err := e.WebIdentityBase("recorder-of-pool", t.TempDir())
+	require.NoError(t, err)
+	p := recstore.NewPool(recstore.WithBaseCredentials(pod.Provider))
+	defer p.Close()
+	const tenants = 8
+	cfgs := make([]recstore.Config, tenants)
+	for i := range cfgs {
+		name := fmt.Sprintf("keyless-tenant-%d", i)
+		cfgs[i] = e.TrustKeyless(e.AddRole(name, sandbox.PrefixPolicy(e.Bucket, name+"/")), pod)
+		cfgs[i].KeyPrefix = name + "/"
+	}
+	var wg sync.WaitGroup
+	for i, cfg := range cfgs {
+		wg.Go(func() {
+			s, err := p.Store(ctx, fmt.Sprintf("tenant-%d", i), cfg)
+			if assert.NoError(t, err) {
+				_, err = s.Upload(ctx, "call", strings.NewReader("recording"))
+				assert.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	podSessions := e.STS.Sessions(pod.Role.ARN)
+	require.Len(t, podSessions, 1, "one session of the recorder's own role for every tenant")
+	for i, cfg := range cfgs {
+		sessions := e.STS.Sessions(cfg.RoleARN)
+		require.Len(t, sessions, 1, "tenant %d", i)
+		assert.Equal(t, podSessions[0].AssumedARN, sessions[0].Caller, "tenant %d's role was assumed by the recorder's role", i)
+	}
+
+	withKeys := cfgs[0]
+	withKeys.AccessKeyID, withKeys.SecretAccessKey = e.User.AccessKeyID, e.User.SecretAccessKey
+	_, err = p.Store(ctx, "tenant-with-keys", withKeys)
+	require.ErrorIs(t, err, recstore.ErrInvalidConfig)
+	assert.Contains(t, err.Error(), "ambiguous")
+}
+
 // TestPoolConfigChange: a changed Config gets a new Store while the old
 // one finishes its upload, and then refuses new calls; an invalid Config
 // changes nothing.
