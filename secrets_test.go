@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -149,6 +150,61 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 	}
 	require.Greater(t, len(secrets), 4, "sessions were issued")
 	for _, out := range outputs {
+		for _, secret := range secrets {
+			require.NotEmpty(t, secret)
+			assert.NotContains(t, out, secret)
+		}
+	}
+}
+
+// TestKeylessSecretsStayOut: with a keyless base (Pod Identity's container
+// credentials), neither the pod's service account token nor the secret or
+// token of the recorder's own session or of the customer's appears in a
+// report, an error, the logs or the telemetry, also when the container
+// endpoint refuses the token.
+func TestKeylessSecretsStayOut(t *testing.T) {
+	e := requireEnv(t)
+	ctx := context.Background()
+	pod, err := e.PodIdentityBase("recorder-of-secrets", t.TempDir())
+	require.NoError(t, err)
+	tokenFile := pod.Environment["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]
+	token, err := os.ReadFile(tokenFile)
+	require.NoError(t, err)
+	var logs bytes.Buffer
+	rec := newTelemetry(t)
+	observed := append(rec.options(), recstore.WithLogger(jsonLogger(&logs)))
+	cfg := e.KeylessConfig("customer-of-secrets", pod)
+
+	var outputs []string
+	verify := func() *recstore.Report {
+		r := recstore.Verify(ctx, cfg, append(observed, recstore.WithBaseCredentials(pod.Provider))...)
+		data, err := json.Marshal(r)
+		require.NoError(t, err)
+		outputs = append(outputs, r.String(), string(data))
+		if r.Err() != nil {
+			outputs = append(outputs, printed(t, r.Err())...)
+		}
+		return r
+	}
+	require.True(t, verify().OK())
+	other := e.STS.PodIdentityToken(sandbox.ServiceAccount("someone-else"), time.Hour)
+	require.NoError(t, os.WriteFile(tokenFile, []byte(other), 0o600))
+	refused := verify()
+	require.False(t, refused.OK(), "a token of another service account is refused")
+	assert.ErrorIs(t, refused.Err(), recstore.ErrInvalidBaseCredentials)
+
+	observations := append(rec.dump(t), logs.String())
+	for _, out := range observations {
+		assert.NotContains(t, out, cfg.ExternalID, "the External ID stays out of logs and telemetry")
+	}
+	secrets := []string{string(token), other}
+	for _, arn := range []string{pod.Role.ARN, cfg.RoleARN} {
+		for _, sess := range e.STS.Sessions(arn) {
+			secrets = append(secrets, sess.SecretAccessKey, sess.SessionToken)
+		}
+	}
+	require.Len(t, secrets, 6, "one session of each role was issued")
+	for _, out := range append(outputs, observations...) {
 		for _, secret := range secrets {
 			require.NotEmpty(t, secret)
 			assert.NotContains(t, out, secret)
