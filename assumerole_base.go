@@ -44,16 +44,20 @@ type baseProvider struct{ aws.CredentialsProvider }
 func (b baseProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	creds, err := b.CredentialsProvider.Retrieve(ctx)
 	if err != nil {
-		return creds, &baseIdentityError{err}
+		return creds, &baseIdentityError{source: "its provider (WithBaseCredentials)", err: err}
 	}
 	return creds, nil
 }
 
-// baseIdentityError is a failure of the WithBaseCredentials provider.
-type baseIdentityError struct{ err error }
+// baseIdentityError is a failure to get the base identity's credentials
+// from source.
+type baseIdentityError struct {
+	source string
+	err    error
+}
 
 func (e *baseIdentityError) Error() string {
-	return "retrieving the base identity's credentials (WithBaseCredentials): " + e.err.Error()
+	return "retrieving the base identity's credentials from " + e.source + ": " + e.err.Error()
 }
 
 func (e *baseIdentityError) Unwrap() error { return e.err }
@@ -99,7 +103,10 @@ func WithSessionTags(tags map[string]string) Option {
 //
 // It is the only place recstore reads AWS_* variables or shared config
 // files: a Store opened without WithBaseCredentials ignores them. It
-// fails if the chain finds no identity at all, naming where it looked.
+// fails if the chain finds no identity, or the one it finds refuses, with
+// an *Error that Diagnose explains (ErrInvalidBaseCredentials, or
+// ErrNetwork and ErrUnavailable for an identity endpoint that cannot
+// answer).
 func DefaultBaseCredentials(ctx context.Context) (aws.CredentialsProvider, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -109,8 +116,8 @@ func DefaultBaseCredentials(ctx context.Context) (aws.CredentialsProvider, error
 		return nil, fmt.Errorf("recstore: the AWS SDK's default chain found no credentials provider")
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return nil, fmt.Errorf("recstore: no AWS identity for this process (environment, shared config, "+
-			"web identity token file, container credentials, EC2 instance metadata): %w", err)
+		return nil, classify("DefaultBaseCredentials", target{}, &baseIdentityError{source: "the AWS SDK's default " +
+			"chain (environment, shared config, web identity token file, container credentials, EC2 instance metadata)", err: err})
 	}
 	return cfg.Credentials, nil
 }

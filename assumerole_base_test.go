@@ -151,8 +151,10 @@ func TestDefaultBaseCredentials(t *testing.T) {
 	isolateAWSEnv(t)
 	ctx := context.Background()
 	_, err := recstore.DefaultBaseCredentials(ctx)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "no AWS identity for this process")
+	require.ErrorIs(t, err, recstore.ErrInvalidBaseCredentials)
+	cause, fix, _ := recstore.Diagnose(err)
+	assert.Contains(t, cause, "could not be retrieved from the AWS SDK's default chain (environment, shared config,")
+	assert.Contains(t, fix, "aws sts get-caller-identity")
 
 	t.Setenv("AWS_ACCESS_KEY_ID", e.User.AccessKeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", e.User.SecretAccessKey)
@@ -361,14 +363,17 @@ func TestPodIdentityBase(t *testing.T) {
 
 	require.NoError(t, os.WriteFile(tokenFile, nil, 0o600))
 	_, err = recstore.DefaultBaseCredentials(ctx)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "Service account token cannot be empty")
+	require.ErrorIs(t, err, recstore.ErrInvalidBaseCredentials)
+	assert.Equal(t, "recstore: DefaultBaseCredentials: Service account token cannot be empty", err.Error())
+	cause, fix, _ := recstore.Diagnose(err)
+	assert.Contains(t, cause, "got no service account token")
+	assert.Contains(t, fix, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
 	// The same refusal from a base that once worked, diagnosed by a Store.
 	cfg := e.KeylessConfig("customer-of-pod-identity", pod)
 	s := open(t, cfg, recstore.WithBaseCredentials(pod.Provider))
 	_, err = s.Upload(ctx, "base/pod-identity", strings.NewReader("recording"))
 	require.ErrorIs(t, err, recstore.ErrInvalidBaseCredentials)
-	cause, fix, _ := recstore.Diagnose(err)
+	cause, fix, _ = recstore.Diagnose(err)
 	assert.Contains(t, cause, "got no service account token")
 	assert.Contains(t, fix, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
 

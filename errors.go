@@ -164,8 +164,8 @@ func (e *Error) Error() string {
 func (e *Error) message() string {
 	var api smithy.APIError
 	switch {
-	case errors.As(e.Err, &api) && api.ErrorMessage() != "":
-		return api.ErrorMessage()
+	case errors.As(e.Err, &api) && strings.TrimSpace(api.ErrorMessage()) != "":
+		return strings.TrimSpace(api.ErrorMessage()) // a plain-text reply may end in a newline
 	case e.Err == nil || api != nil && e.Cause != "":
 		return e.Cause
 	case api != nil:
@@ -248,11 +248,12 @@ func classify(op string, t target, err error) error {
 
 // diagnose sets e's class, cause and fix from its code and status.
 func (e *Error) diagnose(api smithy.APIError, t target) {
+	var base *baseIdentityError
 	switch {
 	case errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded):
 		e.Cause = "the operation was canceled or timed out by the caller"
-	case errors.As(e.Err, new(*baseIdentityError)):
-		diagnoseBase(e)
+	case errors.As(e.Err, &base):
+		diagnoseBase(e, base)
 	case e.Code == "" && e.StatusCode == 0 && isNetworkError(e.Err):
 		e.kind = ErrNetwork
 		e.Cause = "the endpoint could not be reached (DNS, refused connection or TLS)"

@@ -1,13 +1,18 @@
 package recstore
 
-import "strings"
+import (
+	"errors"
+	"strings"
+
+	"github.com/aws/smithy-go"
+)
 
 // diagnoseBase classifies a failure to get the base identity's own
 // credentials from the WithBaseCredentials provider (the recorder's role
 // through a web identity token, the container credentials endpoint, EC2
 // instance metadata), before the customer's role was asked for.
-func diagnoseBase(e *Error) {
-	message := strings.TrimSpace(e.message())
+func diagnoseBase(e *Error, base *baseIdentityError) {
+	message := e.message()
 	switch {
 	case e.Code == "InvalidIdentityToken" || e.Code == "ExpiredTokenException" ||
 		strings.HasPrefix(message, "Not authorized to perform sts:AssumeRoleWithWebIdentity"):
@@ -28,7 +33,11 @@ func diagnoseBase(e *Error) {
 			"eks-pod-identity-token and sets AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE to it, and check the file is readable"
 	default:
 		e.kind = ErrInvalidBaseCredentials
-		e.Cause = "the recorder's own AWS identity (WithBaseCredentials) could not be retrieved: " + message
+		detail := message
+		if !errors.As(base.err, new(smithy.APIError)) {
+			detail = base.err.Error() // message is base's own text, which names the source
+		}
+		e.Cause = "the recorder's own AWS identity could not be retrieved from " + base.source + ": " + detail
 		e.Fix = "fix the recorder's AWS identity where it runs (its IRSA or Pod Identity service account, task role or " +
 			"instance profile): `aws sts get-caller-identity` there must succeed"
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -151,6 +152,28 @@ func TestBaseCredentialsFlag(t *testing.T) {
 	r = runCLI(t, dir, env, "", "ls", "--config", path)
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "AccessKeyID (storageProviderAccessKeyId): required")
+
+	// No identity anywhere: ls fails with the cause, verify reports it in
+	// its base-identity check, as JSON too.
+	noIdentity := append([]string{"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY="}, env[2:]...)
+	r = runCLI(t, dir, noIdentity, "", "ls", "--base-credentials", "aws", "--config", path)
+	assert.Equal(t, exitFailed, r.code)
+	assert.Contains(t, r.stderr, "cause: the recorder's own AWS identity could not be retrieved from the AWS SDK's default chain")
+	r = runCLI(t, dir, noIdentity, "", "verify", "--json", "--base-credentials", "aws", "--config", path)
+	assert.Equal(t, exitFailed, r.code)
+	var report struct {
+		Checks []struct {
+			Name, Status, Fix string
+			Error             struct{ Cause string }
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &report), r.stdout)
+	require.Greater(t, len(report.Checks), 1)
+	base := report.Checks[1]
+	assert.Equal(t, "base-identity", base.Name)
+	assert.Equal(t, "fail", base.Status)
+	assert.Contains(t, base.Error.Cause, "could not be retrieved from the AWS SDK's default chain")
+	assert.Contains(t, base.Fix, "aws sts get-caller-identity")
 
 	r = runCLI(t, dir, env, "", "ls", "--base-credentials", "aws", "--config", withKeys)
 	assert.Equal(t, exitUsage, r.code)

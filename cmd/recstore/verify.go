@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/auvious/recstore"
 )
 
@@ -38,7 +40,14 @@ func verifyCommand() command {
 				return err
 			}
 			if err := fs.resolveBase(ctx); err != nil {
-				return err
+				if !errors.As(err, new(*recstore.Error)) {
+					return err // a usage error
+				}
+				// No identity was found: the report's base-identity check says
+				// so, with its cause and fix, and --json still gets a report.
+				fs.base = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+					return aws.Credentials{}, err
+				})
 			}
 			opts := fs.storeOptions()
 			if lockedProbes {
