@@ -111,9 +111,11 @@ func authorize(user User, role Role, exists bool, roleARN, externalID string) *a
 
 // authorizeExtras applies IAM's decision to what a call adds to
 // sts:AssumeRole: session tags need sts:TagSession, a source identity
-// sts:SetSourceIdentity, in the trust policy and, across accounts, in the
-// caller's own policy, with AWS's reply, which does not say which policy
-// lacks it (testdata/aws-errors: sts-tag-session-denied.xml,
+// sts:SetSourceIdentity, "in addition to the action that matches the API
+// operation" (IAM User Guide, id_session-tags.md, "Permissions required to
+// add session tags"), so as sts:AssumeRole is decided: by the trust policy
+// and, across accounts, the caller's own policy too. AWS's reply does not
+// say which policy lacks it (testdata/aws-errors: sts-tag-session-denied.xml,
 // sts-set-source-identity-denied.xml). Which AWS checks first when both
 // are missing is not on record; tags go first.
 func authorizeExtras(user User, role Role, form url.Values) *apiError {
