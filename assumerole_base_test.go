@@ -258,8 +258,11 @@ func TestWebIdentityBase(t *testing.T) {
 
 	require.NoError(t, os.WriteFile(tokenFile, []byte(e.STS.WebIdentityToken("system:serviceaccount:other:other", time.Hour)), 0o600))
 	_, err = recstore.DefaultBaseCredentials(ctx)
-	require.Error(t, err)
+	require.ErrorIs(t, err, recstore.ErrInvalidBaseCredentials)
 	assert.Contains(t, err.Error(), "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+	cause, fix, _ := recstore.Diagnose(err)
+	assert.Contains(t, cause, "does not trust its web identity token")
+	assert.Contains(t, fix, "sts:AssumeRoleWithWebIdentity")
 
 	serviceAccount := sandbox.ServiceAccount("recorder-irsa")
 	require.NoError(t, os.WriteFile(tokenFile, []byte(e.STS.WebIdentityToken(serviceAccount, time.Hour)), 0o600))

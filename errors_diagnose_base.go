@@ -14,8 +14,7 @@ import (
 func diagnoseBase(e *Error, base *baseIdentityError) {
 	message := e.message()
 	switch {
-	case e.Code == "InvalidIdentityToken" || e.Code == "ExpiredTokenException" ||
-		strings.HasPrefix(message, "Not authorized to perform sts:AssumeRoleWithWebIdentity"):
+	case isWebIdentityRefusal(e.Code, message):
 		webIdentityRefused(e, message)
 	case e.StatusCode == 0 && isNetworkError(e.Err):
 		e.kind = ErrNetwork

@@ -50,7 +50,7 @@ func diagnoseSTS(e *Error, api smithy.APIError, t target) {
 		e.kind = ErrDurationExceedsMax
 		e.Cause = "the requested session duration is higher than the role's MaxSessionDuration (or the one-hour limit of role chaining)"
 		e.Fix = fixDuration
-	case e.Code == "InvalidIdentityToken" || e.Code == "ExpiredTokenException":
+	case isWebIdentityRefusal(e.Code, message):
 		webIdentityRefused(e, message)
 	case e.Code == "RegionDisabledException":
 		e.kind = ErrAssumeRoleDenied
@@ -76,14 +76,8 @@ func stsDenied(e *Error, message string, t target) {
 		user += " " + d.principal
 	}
 	switch {
-	case strings.HasPrefix(message, "Not authorized to perform sts:AssumeRoleWithWebIdentity"):
-		e.kind = ErrInvalidBaseCredentials
-		e.Cause = "the recorder's own role (AWS_ROLE_ARN) does not trust its web identity token: the role's trust " +
-			"policy names another OIDC provider, or its sub or aud condition does not match the token's " +
-			"(system:serviceaccount:<namespace>:<name>, sts.amazonaws.com)"
-		e.Fix = "in the recorder's account, give the role in AWS_ROLE_ARN a trust statement with Principal Federated " +
-			"arn:aws:iam::<account>:oidc-provider/<issuer host and path>, Action sts:AssumeRoleWithWebIdentity and " +
-			"Condition StringEquals <issuer>:sub = the pod's service account and <issuer>:aud = sts.amazonaws.com"
+	case isWebIdentityRefusal(e.Code, message):
+		webIdentityRefused(e, message)
 	case !d.explicit && (d.action == "sts:TagSession" || d.action == "sts:SetSourceIdentity"):
 		trustExtra(e, d, t)
 	case strings.HasPrefix(message, "Roles may not be assumed by root accounts"):
@@ -153,12 +147,29 @@ func accountOfARN(s string) string {
 	return a.AccountID
 }
 
+// webIdentityDenied begins STS's AccessDenied for a token its role's trust
+// policy does not accept (testdata/aws-errors/sts-web-identity-denied.xml).
+const webIdentityDenied = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+
+// isWebIdentityRefusal reports whether STS refused a web identity token:
+// the recorder's own identity, not the customer's role.
+func isWebIdentityRefusal(code, message string) bool {
+	return code == "InvalidIdentityToken" || code == "ExpiredTokenException" || strings.HasPrefix(message, webIdentityDenied)
+}
+
 // webIdentityRefused diagnoses STS refusing the web identity token with
 // which the recorder's own role is assumed (IRSA's token file), before
 // the customer's role is even asked for: the base identity is broken.
 func webIdentityRefused(e *Error, message string) {
 	e.kind = ErrInvalidBaseCredentials
 	switch {
+	case strings.HasPrefix(message, webIdentityDenied):
+		e.Cause = "the recorder's own role (AWS_ROLE_ARN) does not trust its web identity token: the role's trust " +
+			"policy names another OIDC provider, or its sub or aud condition does not match the token's " +
+			"(system:serviceaccount:<namespace>:<name>, sts.amazonaws.com)"
+		e.Fix = "in the recorder's account, give the role in AWS_ROLE_ARN a trust statement with Principal Federated " +
+			"arn:aws:iam::<account>:oidc-provider/<issuer host and path>, Action sts:AssumeRoleWithWebIdentity and " +
+			"Condition StringEquals <issuer>:sub = the pod's service account and <issuer>:aud = sts.amazonaws.com"
 	case e.Code == "ExpiredTokenException":
 		e.Cause = "the web identity token (AWS_WEB_IDENTITY_TOKEN_FILE) had expired when the recorder traded it for " +
 			"its own role's session: the file is not being refreshed, or the clock is off"
