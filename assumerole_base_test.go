@@ -187,6 +187,17 @@ func isolateAWSEnv(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 }
 
+// runAsPod gives this process, for t, only the environment EKS gives
+// pod's pod, and returns the token file its variable tokenVar names.
+func runAsPod(t *testing.T, pod sandbox.Keyless, tokenVar string) (tokenFile string) {
+	t.Helper()
+	isolateAWSEnv(t)
+	for name, value := range pod.Environment {
+		t.Setenv(name, value)
+	}
+	return pod.Environment[tokenVar]
+}
+
 // TestBaseRoleSession: the base identity is itself a role session (the
 // recorder's own role, as on EKS or ECS): the customer's role trusts that
 // role, and STS allows the chained session one hour at most, which the
@@ -247,14 +258,10 @@ func TestBaseRoleSession(t *testing.T) {
 // service account is refused with STS's reply.
 func TestWebIdentityBase(t *testing.T) {
 	e := requireEnv(t)
-	isolateAWSEnv(t)
 	ctx := context.Background()
 	pod, err := e.WebIdentityBase("recorder-irsa", t.TempDir())
 	require.NoError(t, err)
-	for name, value := range pod.Environment {
-		t.Setenv(name, value)
-	}
-	tokenFile := pod.Environment["AWS_WEB_IDENTITY_TOKEN_FILE"]
+	tokenFile := runAsPod(t, pod, "AWS_WEB_IDENTITY_TOKEN_FILE")
 
 	require.NoError(t, os.WriteFile(tokenFile, []byte(e.STS.WebIdentityToken("system:serviceaccount:other:other", time.Hour)), 0o600))
 	_, err = recstore.DefaultBaseCredentials(ctx)
@@ -353,14 +360,10 @@ func TestKeylessBasesVerify(t *testing.T) {
 // recorded refusal, diagnosed.
 func TestPodIdentityBase(t *testing.T) {
 	e := requireEnv(t)
-	isolateAWSEnv(t)
 	ctx := context.Background()
 	pod, err := e.PodIdentityBase("recorder-pod-identity", t.TempDir())
 	require.NoError(t, err)
-	for name, value := range pod.Environment {
-		t.Setenv(name, value)
-	}
-	tokenFile := pod.Environment["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]
+	tokenFile := runAsPod(t, pod, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
 	token, err := os.ReadFile(tokenFile)
 	require.NoError(t, err)
 

@@ -18,8 +18,8 @@ func policyCommand() command {
 			"the base IAM user, or the recorder's own role), the role's trust policy (trusting the base identity:\n" +
 			"the base user, --user-arn, or the recorder's own role, --principal-arn; with --session-tag or\n" +
 			"--source-identity both STS documents also allow sts:TagSession or sts:SetSourceIdentity) and the\n" +
-			"role's least-privilege S3 policy on the bucket. With an External ID both STS documents carry the sts:ExternalId condition; with a key\n" +
-			"prefix the S3 permissions are limited to it. No secret is needed.",
+			"role's least-privilege S3 policy on the bucket. With an External ID both STS documents carry the\n" +
+			"sts:ExternalId condition; with a key prefix the S3 permissions are limited to it. No secret is needed.",
 		examples: []string{
 			"policy --config storage.json --user-arn arn:aws:iam::111122223333:user/recorder-base",
 			"policy --config storage.json --doc role --kms-key arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab",

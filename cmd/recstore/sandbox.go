@@ -106,10 +106,11 @@ func runSandbox(ctx context.Context, c *cli, set sandboxSettings) error {
 // sandboxKeyless creates the recorder's own role for the keyless base of
 // kind, with its token file in dir.
 func sandboxKeyless(env *sandbox.Env, kind, dir string) (*sandbox.Keyless, error) {
-	base, err := env.WebIdentityBase("recorder-pod", dir)
+	create := env.WebIdentityBase
 	if kind == "pod-identity" {
-		base, err = env.PodIdentityBase("recorder-pod", dir)
+		create = env.PodIdentityBase
 	}
+	base, err := create("recorder-pod", dir)
 	return &base, err
 }
 
