@@ -3,8 +3,11 @@ package recstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +16,8 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/auvious/recstore/internal/golden"
 )
 
 // apiError builds the error the SDK returns for an AWS error reply.
@@ -30,6 +35,7 @@ var testTarget = target{bucket: "recordings", prefix: "acme/", region: "eu-west-
 	role: "arn:aws:iam::444455556666:role/recorder"}
 
 func TestClassify(t *testing.T) {
+	var diagnoses []string
 	for _, tc := range []struct {
 		name    string
 		op, key string
@@ -96,16 +102,18 @@ func TestClassify(t *testing.T) {
 				assert.Equal(t, "REQ123", e.RequestID)
 				assert.NotZero(t, e.StatusCode)
 			}
+			cause, fix, ok := Diagnose(err)
 			if tc.want != nil {
-				cause, fix, ok := Diagnose(err)
 				assert.True(t, ok)
 				assert.NotEmpty(t, cause)
 				if tc.want != ErrKeyNotFound {
 					assert.NotEmpty(t, fix)
 				}
 			}
+			diagnoses = append(diagnoses, fmt.Sprintf("== %s\nclass: %s\ncause: %s\nfix:   %s\n", tc.name, errorType(err), cause, fix))
 		})
 	}
+	golden.Check(t, filepath.Join("testdata", "golden", "classified.txt"), strings.Join(diagnoses, "\n"))
 }
 
 func TestClassifyKeepsInnerError(t *testing.T) {
@@ -138,6 +146,7 @@ func TestExpiryWindow(t *testing.T) {
 // TestAccessDeniedFixNamesAction: the fix for an S3 AccessDenied names the
 // IAM action the failed operation needs, on the right resource.
 func TestAccessDeniedFixNamesAction(t *testing.T) {
+	var fixes []string
 	for _, tc := range []struct{ op, want string }{
 		{"s3:PutObject", "allow s3:PutObject on arn:aws:s3:::recordings/acme/*"},
 		{"s3:UploadPart", "allow s3:PutObject on arn:aws:s3:::recordings/acme/*"},
@@ -163,8 +172,10 @@ func TestAccessDeniedFixNamesAction(t *testing.T) {
 			require.True(t, ok)
 			assert.Contains(t, fix, tc.want)
 			assert.Contains(t, fix, "arn:aws:iam::444455556666:role/recorder")
+			fixes = append(fixes, tc.op+": "+fix)
 		})
 	}
+	golden.Check(t, filepath.Join("testdata", "golden", "access-fixes.txt"), strings.Join(fixes, "\n")+"\n")
 	china := testTarget
 	china.region = "cn-north-1"
 	_, fix, _ := Diagnose(classify("s3:PutObject", china, apiError(403, "AccessDenied", "")))

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/golden"
 )
 
 // recordedCase is one recorded AWS reply (testdata/aws-errors, see
@@ -171,51 +173,64 @@ func recordedS3Cases() []recordedCase {
 // reached at an AWS host name (the transport dials the replay server), so
 // that the Store treats it as AWS's.
 func TestRecordedAWSErrors(t *testing.T) {
-	for _, tc := range append(recordedSTSCases(), recordedS3Cases()...) {
-		t.Run(tc.file+"/"+tc.op, func(t *testing.T) {
-			t.Parallel() // a 307 waits for the SDK's retries
-			reply := readRecording(t, tc.file, tc.status)
-			var s3Requests atomic.Int32
-			srv := recordedAWS(t, strings.HasPrefix(tc.op, "sts:"), reply, &s3Requests)
-			cfg := recstore.Config{
-				Bucket: "recordings", Region: "us-east-1", AccessKeyID: "AKIAIOSFODNN7EXAMPLE",
-				SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-				RoleARN:         "arn:aws:iam::444455556666:role/recorder", RoleSessionName: "auvious-recorder-test",
-				ExternalID: "acme-7f3c", Endpoint: srv.URL, STSEndpoint: "http://sts.us-east-1.amazonaws.com",
-			}
-			if tc.edit != nil {
-				tc.edit(&cfg)
-			}
-			opts := []recstore.Option{recstore.AllowInsecureEndpoint(), recstore.WithHTTPClient(dialingOnly(srv.Listener.Addr().String()))}
-			if tc.base { // the SDK's container credentials provider, as the default chain builds it
-				cfg.AccessKeyID, cfg.SecretAccessKey = "", ""
-				opts = append(opts, recstore.WithBaseCredentials(endpointcreds.New(srv.URL+"/v1/credentials")))
-			}
-			s, err := recstore.Open(context.Background(), cfg, opts...)
-			require.NoError(t, err)
-			defer s.Close()
-			err = replayOp(s, tc.op)
+	cases := append(recordedSTSCases(), recordedS3Cases()...)
+	got := make([]string, len(cases))
+	t.Run("replies", func(t *testing.T) {
+		for i, tc := range cases {
+			t.Run(tc.file+"/"+tc.op, func(t *testing.T) {
+				t.Parallel() // a 307 waits for the SDK's retries
+				got[i] = fmt.Sprintf("== case %d: %s %s\n%s", i, tc.file, tc.op, replayRecorded(t, tc))
+			})
+		}
+	})
+	golden.Check(t, filepath.Join("testdata", "golden", "recorded-diagnoses.txt"), strings.Join(got, "\n"))
+}
 
-			require.ErrorIs(t, err, tc.want)
-			var e *recstore.Error
-			require.ErrorAs(t, err, &e)
-			assert.Equal(t, tc.op, e.Op)
-			assert.Equal(t, tc.code, e.Code)
-			assert.Equal(t, reply.StatusCode, e.StatusCode)
-			assert.Equal(t, reply.requestID, e.RequestID)
-			cause, fix, ok := recstore.Diagnose(err)
-			require.True(t, ok)
-			assert.Contains(t, cause, tc.causeHint)
-			assert.Contains(t, fix, tc.fixHint)
-			if tc.notInFix != "" {
-				assert.NotContains(t, strings.ToLower(fix), tc.notInFix)
-			}
-			assert.NotContains(t, err.Error()+cause+fix, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-			if tc.attempts != 0 {
-				assert.Equal(t, int32(tc.attempts), s3Requests.Load(), "S3 requests")
-			}
-		})
+// replayRecorded replays tc's reply through a Store's real SDK clients,
+// checks its class, cause and fix, and returns the whole error and
+// diagnosis, for the golden file.
+func replayRecorded(t *testing.T, tc recordedCase) string {
+	reply := readRecording(t, tc.file, tc.status)
+	var s3Requests atomic.Int32
+	srv := recordedAWS(t, strings.HasPrefix(tc.op, "sts:"), reply, &s3Requests)
+	cfg := recstore.Config{
+		Bucket: "recordings", Region: "us-east-1", AccessKeyID: "AKIAIOSFODNN7EXAMPLE",
+		SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		RoleARN:         "arn:aws:iam::444455556666:role/recorder", RoleSessionName: "auvious-recorder-test",
+		ExternalID: "acme-7f3c", Endpoint: srv.URL, STSEndpoint: "http://sts.us-east-1.amazonaws.com",
 	}
+	if tc.edit != nil {
+		tc.edit(&cfg)
+	}
+	opts := []recstore.Option{recstore.AllowInsecureEndpoint(), recstore.WithHTTPClient(dialingOnly(srv.Listener.Addr().String()))}
+	if tc.base { // the SDK's container credentials provider, as the default chain builds it
+		cfg.AccessKeyID, cfg.SecretAccessKey = "", ""
+		opts = append(opts, recstore.WithBaseCredentials(endpointcreds.New(srv.URL+"/v1/credentials")))
+	}
+	s, err := recstore.Open(context.Background(), cfg, opts...)
+	require.NoError(t, err)
+	defer s.Close()
+	err = replayOp(s, tc.op)
+
+	require.ErrorIs(t, err, tc.want)
+	var e *recstore.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, tc.op, e.Op)
+	assert.Equal(t, tc.code, e.Code)
+	assert.Equal(t, reply.StatusCode, e.StatusCode)
+	assert.Equal(t, reply.requestID, e.RequestID)
+	cause, fix, ok := recstore.Diagnose(err)
+	require.True(t, ok)
+	assert.Contains(t, cause, tc.causeHint)
+	assert.Contains(t, fix, tc.fixHint)
+	if tc.notInFix != "" {
+		assert.NotContains(t, strings.ToLower(fix), tc.notInFix)
+	}
+	assert.NotContains(t, err.Error()+cause+fix, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+	if tc.attempts != 0 {
+		assert.Equal(t, int32(tc.attempts), s3Requests.Load(), "S3 requests")
+	}
+	return fmt.Sprintf("error: %v\ncause: %s\nfix:   %s\n", err, cause, fix)
 }
 
 // replayOp runs the Store operation that sends op's request.
