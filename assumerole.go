@@ -34,8 +34,8 @@ type session struct {
 }
 
 func newSession(cfg Config, client *sts.Client, o options, tel *telemetry) *session {
-	t := target{bucket: cfg.Bucket, prefix: cfg.KeyPrefix, region: cfg.Region, role: cfg.RoleARN,
-		stsRegion: cfg.stsSigningRegion(), stsIsAWS: cfg.stsIsAWS(), sse: cfg.ServerSideEncryption, kmsKeyID: cfg.KMSKeyID}
+	t := target{Bucket: cfg.Bucket, Prefix: cfg.KeyPrefix, Region: cfg.Region, Role: cfg.RoleARN,
+		STSRegion: cfg.stsSigningRegion(), STSIsAWS: cfg.stsIsAWS(), SSE: string(cfg.ServerSideEncryption), KMSKeyID: cfg.KMSKeyID}
 	rec := &recordingSTS{client: client, tel: tel, target: t, counts: cmp.Or(o.stsCounts, &stsCounts{})}
 	if !o.noBackoff {
 		rec.backoff = &failureBackoff{now: time.Now}
@@ -145,7 +145,7 @@ func (r *recordingSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, 
 // assumes the role again and calls fn once more; fn must be safe to call
 // twice.
 func (s *session) run(ctx context.Context, op, key string, fn func(context.Context) error) error {
-	t := s.target.withKey(key)
+	t := s.target.WithKey(key)
 	used, err := s.cache.Retrieve(ctx)
 	if err != nil {
 		return classify(op, t, err)

@@ -10,9 +10,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
+
+	"github.com/auvious/recstore/internal/diagnose"
 )
 
 // WithBaseCredentials makes p the base identity: the credentials that call
@@ -44,23 +45,10 @@ type baseProvider struct{ aws.CredentialsProvider }
 func (b baseProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	creds, err := b.CredentialsProvider.Retrieve(ctx)
 	if err != nil {
-		return creds, &baseIdentityError{source: "its provider (WithBaseCredentials)", err: err}
+		return creds, &diagnose.BaseIdentityError{Source: "its provider (WithBaseCredentials)", Err: err}
 	}
 	return creds, nil
 }
-
-// baseIdentityError is a failure to get the base identity's credentials
-// from source.
-type baseIdentityError struct {
-	source string
-	err    error
-}
-
-func (e *baseIdentityError) Error() string {
-	return "retrieving the base identity's credentials from " + e.source + ": " + e.err.Error()
-}
-
-func (e *baseIdentityError) Unwrap() error { return e.err }
 
 // checkNoBaseKeys refuses base keys in a Config beside WithBaseCredentials:
 // which identity would call sts:AssumeRole?
@@ -116,8 +104,8 @@ func DefaultBaseCredentials(ctx context.Context) (aws.CredentialsProvider, error
 		return nil, fmt.Errorf("recstore: the AWS SDK's default chain found no credentials provider")
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return nil, classify("DefaultBaseCredentials", target{}, &baseIdentityError{source: "the AWS SDK's default " +
-			"chain (environment, shared config, web identity token file, container credentials, EC2 instance metadata)", err: err})
+		return nil, classify("DefaultBaseCredentials", target{}, &diagnose.BaseIdentityError{Source: "the AWS SDK's default " +
+			"chain (environment, shared config, web identity token file, container credentials, EC2 instance metadata)", Err: err})
 	}
 	return cfg.Credentials, nil
 }
@@ -159,22 +147,4 @@ func (o options) stsTags() []types.Tag {
 		tags = append(tags, types.Tag{Key: aws.String(k), Value: aws.String(o.sessionTags[k])})
 	}
 	return tags
-}
-
-// trustPrincipal is the principal a trust policy names for the caller
-// arn: a user or role as it is, and for a role session
-// (arn:aws:sts::<account>:assumed-role/<role>/<session>) its role,
-// arn:aws:iam::<account>:role/<role>. A role's path is not in a session's
-// ARN; a role with one is named with it.
-func trustPrincipal(caller string) string {
-	a, err := arn.Parse(caller)
-	if err != nil || a.Service != "sts" {
-		return caller
-	}
-	role, ok := strings.CutPrefix(a.Resource, "assumed-role/")
-	if !ok {
-		return caller
-	}
-	role, _, _ = strings.Cut(role, "/")
-	return arn.ARN{Partition: a.Partition, Service: "iam", AccountID: a.AccountID, Resource: "role/" + role}.String()
 }

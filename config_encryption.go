@@ -6,6 +6,8 @@ import (
 	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/auvious/recstore/internal/awsname"
 )
 
 func checkEncryption(m EncryptionMode) string {
@@ -39,7 +41,7 @@ func checkKMSKeyID(c Config) string {
 		return fmt.Sprintf("%q is not a KMS key or alias ARN; want arn:aws:kms:<region>:<account>:key/<id> or :alias/<name>", truncate(id))
 	case c.Endpoint != "":
 		return "" // a store's Regions are its own
-	case a.Partition != partitionOf(c.Region) || a.Region != c.Region:
+	case a.Partition != awsname.Partition(c.Region) || a.Region != c.Region:
 		return fmt.Sprintf("is a key in %s (%s), but the bucket is in %s: S3 uses only KMS keys of the bucket's Region; "+
 			"use a key (or a multi-Region replica) in %s", a.Region, a.Partition, c.Region, c.Region)
 	}

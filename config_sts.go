@@ -4,24 +4,9 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/auvious/recstore/internal/awsname"
 )
-
-// Regions launched before 20 March 2019: enabled in every AWS account.
-// Every later Region of the aws partition is opt-in: disabled until the
-// account enables it, and STS there refuses the keys of an account that
-// has not (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html).
-var defaultRegions = map[string]bool{
-	"us-east-1": true, "us-east-2": true, "us-west-1": true, "us-west-2": true,
-	"ap-south-1": true, "ap-northeast-1": true, "ap-northeast-2": true, "ap-northeast-3": true,
-	"ap-southeast-1": true, "ap-southeast-2": true, "ca-central-1": true, "eu-central-1": true,
-	"eu-west-1": true, "eu-west-2": true, "eu-west-3": true, "eu-north-1": true, "sa-east-1": true,
-}
-
-// isOptInRegion reports whether r is an AWS Region that accounts must
-// enable before use.
-func isOptInRegion(r string) bool {
-	return isRegionCode(r) && partitionOf(r) == "aws" && !defaultRegions[r]
-}
 
 // stsSigningRegion is the Region STS requests are signed for: STSRegion if
 // set, else the Region of an AWS STS endpoint's host name, else Region.
@@ -57,7 +42,7 @@ func awsSTSRegion(host string) (string, bool) {
 		switch next := labels[i+1]; {
 		case next == "amazonaws" && i == 0:
 			return "us-east-1", true
-		case isRegionCode(next):
+		case awsname.IsRegion(next):
 			return next, true
 		}
 	}
@@ -100,7 +85,7 @@ func checkSTSRegion(c Config) string {
 		return ""
 	case !c.stsIsAWS():
 		return checkChars(r, 1, 64, wordChars+"-", "A-Z a-z 0-9 _ -")
-	case !isRegionCode(r):
+	case !awsname.IsRegion(r):
 		return fmt.Sprintf("%q is not an AWS Region code, such as us-east-1", truncate(r))
 	}
 	if host, _ := awsSTSRegion(hostOf(c.STSEndpoint)); host != "" && host != r {

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/auvious/recstore/internal/awsname"
 )
 
 // AWS limits that Validate enforces.
@@ -97,19 +99,10 @@ func checkRegion(r string, customEndpoint bool) string {
 	if customEndpoint {
 		return checkChars(r, 1, 64, wordChars+"-", "A-Z a-z 0-9 _ -")
 	}
-	if !isRegionCode(r) {
+	if !awsname.IsRegion(r) {
 		return fmt.Sprintf("%q is not an AWS Region code; use the bucket's Region, such as us-east-1 or eu-west-1", truncate(r))
 	}
 	return ""
-}
-
-// isRegionCode reports whether r has the form of an AWS Region code, such
-// as eu-west-1 or us-gov-west-1.
-func isRegionCode(r string) bool {
-	parts := strings.Split(r, "-")
-	last := parts[len(parts)-1]
-	return len(parts) >= 3 && len(parts[0]) == 2 && allIn(last, "0123456789") && last != "" &&
-		allIn(strings.Join(parts[:len(parts)-1], ""), "abcdefghijklmnopqrstuvwxyz")
 }
 
 // checkAccessKeyID applies AWS's rule (16 to 128 word characters) when the
@@ -180,7 +173,7 @@ func checkRoleARN(roleARN, region string) string {
 	if p := checkChars(name, 1, 64, roleNameChars, "A-Z a-z 0-9 _+=,.@-"); p != "" {
 		return "role name " + p
 	}
-	if want := partitionOf(region); region != "" && want != a.Partition {
+	if want := awsname.Partition(region); region != "" && want != a.Partition {
 		return fmt.Sprintf("partition %q does not match Region %q, whose partition is %q", a.Partition, region, want)
 	}
 	return ""
@@ -216,17 +209,6 @@ func checkChecksum(m ChecksumMode) string {
 	}
 	return fmt.Sprintf("%s is not %q (the default) or %q (for stores that reject x-amz-checksum headers)",
 		quote(string(m)), ChecksumCRC32, ChecksumContentMD5)
-}
-
-// partitionOf returns the ARN partition of an AWS Region code.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
 }
 
 func checkSessionDuration(d time.Duration) string {

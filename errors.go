@@ -1,18 +1,13 @@
 package recstore
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"strings"
-	"syscall"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+
+	"github.com/auvious/recstore/internal/diagnose"
 )
 
 // Sentinel errors, one per class of failure. Errors returned by recstore
@@ -31,46 +26,46 @@ var (
 	// ErrAssumeRoleDenied: STS refused sts:AssumeRole: the role's trust
 	// policy, the External ID, the base user's own policy, an explicit Deny,
 	// or STS not activated in the Region.
-	ErrAssumeRoleDenied = errors.New("recstore: sts:AssumeRole denied")
+	ErrAssumeRoleDenied = diagnose.ErrAssumeRoleDenied
 	// ErrInvalidBaseCredentials: STS rejected the base keys: an unknown or
 	// inactive key ID, a secret that does not belong to it, or the keys of
 	// an account's root user.
-	ErrInvalidBaseCredentials = errors.New("recstore: invalid base IAM user credentials")
+	ErrInvalidBaseCredentials = diagnose.ErrInvalidBaseCredentials
 	// ErrDurationExceedsMax: the session duration exceeds what the role allows.
-	ErrDurationExceedsMax = errors.New("recstore: session duration exceeds the role's maximum")
+	ErrDurationExceedsMax = diagnose.ErrDurationExceedsMax
 	// ErrExpiredToken: the temporary session (or the token used to renew it) expired or was rejected.
-	ErrExpiredToken = errors.New("recstore: temporary credentials expired")
+	ErrExpiredToken = diagnose.ErrExpiredToken
 	// ErrS3AccessDenied: S3 denied an operation to the assumed role.
-	ErrS3AccessDenied = errors.New("recstore: S3 access denied")
+	ErrS3AccessDenied = diagnose.ErrS3AccessDenied
 	// ErrRegionMismatch: the bucket is in another Region than Config.Region,
 	// or STS requests were signed for another Region than the endpoint's.
-	ErrRegionMismatch = errors.New("recstore: bucket region mismatch")
+	ErrRegionMismatch = diagnose.ErrRegionMismatch
 	// ErrBucketNotFound: the bucket does not exist.
-	ErrBucketNotFound = errors.New("recstore: bucket not found")
+	ErrBucketNotFound = diagnose.ErrBucketNotFound
 	// ErrKeyNotFound: the object does not exist.
-	ErrKeyNotFound = errors.New("recstore: key not found")
+	ErrKeyNotFound = diagnose.ErrKeyNotFound
 	// ErrClockSkew: the local clock differs too much from the server's.
-	ErrClockSkew = errors.New("recstore: clock skew")
+	ErrClockSkew = diagnose.ErrClockSkew
 	// ErrNetwork: the endpoint could not be reached, or the connection broke
 	// before a reply (DNS, refused or reset connection, TLS).
-	ErrNetwork = errors.New("recstore: network error")
+	ErrNetwork = diagnose.ErrNetwork
 	// ErrUnavailable: S3 or STS failed or throttled (HTTP 5xx, SlowDown,
 	// RequestTimeout) even after the SDK's retries. Trying later may work.
-	ErrUnavailable = errors.New("recstore: service unavailable")
+	ErrUnavailable = diagnose.ErrUnavailable
 	// ErrKMSAccessDenied: the role may not use the KMS key of SSE-KMS
 	// (kms:GenerateDataKey to write, kms:Decrypt to read or complete a
 	// multipart upload), in its own policy or the key policy.
-	ErrKMSAccessDenied = errors.New("recstore: KMS key access denied")
+	ErrKMSAccessDenied = diagnose.ErrKMSAccessDenied
 	// ErrKMSKeyUnusable: the KMS key of SSE-KMS is disabled, pending
 	// deletion or import, or does not exist in the bucket's Region.
-	ErrKMSKeyUnusable = errors.New("recstore: KMS key unusable")
+	ErrKMSKeyUnusable = diagnose.ErrKMSKeyUnusable
 	// ErrObjectLocked: S3 Object Lock protects the version: a retention
 	// not yet expired, or a legal hold.
-	ErrObjectLocked = errors.New("recstore: object locked")
+	ErrObjectLocked = diagnose.ErrObjectLocked
 	// ErrUnsupported: the S3-compatible store does not implement something
 	// recstore sent, such as the x-amz-checksum headers (HTTP 501
 	// NotImplemented, or 400 naming the header).
-	ErrUnsupported = errors.New("recstore: not supported by the store")
+	ErrUnsupported = diagnose.ErrUnsupported
 )
 
 // A ConfigError reports one invalid Config setting. It matches
@@ -155,23 +150,8 @@ func (e *Error) Error() string {
 		}
 		b.WriteString(": ")
 	}
-	b.WriteString(e.message())
+	b.WriteString(diagnose.Message(e.Err, e.Cause))
 	return b.String()
-}
-
-// message is the server's message; for a reply without one (any HEAD),
-// the likely cause; with no reply at all, the underlying error's text.
-func (e *Error) message() string {
-	var api smithy.APIError
-	switch {
-	case errors.As(e.Err, &api) && strings.TrimSpace(api.ErrorMessage()) != "":
-		return strings.TrimSpace(api.ErrorMessage()) // a plain-text reply may end in a newline
-	case e.Err == nil || api != nil && e.Cause != "":
-		return e.Cause
-	case api != nil:
-		return "no message in the reply"
-	}
-	return e.Err.Error()
 }
 
 // Unwrap exposes the underlying error and the class sentinel, so that both
@@ -199,20 +179,12 @@ func Diagnose(err error) (cause, fix string, ok bool) {
 
 // target is what a request was about, from the Config: it makes a
 // diagnosis name the exact role, bucket, Region and permission.
-type target struct {
-	bucket, key, prefix string
-	region, role        string
-	stsRegion           string // the Region STS requests are signed for
-	stsIsAWS            bool   // whether STS is AWS's, not a store's own
-	sse                 EncryptionMode
-	kmsKeyID            string
-}
+type target = diagnose.Target
 
-func (t target) withKey(key string) target { t.key = key; return t }
-
-// classify turns an SDK error from operation op into an *Error, or returns
-// the *Error inside err when there is one (such as an sts:AssumeRole
-// failure while refreshing credentials for an S3 call).
+// classify turns an SDK error from operation op into an *Error, with the
+// classifier's diagnosis, or returns the *Error inside err when there is
+// one (such as an sts:AssumeRole failure while refreshing credentials for
+// an S3 call).
 func classify(op string, t target, err error) error {
 	if err == nil {
 		return nil
@@ -225,61 +197,13 @@ func classify(op string, t target, err error) error {
 	if errors.As(err, &inner) {
 		return inner
 	}
-	e := &Error{Op: op, Bucket: t.bucket, Key: t.key, Err: err}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		e.Code = api.ErrorCode()
-	}
-	var resp interface{ HTTPStatusCode() int }
-	if errors.As(err, &resp) {
-		e.StatusCode = resp.HTTPStatusCode()
-	}
-	var reqID interface{ ServiceRequestID() string }
-	if errors.As(err, &reqID) {
-		e.RequestID = reqID.ServiceRequestID()
-	}
-	var raw *awshttp.ResponseError
-	if errors.As(err, &raw) && raw.Response != nil {
-		e.BucketRegion = raw.Response.Header.Get("X-Amz-Bucket-Region")
-	}
-	e.diagnose(api, t)
-	return e
+	return newError(op, t, err, diagnose.Classify(op, t, err))
 }
 
-// diagnose sets e's class, cause and fix from its code and status.
-func (e *Error) diagnose(api smithy.APIError, t target) {
-	var base *baseIdentityError
-	switch {
-	case errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded):
-		e.Cause = "the operation was canceled or timed out by the caller"
-	case errors.As(e.Err, &base):
-		diagnoseBase(e, base)
-	case e.Code == "" && e.StatusCode == 0 && isNetworkError(e.Err):
-		e.kind = ErrNetwork
-		e.Cause = "the endpoint could not be reached (DNS, refused connection or TLS)"
-		e.Fix = "check storageProviderRegion, storageProviderEndpoint and storageProviderStsEndpoint, DNS, proxies and firewalls"
-	case strings.HasPrefix(e.Op, "sts:"):
-		diagnoseSTS(e, api, t)
-	default:
-		diagnoseS3(e, api, t)
-	}
-}
-
-func isNetworkError(err error) bool {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
-		return true // the connection broke before a reply
-	}
-	var (
-		opErr   *net.OpError
-		dnsErr  *net.DNSError
-		certErr *tls.CertificateVerificationError
-		authErr x509.UnknownAuthorityError
-		hostErr x509.HostnameError
-		recErr  tls.RecordHeaderError
-	)
-	return errors.As(err, &opErr) || errors.As(err, &dnsErr) || errors.As(err, &certErr) ||
-		errors.As(err, &authErr) || errors.As(err, &hostErr) || errors.As(err, &recErr)
+// newError is the *Error of op about t failing with err, as d diagnoses it.
+func newError(op string, t target, err error, d diagnose.Diagnosis) *Error {
+	return &Error{Op: op, Bucket: t.Bucket, Key: t.Key, Code: d.Code, StatusCode: d.StatusCode, RequestID: d.RequestID,
+		BucketRegion: d.BucketRegion, Cause: d.Cause, Fix: d.Fix, Err: err, kind: d.Kind}
 }
 
 // isBodilessRefusal reports whether err is a 400 or 403 reply to a HEAD

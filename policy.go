@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/auvious/recstore/internal/awsname"
 )
 
 // A Policy is an IAM policy document, as AWS reads it. The functions that
@@ -115,7 +117,7 @@ func KMSKeyPolicy(cfg Config) (Policy, error) {
 		return Policy{}, setting("Region").problem(p)
 	}
 	suffix := ".amazonaws.com"
-	if partitionOf(cfg.Region) == "aws-cn" {
+	if awsname.Partition(cfg.Region) == "aws-cn" {
 		suffix += ".cn"
 	}
 	return Policy{Version: policyVersion, Statement: []Statement{{
@@ -259,7 +261,7 @@ func (c Config) partition() string {
 	if a, err := arn.Parse(c.RoleARN); err == nil && strings.HasPrefix(a.Partition, "aws") {
 		return a.Partition
 	}
-	return partitionOf(c.Region)
+	return awsname.Partition(c.Region)
 }
 
 // checkUserARN accepts arn:<partition>:iam::<12 digits>:user/<optional path/><name>.
@@ -279,7 +281,7 @@ func checkPrincipalARN(principalARN string) (principal, sid, warning string, err
 			"of that account whose own policy allows sts:AssumeRole on this role; name the base identity itself "+
 			"(its user or role ARN) instead", a.AccountID), nil
 	case valid && a.Service == "sts" && strings.HasPrefix(a.Resource, "assumed-role/"):
-		role := trustPrincipal(principalARN)
+		role := awsname.TrustPrincipal(principalARN)
 		return role, "TrustedBaseRole", fmt.Sprintf("%s is a role session: the trust policy names its role, %s (if that role has a "+
 			"path, add it to the ARN)", principalARN, role), nil
 	}

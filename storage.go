@@ -378,7 +378,7 @@ func (s *Store) download(ctx context.Context, key, full string) (*objectReader, 
 		checksumOf(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256)})
 	info.setEncryption(out.ServerSideEncryption, out.SSEKMSKeyId, out.BucketKeyEnabled)
 	info.setLock(out.VersionId, out.ObjectLockMode, out.ObjectLockRetainUntilDate, out.ObjectLockLegalHoldStatus)
-	return &objectReader{body: out.Body, target: s.session.target.withKey(key), size: info.Size}, info, nil
+	return &objectReader{body: out.Body, target: s.session.target.WithKey(key), size: info.Size}, info, nil
 }
 
 // objectReader classifies errors in the middle of a download, and ends

@@ -8,6 +8,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+
+	"github.com/auvious/recstore/internal/diagnose"
 )
 
 // headBucket checks that the bucket is reachable with the session, and
@@ -59,9 +61,7 @@ func (s *Store) bucketLocation(ctx context.Context) (string, error) {
 // regionMismatch is the error of finding the bucket in region, which is
 // not Config.Region.
 func (s *Store) regionMismatch(op, region string) error {
-	e := &Error{Op: op, Bucket: s.cfg.Bucket, BucketRegion: region}
-	regionMismatch(e, s.session.target)
-	return e
+	return newError(op, s.session.target, nil, diagnose.RegionMismatch(op, s.session.target, region))
 }
 
 // retryS3Codes makes the SDK retry what passes with time but its retryer

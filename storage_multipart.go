@@ -67,7 +67,7 @@ func (s *Store) startMultipart(ctx context.Context, key string, in s3.CreateMult
 		return u, err
 	}
 	if err := ctx.Err(); err != nil {
-		return u, classify("s3:CreateMultipartUpload", s.session.target.withKey(key), err)
+		return u, classify("s3:CreateMultipartUpload", s.session.target.WithKey(key), err)
 	}
 	in.Bucket, in.Key = &s.cfg.Bucket, &full
 	in.ServerSideEncryption, in.SSEKMSKeyId, in.BucketKeyEnabled = s.sse.mode, s.sse.kmsKeyID, s.sse.bucketKey

@@ -72,7 +72,7 @@ func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration) (
 			})
 		})
 	if err != nil {
-		return "", time.Time{}, classify("s3:GetObject (presign)", s.session.target.withKey(key), err)
+		return "", time.Time{}, classify("s3:GetObject (presign)", s.session.target.WithKey(key), err)
 	}
 	return req.URL, now.Add(ttl), nil
 }
@@ -82,7 +82,7 @@ func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration) (
 // body. Errors never include the URL, whose query carries the session
 // token.
 func (s *Store) fetchPresigned(ctx context.Context, key, link string) ([]byte, error) {
-	t := s.session.target.withKey(key)
+	t := s.session.target.WithKey(key)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
 	if err != nil {
 		return nil, fmt.Errorf("recstore: presigned URL: %w", errors.Unwrap(err))

@@ -358,7 +358,7 @@ func (s *Store) sendParts(ctx context.Context, u *multipartUpload, r io.Reader, 
 		return nil, 0, rerr
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, 0, classify("s3:UploadPart", s.session.target.withKey(u.key), err)
+		return nil, 0, classify("s3:UploadPart", s.session.target.WithKey(u.key), err)
 	}
 	slices.SortFunc(parts, func(a, b types.CompletedPart) int { return int(*a.PartNumber - *b.PartNumber) })
 	return parts, size, nil

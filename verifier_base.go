@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/auvious/recstore/internal/awsname"
 )
 
 // baseIdentity is who the base credentials are, as base-identity learned
@@ -31,7 +33,7 @@ func (v *verification) checkBaseIdentity(ctx context.Context) Check {
 			Detail: "could not ask STS who the base identity is (sts:GetCallerIdentity); some S3-compatible stores do not serve it",
 			Fix:    "nothing, if assume-role passes; otherwise check the base credentials against STS"}
 	}
-	principal := trustPrincipal(caller)
+	principal := awsname.TrustPrincipal(caller)
 	switch {
 	case strings.HasSuffix(caller, ":root"):
 		return Check{Status: StatusFail, Err: fmt.Errorf("%w: the base credentials are account %s's root user, and AWS lets "+

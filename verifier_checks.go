@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/auvious/recstore/internal/diagnose"
 )
 
 func pass(detail string) Check { return Check{Status: StatusPass, Detail: detail} }
@@ -91,9 +93,9 @@ func (v *verification) checkClock(context.Context) Check {
 	switch {
 	case skew > skewFail:
 		err := fmt.Errorf("%w: %s; AWS refuses signatures beyond its limit and presigned URLs expire early or late", ErrClockSkew, detail)
-		return Check{Status: StatusFail, Detail: detail, Err: err, Fix: fixClock}
+		return Check{Status: StatusFail, Detail: detail, Err: err, Fix: diagnose.FixClock}
 	case skew > skewWarn:
-		return Check{Status: StatusWarn, Detail: detail, Fix: fixClock}
+		return Check{Status: StatusWarn, Detail: detail, Fix: diagnose.FixClock}
 	}
 	return pass(detail)
 }

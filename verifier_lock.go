@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/auvious/recstore/internal/awsname"
 )
 
 // checkObjectLock, in an Object Lock bucket, places and lifts a legal hold
@@ -73,6 +75,6 @@ func (v *verification) checkObjectLock(ctx context.Context) Check {
 	c := Check{Status: StatusWarn, Detail: strings.TrimPrefix(detail+"; ", "; ") + "the role may not " + strings.Join(denied, ", ")}
 	c.Fix = fmt.Sprintf("optional: allow %s on arn:%s:s3:::%s/%s* in the policy of role %s (recstore policy --object-lock), "+
 		"for Store.SetLegalHold and the retention and legal hold in Stat", strings.Join(denied, " and "),
-		partitionOf(v.cfg.Region), v.cfg.Bucket, v.cfg.KeyPrefix, v.cfg.RoleARN)
+		awsname.Partition(v.cfg.Region), v.cfg.Bucket, v.cfg.KeyPrefix, v.cfg.RoleARN)
 	return c
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/auvious/recstore/internal/awsname"
 )
 
 // mayHaveWritten reports whether a write that returned err may still have
@@ -158,7 +160,7 @@ func (v *verification) deleteVersions(ctx context.Context, keys []string) Check 
 		"versions behind delete markers, and Verify could not remove them (see the leftovers)"}
 	c.Fix = fmt.Sprintf("allow s3:ListBucketVersions on arn:%[1]s:s3:::%[2]s and s3:DeleteObjectVersion on arn:%[1]s:s3:::%[2]s/%[3]s* "+
 		"in the policy of role %[4]s, so that Verify removes its probes' versions; or remove the listed versions by hand",
-		partitionOf(v.cfg.Region), v.cfg.Bucket, v.cfg.KeyPrefix+verifyPrefix, v.cfg.RoleARN)
+		awsname.Partition(v.cfg.Region), v.cfg.Bucket, v.cfg.KeyPrefix+verifyPrefix, v.cfg.RoleARN)
 	if errors.Is(failed, ErrObjectLocked) {
 		c.Fix = "the bucket's Object Lock default retention keeps the probes: " + diagnosisFix(failed)
 	}

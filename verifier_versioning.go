@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/auvious/recstore/internal/awsname"
 )
 
 // probeHold is the GOVERNANCE retention Verify gives its probes in a
@@ -64,7 +66,7 @@ func (v *verification) checkVersioning(ctx context.Context) Check {
 		return Check{Status: StatusWarn, Detail: unread + " (" + strings.Join(denied, ", ") + "): Verify cannot tell whether a default retention would keep its probes",
 			Fix: fmt.Sprintf("optional: allow %s on arn:%s:s3:::%s in the policy of role %s (recstore policy --object-lock), "+
 				"so that Verify can report them and keep a default retention from locking its probes",
-				strings.Join(denied, " and "), partitionOf(v.cfg.Region), v.cfg.Bucket, v.cfg.RoleARN)}
+				strings.Join(denied, " and "), awsname.Partition(v.cfg.Region), v.cfg.Bucket, v.cfg.RoleARN)}
 	}
 	if lock.mode != "" {
 		detail += "; Verify gives its probes a GOVERNANCE retention of " + plural(int(probeHold/time.Second), "second") +
@@ -136,7 +138,7 @@ func (v *verification) lockedUpload(ctx context.Context, refused error) Check {
 		oneLine(refused.Error()))
 	fix := fmt.Sprintf("allow s3:PutObjectRetention on arn:%s:s3:::%s/%s* in the policy of role %s, so that Verify's probes "+
 		"can be deleted; or verify with WithLockedProbes (recstore verify --locked-probes) to write them anyway",
-		partitionOf(v.cfg.Region), v.cfg.Bucket, v.cfg.KeyPrefix+verifyPrefix, v.cfg.RoleARN)
+		awsname.Partition(v.cfg.Region), v.cfg.Bucket, v.cfg.KeyPrefix+verifyPrefix, v.cfg.RoleARN)
 	if !v.lockedProbes {
 		return Check{Status: StatusSkip, Detail: "not run: " + why + "; Verify wrote nothing rather than leave objects it could not delete", Fix: fix}
 	}

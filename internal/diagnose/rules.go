@@ -1,59 +1,71 @@
-package recstore
+package diagnose
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/auvious/recstore/internal/awsname"
 )
 
-// The fixes of the product's STS troubleshooting table.
+// FixClock is the fix of a clock that differs from the servers'; Verify's
+// clock check gives it too. fixDuration and fixExpired are the fixes of the
+// product's STS troubleshooting table.
 const (
 	fixDuration = "lower storageProviderSessionDurationSeconds (or leave it empty to use 3600) or raise the " +
 		"role's MaxSessionDuration in AWS"
 	fixExpired = "set storageProviderSessionDurationSeconds to a supported value no higher than the role's " +
 		"limit, and check time synchronisation (NTP) on the recorder node"
-	fixClock = "synchronise the system clock (NTP) on the recorder node"
+	FixClock = "synchronise the system clock (NTP) on the recorder node"
 )
 
-func unavailable(e *Error, service string) {
-	e.kind = ErrUnavailable
+func unavailable(e *failure, service string) {
+	e.Kind = ErrUnavailable
 	e.Cause = service + " failed, throttled or timed out even after retries"
 	e.Fix = "try again later; if it persists, check the service's health and the network between the recorder and " + service
 }
 
-func bucketNotFound(e *Error, t target) {
-	e.kind = ErrBucketNotFound
-	e.Cause = fmt.Sprintf("bucket %s does not exist (or not at this endpoint)", t.bucket)
+func bucketNotFound(e *failure, t Target) {
+	e.Kind = ErrBucketNotFound
+	e.Cause = fmt.Sprintf("bucket %s does not exist (or not at this endpoint)", t.Bucket)
 	e.Fix = "check storageProviderBucketName, and storageProviderEndpoint if set"
 }
 
-func regionMismatch(e *Error, t target) {
-	e.kind = ErrRegionMismatch
-	if e.BucketRegion != "" && e.BucketRegion != t.region {
-		e.Cause = fmt.Sprintf("bucket %s is in %s, but storageProviderRegion is %s", t.bucket, e.BucketRegion, t.region)
+// RegionMismatch is the diagnosis of op finding the bucket of t in
+// bucketRegion, which is not t.Region, as Verify's head-bucket check does.
+func RegionMismatch(op string, t Target, bucketRegion string) Diagnosis {
+	f := &failure{Op: op, Diagnosis: Diagnosis{BucketRegion: bucketRegion}}
+	regionMismatch(f, t)
+	return f.Diagnosis
+}
+
+func regionMismatch(e *failure, t Target) {
+	e.Kind = ErrRegionMismatch
+	if e.BucketRegion != "" && e.BucketRegion != t.Region {
+		e.Cause = fmt.Sprintf("bucket %s is in %s, but storageProviderRegion is %s", t.Bucket, e.BucketRegion, t.Region)
 		e.Fix = "set storageProviderRegion to " + e.BucketRegion
 		return
 	}
-	e.Cause = fmt.Sprintf("bucket %s is in another Region than storageProviderRegion (%s)", t.bucket, t.region)
+	e.Cause = fmt.Sprintf("bucket %s is in another Region than storageProviderRegion (%s)", t.Bucket, t.Region)
 	e.Fix = "set storageProviderRegion to the bucket's Region (the S3 console shows it)"
 }
 
-func skewed(e *Error) {
-	e.kind = ErrClockSkew
+func skewed(e *failure) {
+	e.Kind = ErrClockSkew
 	e.Cause = "the local clock differs too much from S3's"
-	e.Fix = fixClock
+	e.Fix = FixClock
 }
 
 // accessFix names the permission op needs and where to grant it.
-func accessFix(op string, t target) string {
-	arn := "arn:" + partitionOf(t.region) + ":s3:::" + t.bucket
+func accessFix(op string, t Target) string {
+	arn := "arn:" + awsname.Partition(t.Region) + ":s3:::" + t.Bucket
 	action, onObjects := neededAction(op)
 	if onObjects {
-		arn += "/" + t.prefix + "*"
+		arn += "/" + t.Prefix + "*"
 	}
-	fix := "allow " + action + " on " + arn + " in the policy of role " + t.role
+	fix := "allow " + action + " on " + arn + " in the policy of role " + t.Role
 	if action == "" {
 		fix = "allow s3:ListBucket and s3:GetBucketLocation on the bucket and s3:GetObject, s3:PutObject, " +
-			"s3:DeleteObject and s3:AbortMultipartUpload on its objects in the policy of role " + t.role
+			"s3:DeleteObject and s3:AbortMultipartUpload on its objects in the policy of role " + t.Role
 	}
 	return fix + "; if the bucket policy denies by default, allow-list the role ARN there"
 }

@@ -1,4 +1,4 @@
-package recstore
+package diagnose
 
 import (
 	"strings"
@@ -61,7 +61,7 @@ func parseDenial(message string) (d denial, ok bool) {
 
 // denyFix says where the explicit Deny of kind policy lives and who can
 // narrow it: an Allow cannot beat a Deny, so the fix never says "allow".
-func denyFix(policy, action, resource string, t target) string {
+func denyFix(policy, action, resource string, t Target) string {
 	find := "find the Deny statement that matches " + action + " on " + resource + " and its Condition, and remove or narrow it"
 	switch policy {
 	case "service control policy":
@@ -72,9 +72,9 @@ func denyFix(policy, action, resource string, t target) string {
 		return "the recorder reaches S3 through a VPC endpoint: its network administrator must " + find + " in the endpoint's policy"
 	case "resource-based policy":
 		if strings.HasPrefix(action, "sts:") {
-			return "in the customer's account, " + find + " in the trust policy of role " + t.role
+			return "in the customer's account, " + find + " in the trust policy of role " + t.Role
 		}
-		return "in the bucket policy of " + t.bucket + ", " + find + " (typical Deny conditions require an encryption " +
+		return "in the bucket policy of " + t.Bucket + ", " + find + " (typical Deny conditions require an encryption " +
 			"header, TLS (aws:SecureTransport), a VPC endpoint (aws:SourceVpce) or an IP range), so that the recorder's requests meet it"
 	case "permissions boundary":
 		return find + " in the permissions boundary of the principal that made the request"

@@ -1,4 +1,4 @@
-package recstore
+package diagnose
 
 import (
 	"fmt"
@@ -6,57 +6,59 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/smithy-go"
+
+	"github.com/auvious/recstore/internal/awsname"
 )
 
 // diagnoseSTS classifies a failed STS call, made with the base IAM user's keys.
-func diagnoseSTS(e *Error, api smithy.APIError, t target) {
+func diagnoseSTS(e *failure, api smithy.APIError, t Target) {
 	message := messageOf(api)
 	switch {
 	case e.Code == "AccessDenied":
 		stsDenied(e, message, t)
 	case strings.HasPrefix(message, "Signature expired") || strings.HasPrefix(message, "Signature not yet current") ||
 		e.Code == "RequestExpired":
-		e.kind = ErrClockSkew
+		e.Kind = ErrClockSkew
 		e.Cause = "the local clock is more than 15 minutes behind STS's, so STS refuses the signature as expired"
 		if strings.HasPrefix(message, "Signature not yet current") {
 			e.Cause = "the local clock is more than 15 minutes ahead of STS's, so STS refuses the signature as not yet current"
 		}
-		e.Fix = fixClock
+		e.Fix = FixClock
 	case e.Code == "SignatureDoesNotMatch" && strings.HasPrefix(message, "Credential should be scoped to a valid region"):
-		e.kind = ErrRegionMismatch
+		e.Kind = ErrRegionMismatch
 		e.Cause = fmt.Sprintf("the STS endpoint refused a signature for Region %s: an AWS STS endpoint accepts only "+
-			"its own Region's", t.stsRegion)
+			"its own Region's", t.STSRegion)
 		e.Fix = "set storageProviderStsRegion to the Region of the STS endpoint behind storageProviderStsEndpoint " +
 			"(us-east-1 for sts.amazonaws.com), or leave storageProviderStsEndpoint empty"
 	case e.Code == "SignatureDoesNotMatch":
-		e.kind = ErrInvalidBaseCredentials
+		e.Kind = ErrInvalidBaseCredentials
 		e.Cause = "the secret access key does not belong to the access key ID (storageProviderAccessKeyId)"
 		e.Fix = "re-enter storageProviderSecretAccessKey: the secret created together with that access key. AWS shows it " +
 			"only once; if it is lost, create a new access key for the base IAM user and enter both"
 	case e.Code == "InvalidClientTokenId" || e.Code == "InvalidAccessKeyId" || e.Code == "IncompleteSignature":
 		unknownBaseKey(e, t)
 	case e.Code == "ExpiredToken":
-		e.kind = ErrExpiredToken
+		e.Kind = ErrExpiredToken
 		e.Cause = "the token presented while renewing the session had expired: the session duration is too short, or the clock is skewed"
 		e.Fix = fixExpired
 	case e.Code == "ValidationError" && strings.Contains(message, "role chaining"):
-		e.kind = ErrDurationExceedsMax
+		e.Kind = ErrDurationExceedsMax
 		e.Cause = "role chaining limits the session to one hour: the base identity is itself a role session (an EKS, " +
 			"ECS or EC2 role, say), and AWS caps the session of a role assumed with one at one hour, whatever the " +
 			"role's MaxSessionDuration"
 		e.Fix = "set storageProviderSessionDurationSeconds to 3600 or less (or leave it empty: 3600)"
 	case e.Code == "ValidationError" && strings.Contains(message, "DurationSeconds"):
 		// STS has no code of its own for this: only the message tells.
-		e.kind = ErrDurationExceedsMax
+		e.Kind = ErrDurationExceedsMax
 		e.Cause = "the requested session duration is higher than the role's MaxSessionDuration (or the one-hour limit of role chaining)"
 		e.Fix = fixDuration
 	case isWebIdentityRefusal(e.Code, message):
 		webIdentityRefused(e, message)
 	case e.Code == "RegionDisabledException":
-		e.kind = ErrAssumeRoleDenied
-		e.Cause = fmt.Sprintf("STS is not activated in %s for the base IAM user's account", t.stsRegion)
+		e.Kind = ErrAssumeRoleDenied
+		e.Cause = fmt.Sprintf("STS is not activated in %s for the base IAM user's account", t.STSRegion)
 		e.Fix = fmt.Sprintf("activate STS in %s in that account's IAM console (Account settings, Security Token Service "+
-			"(STS) endpoints), or set storageProviderStsRegion to a Region where it is active (us-east-1 always is)", t.stsRegion)
+			"(STS) endpoints), or set storageProviderStsRegion to a Region where it is active (us-east-1 always is)", t.STSRegion)
 	case e.Code == "Throttling" || e.Code == "ServiceUnavailable" || e.Code == "InternalFailure" || e.StatusCode >= 500:
 		unavailable(e, "STS")
 	}
@@ -65,8 +67,8 @@ func diagnoseSTS(e *Error, api smithy.APIError, t target) {
 // stsDenied diagnoses AccessDenied from sts:AssumeRole. AWS gives one
 // message for several causes, so as not to reveal which; only an explicit
 // Deny and the root user have messages of their own.
-func stsDenied(e *Error, message string, t target) {
-	e.kind = ErrAssumeRoleDenied
+func stsDenied(e *failure, message string, t Target) {
+	e.Kind = ErrAssumeRoleDenied
 	d, _ := parseDenial(message)
 	user := "the base IAM user"
 	if strings.Contains(d.principal, ":assumed-role/") {
@@ -81,41 +83,41 @@ func stsDenied(e *Error, message string, t target) {
 	case !d.explicit && (d.action == "sts:TagSession" || d.action == "sts:SetSourceIdentity"):
 		trustExtra(e, d, t)
 	case strings.HasPrefix(message, "Roles may not be assumed by root accounts"):
-		e.kind = ErrInvalidBaseCredentials
+		e.Kind = ErrInvalidBaseCredentials
 		e.Cause = "the base keys belong to an AWS account's root user, and AWS lets no root user assume a role"
 		e.Fix = "create an IAM user with the spec's base-user policy (sts:AssumeRole on the customer's role), create an " +
 			"access key for it, and enter that key in storageProviderAccessKeyId and storageProviderSecretAccessKey"
 	case d.explicit:
 		e.Cause = fmt.Sprintf("an explicit Deny in a %s refuses sts:AssumeRole on role %s to %s; no Allow can override a Deny",
-			d.policy, t.role, user)
-		e.Fix = denyFix(d.policy, "sts:AssumeRole", t.role, t)
+			d.policy, t.Role, user)
+		e.Fix = denyFix(d.policy, "sts:AssumeRole", t.Role, t)
 	default:
 		e.Cause = fmt.Sprintf("STS gives this one answer for several causes; most likely first: the External ID does not "+
 			"match the sts:ExternalId condition of role %s (or is missing); the role's trust policy does not name %s as "+
 			"Principal; the role does not exist; or %s's own IAM policy does not allow sts:AssumeRole on this role "+
-			"(the base-user policy names each customer's role, so a new one must be added)", t.role, user, user)
+			"(the base-user policy names each customer's role, so a new one must be added)", t.Role, user, user)
 		e.Fix = fmt.Sprintf("in the customer's account: check that role %s exists, that its trust policy's Principal is "+
 			"%s and that its sts:ExternalId condition equals storageProviderExternalId (re-enter storageProviderRoleArn and "+
 			"storageProviderExternalId if they differ); in the vendor's account: add %s to the Resource of the "+
-			"sts:AssumeRole statement of the base user's policy", t.role, strings.TrimPrefix(user, "the base IAM user "), t.role)
+			"sts:AssumeRole statement of the base user's policy", t.Role, strings.TrimPrefix(user, "the base IAM user "), t.Role)
 	}
 }
 
 // unknownBaseKey diagnoses STS not knowing the access key: a wrong,
 // deleted or inactive key, or STS in an opt-in Region the base user's
 // account has not enabled, which answers the same.
-func unknownBaseKey(e *Error, t target) {
-	e.kind = ErrInvalidBaseCredentials
+func unknownBaseKey(e *failure, t Target) {
+	e.Kind = ErrInvalidBaseCredentials
 	e.Cause = "AWS does not know the access key ID (storageProviderAccessKeyId): it is mistyped, deleted or inactive"
 	e.Fix = "check storageProviderAccessKeyId against the base IAM user's active access keys (IAM, Security " +
 		"credentials); if it was deleted or deactivated, rotate: create a new access key and update " +
 		"storageProviderAccessKeyId and storageProviderSecretAccessKey"
-	if t.stsIsAWS && isOptInRegion(t.stsRegion) {
+	if t.STSIsAWS && awsname.IsOptInRegion(t.STSRegion) {
 		e.Cause = fmt.Sprintf("STS was called in %s, an opt-in Region: if the base user's account has not enabled it, "+
 			"STS there refuses the account's keys with this reply. Otherwise the access key ID is mistyped, deleted or "+
-			"inactive", t.stsRegion)
+			"inactive", t.STSRegion)
 		e.Fix = fmt.Sprintf("enable %s in the base user's AWS account (Account, AWS Regions), or set storageProviderStsRegion "+
-			"to a Region that account has enabled, such as us-east-1; if neither helps, %s", t.stsRegion, e.Fix)
+			"to a Region that account has enabled, such as us-east-1; if neither helps, %s", t.STSRegion, e.Fix)
 	}
 }
 
@@ -123,28 +125,22 @@ func unknownBaseKey(e *Error, t target) {
 // set its source identity (WithSourceIdentity). AWS's reply does not say
 // which policy lacks the action: the role's trust policy, or, when the
 // role is in another account, the base identity's own policy too.
-func trustExtra(e *Error, d denial, t target) {
+func trustExtra(e *failure, d denial, t Target) {
 	option, what := "WithSessionTags", "session tags"
 	if d.action == "sts:SetSourceIdentity" {
 		option, what = "WithSourceIdentity", "a source identity"
 	}
-	principal := trustPrincipal(d.principal)
+	principal := awsname.TrustPrincipal(d.principal)
 	e.Cause = fmt.Sprintf("the recorder sends %s (%s), and the trust policy of role %s does not allow %s to %s",
-		what, option, t.role, principal, d.action)
+		what, option, t.Role, principal, d.action)
 	e.Fix = fmt.Sprintf("in the customer's account, add %s to the Action of the statement of role %s's trust policy "+
-		"whose Principal is %s (recstore policy --doc trust prints it)", d.action, t.role, principal)
-	if caller, err := arn.Parse(principal); err == nil && caller.AccountID != accountOfARN(t.role) {
+		"whose Principal is %s (recstore policy --doc trust prints it)", d.action, t.Role, principal)
+	if caller, err := arn.Parse(principal); err == nil && caller.AccountID != awsname.Account(t.Role) {
 		e.Cause += fmt.Sprintf(", or %s's own IAM policy does not: across accounts AWS needs both", principal)
 		e.Fix += fmt.Sprintf("; in account %s, add %s to the Action of %s's sts:AssumeRole statement (recstore "+
 			"policy --doc base)", caller.AccountID, d.action, principal)
 	}
 	e.Fix += "; or stop sending " + what
-}
-
-// accountOfARN is the account of an ARN; "" if it does not parse.
-func accountOfARN(s string) string {
-	a, _ := arn.Parse(s)
-	return a.AccountID
 }
 
 // webIdentityDenied begins STS's AccessDenied for a token its role's trust
@@ -160,8 +156,8 @@ func isWebIdentityRefusal(code, message string) bool {
 // webIdentityRefused diagnoses STS refusing the web identity token with
 // which the recorder's own role is assumed (IRSA's token file), before
 // the customer's role is even asked for: the base identity is broken.
-func webIdentityRefused(e *Error, message string) {
-	e.kind = ErrInvalidBaseCredentials
+func webIdentityRefused(e *failure, message string) {
+	e.Kind = ErrInvalidBaseCredentials
 	switch {
 	case strings.HasPrefix(message, webIdentityDenied):
 		e.Cause = "the recorder's own role (AWS_ROLE_ARN) does not trust its web identity token: the role's trust " +

@@ -1,4 +1,4 @@
-package recstore
+package diagnose
 
 import (
 	"cmp"
@@ -9,28 +9,28 @@ import (
 // diagnoseKMS classifies an S3 failure that SSE-KMS's key caused, and
 // reports whether it was one: a denied kms: action, a key S3 cannot use,
 // or KMS throttling.
-func diagnoseKMS(e *Error, message string, t target) bool {
-	key := cmp.Or(kmsKeyIn(message), t.kmsKeyID, "the bucket's KMS key")
+func diagnoseKMS(e *failure, message string, t Target) bool {
+	key := cmp.Or(kmsKeyIn(message), t.KMSKeyID, "the bucket's KMS key")
 	switch {
 	case e.Code == "AccessDenied" && (kmsActionIn(message) != "" || strings.HasPrefix(message, "The ciphertext refers to a customer master key")):
 		kmsDenied(e, message, key, t)
 	case e.Code == "KMS.DisabledException":
-		e.kind = ErrKMSKeyUnusable
+		e.Kind = ErrKMSKeyUnusable
 		e.Cause = fmt.Sprintf("KMS key %s is disabled", key)
 		e.Fix = "enable the key in KMS (its owner can, in the key's account), or set storageProviderKmsKeyId to an enabled key"
 	case e.Code == "KMS.KMSInvalidStateException" && strings.Contains(message, "pending import"):
-		e.kind = ErrKMSKeyUnusable
+		e.Kind = ErrKMSKeyUnusable
 		e.Cause = fmt.Sprintf("KMS key %s is waiting for its key material to be imported", key)
 		e.Fix = "import the key material into the key in KMS, or set storageProviderKmsKeyId to a usable key"
 	case e.Code == "KMS.KMSInvalidStateException":
-		e.kind = ErrKMSKeyUnusable
+		e.Kind = ErrKMSKeyUnusable
 		e.Cause = fmt.Sprintf("KMS key %s is pending deletion (or in another state that forbids its use)", key)
 		e.Fix = "cancel the key's deletion in KMS (Key actions, Cancel key deletion) before its waiting period ends, then " +
 			"enable it: every object encrypted with it becomes unreadable once it is deleted"
 	case e.Code == "KMS.NotFoundException" || e.Code == "kms:KeyNotFound":
-		e.kind = ErrKMSKeyUnusable
-		e.Cause = fmt.Sprintf("KMS key %s does not exist, or not in %s, the bucket's Region", key, t.region)
-		e.Fix = "correct storageProviderKmsKeyId: the ARN, key ID or alias (alias/...) of a key in " + t.region
+		e.Kind = ErrKMSKeyUnusable
+		e.Cause = fmt.Sprintf("KMS key %s does not exist, or not in %s, the bucket's Region", key, t.Region)
+		e.Fix = "correct storageProviderKmsKeyId: the ARN, key ID or alias (alias/...) of a key in " + t.Region
 	case e.Code == "KMS.ThrottlingException" || e.Code == "SlowDown" && strings.Contains(message, "KMS"):
 		unavailable(e, "KMS")
 		e.Cause = "KMS throttled the data-key requests of SSE-KMS, even after retries"
@@ -43,19 +43,19 @@ func diagnoseKMS(e *Error, message string, t target) bool {
 
 // kmsDenied: the role may not use the key (its policy, or the key policy),
 // or, for "The ciphertext refers to...", the key is gone.
-func kmsDenied(e *Error, message, key string, t target) {
-	e.kind = ErrKMSAccessDenied
+func kmsDenied(e *failure, message, key string, t Target) {
+	e.Kind = ErrKMSAccessDenied
 	action := kmsActionIn(message)
 	if action == "" {
 		action = "kms:Decrypt"
 	}
-	e.Cause = fmt.Sprintf("role %s may not use KMS key %s for %s (its own policy, or the key policy, does not allow it)", t.role, key, action)
+	e.Cause = fmt.Sprintf("role %s may not use KMS key %s for %s (its own policy, or the key policy, does not allow it)", t.Role, key, action)
 	if strings.HasPrefix(message, "The ciphertext refers to a customer master key") {
 		e.Cause += ", or the key does not exist in this Region"
 	}
 	e.Fix = fmt.Sprintf("allow kms:GenerateDataKey and kms:Decrypt on %s in the policy of role %s (recstore policy --kms-key "+
 		"<key ARN>); if the key policy does not delegate to IAM (no statement for the account's root), or the key is in another "+
-		"account, also allow the role in the key policy", key, t.role)
+		"account, also allow the role in the key policy", key, t.Role)
 }
 
 // kmsActionIn returns the kms: action an AccessDenied message names.

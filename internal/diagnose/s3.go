@@ -1,14 +1,16 @@
-package recstore
+package diagnose
 
 import (
 	"fmt"
 	"strings"
 
 	"github.com/aws/smithy-go"
+
+	"github.com/auvious/recstore/internal/awsname"
 )
 
 // diagnoseS3 classifies a failed S3 call, made with the temporary session.
-func diagnoseS3(e *Error, api smithy.APIError, t target) {
+func diagnoseS3(e *failure, api smithy.APIError, t Target) {
 	message := messageOf(api)
 	if diagnoseKMS(e, message, t) || diagnoseLock(e, message) {
 		return
@@ -17,15 +19,15 @@ func diagnoseS3(e *Error, api smithy.APIError, t target) {
 	case "AccessDenied", "Forbidden":
 		s3Denied(e, message, t)
 	case "AllAccessDisabled":
-		e.kind = ErrS3AccessDenied
-		e.Cause = fmt.Sprintf("AWS has disabled all access to bucket %s", t.bucket)
+		e.Kind = ErrS3AccessDenied
+		e.Cause = fmt.Sprintf("AWS has disabled all access to bucket %s", t.Bucket)
 		e.Fix = "the bucket's owner must contact AWS Support; no setting of recstore or of the role can change this"
 	case "NoSuchKey":
-		e.kind = ErrKeyNotFound
+		e.Kind = ErrKeyNotFound
 		e.Cause = "no object has this key"
 	case "NotFound":
 		if e.Key != "" {
-			e.kind = ErrKeyNotFound
+			e.Kind = ErrKeyNotFound
 			e.Cause = "no object has this key"
 			return
 		}
@@ -33,7 +35,7 @@ func diagnoseS3(e *Error, api smithy.APIError, t target) {
 	case "NoSuchBucket":
 		bucketNotFound(e, t)
 	case "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "InvalidAccessKeyId", "InvalidTokenId":
-		e.kind = ErrExpiredToken
+		e.Kind = ErrExpiredToken
 		e.Cause = "S3 rejected the temporary session as expired or invalid"
 		e.Fix = "leave storageProviderDisableAuthRetry off so that recstore renews the session; " + fixExpired
 	case "PermanentRedirect", "AuthorizationHeaderMalformed", "MovedPermanently":
@@ -53,13 +55,13 @@ func diagnoseS3(e *Error, api smithy.APIError, t target) {
 	default:
 		switch {
 		case rejectsChecksum(e, message):
-			e.kind = ErrUnsupported
+			e.Kind = ErrUnsupported
 			e.Cause = "the store does not implement the x-amz-checksum headers that recstore sends to check uploads end to end"
 			e.Fix = "set storageProviderChecksum to content-md5: uploads are then checked with Content-MD5, which such stores accept"
 		case e.StatusCode == 301:
 			regionMismatch(e, t)
 		case e.StatusCode == 501:
-			e.kind = ErrUnsupported
+			e.Kind = ErrUnsupported
 			e.Cause = "the store does not implement this request (HTTP 501)"
 			e.Fix = "check the store's list of supported S3 features; if storageProviderChecksum is crc32, try content-md5"
 		case e.StatusCode >= 500:
@@ -71,39 +73,39 @@ func diagnoseS3(e *Error, api smithy.APIError, t target) {
 // s3Denied diagnoses a 403 from S3: from the message's named policy when
 // S3 gives one (same-account requests, since 2024), else as a missing
 // Allow that may also be a Deny in the bucket policy.
-func s3Denied(e *Error, message string, t target) {
-	e.kind = ErrS3AccessDenied
+func s3Denied(e *failure, message string, t Target) {
+	e.Kind = ErrS3AccessDenied
 	action := deniedAction(e.Op)
 	d, detailed := parseDenial(message)
 	switch {
 	case strings.HasPrefix(message, "Request has expired") || strings.HasPrefix(message, "Request is not yet valid"):
-		e.kind = ErrClockSkew
+		e.Kind = ErrClockSkew
 		e.Cause = "S3 refused the presigned URL as outside its time window: it had expired, or its signing time is " +
 			"ahead of S3's clock; the recorder's clock may differ from S3's"
-		e.Fix = fixClock + ", and hand out presigned URLs valid for as long as playback needs"
+		e.Fix = FixClock + ", and hand out presigned URLs valid for as long as playback needs"
 	case detailed && d.explicit:
 		e.Cause = fmt.Sprintf("an explicit Deny in a %s refuses %s on %s; no Allow can override a Deny", d.policy, d.action, d.resource)
 		e.Fix = denyFix(d.policy, d.action, d.resource, t)
-		if d.policy == "resource-based policy" && writesObject(e.Op) && t.sse == "" {
+		if d.policy == "resource-based policy" && writesObject(e.Op) && t.SSE == "" {
 			e.Fix += encryptionDenyHint
 		}
 	case detailed && d.policy != "" && d.policy != "identity-based policy":
 		e.Cause = fmt.Sprintf("no %s allows %s on %s", d.policy, d.action, d.resource)
 		e.Fix = accessFix(e.Op, t)
 	case detailed:
-		e.Cause = fmt.Sprintf("the policy of role %s does not allow %s", t.role, action)
+		e.Cause = fmt.Sprintf("the policy of role %s does not allow %s", t.Role, action)
 		e.Fix = accessFix(e.Op, t)
 	default:
-		e.Cause = fmt.Sprintf("the policy of role %s does not allow %s, or a Deny statement in the bucket policy refuses it", t.role, action)
+		e.Cause = fmt.Sprintf("the policy of role %s does not allow %s, or a Deny statement in the bucket policy refuses it", t.Role, action)
 		e.Fix = accessFix(e.Op, t) + "; if the role allows it, look for a Deny statement in the bucket policy and its Condition"
-		if writesObject(e.Op) && t.sse == "" {
+		if writesObject(e.Op) && t.SSE == "" {
 			e.Fix += encryptionDenyHint
 		}
 	}
-	if op := strings.TrimSuffix(e.Op, " (presigned URL)"); (op == "s3:GetObject" || op == "s3:HeadObject") && e.kind == ErrS3AccessDenied && !d.explicit {
+	if op := strings.TrimSuffix(e.Op, " (presigned URL)"); (op == "s3:GetObject" || op == "s3:HeadObject") && e.Kind == ErrS3AccessDenied && !d.explicit {
 		e.Cause += "; S3 also answers 403 for a key that does not exist when the role may not s3:ListBucket, so the key may be missing"
 		e.Fix += fmt.Sprintf("; to get 404 Not Found for missing keys instead, allow s3:ListBucket on arn:%s:s3:::%s",
-			partitionOf(t.region), t.bucket)
+			awsname.Partition(t.Region), t.Bucket)
 	}
 }
 
@@ -125,35 +127,35 @@ func writesObject(op string) bool {
 // illegalLocation: the bucket's Region, named in the message, is not the
 // endpoint's, or is an opt-in Region the bucket owner's account has not
 // enabled.
-func illegalLocation(e *Error, message string, t target) {
+func illegalLocation(e *failure, message string, t Target) {
 	region, _, found := strings.Cut(strings.TrimPrefix(message, "The "), " location constraint")
-	if !found || !isRegionCode(region) {
+	if !found || !awsname.IsRegion(region) {
 		regionMismatch(e, t)
 		return
 	}
-	e.kind = ErrRegionMismatch
+	e.Kind = ErrRegionMismatch
 	e.Cause = fmt.Sprintf("bucket %s is in %s, and the request went to another Region's endpoint (storageProviderRegion is %s), "+
-		"or %s is an opt-in Region not enabled in the account", t.bucket, region, t.region, region)
-	e.Fix = fmt.Sprintf("set storageProviderRegion to %s; if it already is, enable %s in the AWS account of role %s", region, region, t.role)
+		"or %s is an opt-in Region not enabled in the account", t.Bucket, region, t.Region, region)
+	e.Fix = fmt.Sprintf("set storageProviderRegion to %s; if it already is, enable %s in the AWS account of role %s", region, region, t.Role)
 }
 
 // temporaryRedirect: S3 sends 307 while a new bucket's DNS name spreads;
 // the SDK retries it, so reaching here means it lasted.
-func temporaryRedirect(e *Error, t target) {
-	if e.BucketRegion != "" && e.BucketRegion != t.region {
+func temporaryRedirect(e *failure, t Target) {
+	if e.BucketRegion != "" && e.BucketRegion != t.Region {
 		regionMismatch(e, t)
 		return
 	}
-	e.kind = ErrUnavailable
+	e.Kind = ErrUnavailable
 	e.Cause = fmt.Sprintf("S3 redirected the request temporarily (HTTP 307), even after retries: bucket %s was created "+
-		"recently and its name has not yet reached every S3 endpoint", t.bucket)
+		"recently and its name has not yet reached every S3 endpoint", t.Bucket)
 	e.Fix = "try again in a few minutes; if it persists, check that storageProviderRegion is the bucket's Region"
 }
 
 // rejectsChecksum reports whether a reply refuses the x-amz-checksum
 // headers: R2 answers 501 NotImplemented naming the header, other stores
 // 400 InvalidArgument or NotImplemented.
-func rejectsChecksum(e *Error, message string) bool {
+func rejectsChecksum(e *failure, message string) bool {
 	switch e.Code {
 	case "NotImplemented", "InvalidArgument", "InvalidRequest", "BadRequest":
 		m := strings.ToLower(message)
@@ -166,17 +168,17 @@ func rejectsChecksum(e *Error, message string) bool {
 // AccessDenied "Access Denied because object protected by object lock",
 // MinIO InvalidRequest "Object is WORM protected...". It reports whether
 // it was one.
-func diagnoseLock(e *Error, message string) bool {
+func diagnoseLock(e *failure, message string) bool {
 	m := strings.ToLower(message)
 	switch {
 	case strings.Contains(m, "object lock") && strings.Contains(m, "protected"), strings.Contains(m, "worm protected"):
-		e.kind = ErrObjectLocked
+		e.Kind = ErrObjectLocked
 		e.Cause = "S3 Object Lock protects this version: a retention that has not expired, or a legal hold"
 		e.Fix = "wait for its retain-until date, or lift its legal hold (Store.SetLegalHold); a GOVERNANCE retention can be " +
 			"bypassed only with s3:BypassGovernanceRetention, a COMPLIANCE one by nobody"
 	case strings.Contains(message, "header is required for Put") && strings.Contains(message, "Object Lock parameters"):
 		// "Content-MD5 [OR x-amz-checksum-] HTTP header is required for Put Object [Put Part] requests with Object Lock parameters"
-		e.kind = ErrUnsupported
+		e.Kind = ErrUnsupported
 		e.Cause = "S3 requires a Content-MD5 or x-amz-checksum header on writes with Object Lock parameters, and the request had neither"
 		e.Fix = "set storageProviderChecksum to content-md5 (or crc32, the default): recstore then sends one on every write"
 	default:
