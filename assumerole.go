@@ -33,11 +33,11 @@ type session struct {
 	renewMu sync.Mutex // serialises renewals after S3 rejects a session
 }
 
-func newSession(cfg Config, client *sts.Client, o options, tel *telemetry) *session {
+func newSession(cfg Config, client *sts.Client, o storeOptions, sh shared, tel *telemetry) *session {
 	t := target{Bucket: cfg.Bucket, Prefix: cfg.KeyPrefix, Region: cfg.Region, Role: cfg.RoleARN,
 		STSRegion: cfg.stsSigningRegion(), STSIsAWS: cfg.stsIsAWS(), SSE: string(cfg.ServerSideEncryption), KMSKeyID: cfg.KMSKeyID}
-	rec := &recordingSTS{client: client, tel: tel, target: t, counts: cmp.Or(o.stsCounts, &stsCounts{})}
-	if !o.noBackoff {
+	rec := &recordingSTS{client: client, tel: tel, target: t, counts: cmp.Or(sh.sts, &stsCounts{})}
+	if !sh.noBackoff {
 		rec.backoff = &failureBackoff{now: time.Now}
 	}
 	duration := cfg.sessionDuration()

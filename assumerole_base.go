@@ -26,14 +26,14 @@ import (
 //
 // It is a choice of the process, never of a tenant's configuration: with
 // it, Config.AccessKeyID and Config.SecretAccessKey must be empty, and
-// Validate reports both as ambiguous if either is set. Without it they are
+// Open reports a key that is set as ambiguous. Without it they are
 // required, as the spec's flow has them.
 func WithBaseCredentials(p aws.CredentialsProvider) Option {
 	if p != nil {
 		// One cache for every Store, as a Pool's share it.
 		p = aws.NewCredentialsCache(baseProvider{p})
 	}
-	return func(o *options) { o.baseCredentials = p }
+	return storeOption(func(o *storeOptions) { o.baseCredentials = p })
 }
 
 // baseProvider marks the errors of the base identity's provider, so that
@@ -50,17 +50,6 @@ func (b baseProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	return creds, nil
 }
 
-// checkNoBaseKeys refuses base keys in a Config beside WithBaseCredentials:
-// which identity would call sts:AssumeRole?
-func checkNoBaseKeys(c Config) string {
-	if c.AccessKeyID == "" && c.SecretAccessKey == "" {
-		return ""
-	}
-	return "set although WithBaseCredentials gives the base identity, so which one calls sts:AssumeRole is " +
-		"ambiguous: leave storageProviderAccessKeyId and storageProviderSecretAccessKey empty to use the " +
-		"process's identity, or drop WithBaseCredentials to use these keys"
-}
-
 // WithSourceIdentity sends id as the SourceIdentity of every sts:AssumeRole
 // call, such as the recorder instance or the tenant: the customer's
 // CloudTrail then shows who acted, and id stays on the session. The role's
@@ -68,7 +57,7 @@ func checkNoBaseKeys(c Config) string {
 // given this option). AWS allows 2 to 64 characters of A-Z a-z 0-9 and
 // _+=,.@-.
 func WithSourceIdentity(id string) Option {
-	return func(o *options) { o.sourceIdentity = id }
+	return storeOption(func(o *storeOptions) { o.sourceIdentity = id })
 }
 
 // WithSessionTags sends tags as the session tags of every sts:AssumeRole
@@ -78,7 +67,8 @@ func WithSourceIdentity(id string) Option {
 // of 1 to 128 and values of up to 256 letters, digits, spaces and
 // _.:/=+-@. The map is not retained.
 func WithSessionTags(tags map[string]string) Option {
-	return func(o *options) { o.sessionTags = maps.Clone(tags) }
+	tags = maps.Clone(tags)
+	return storeOption(func(o *storeOptions) { o.sessionTags = tags })
 }
 
 // DefaultBaseCredentials returns the process's own AWS identity, found as
@@ -112,7 +102,7 @@ func DefaultBaseCredentials(ctx context.Context) (aws.CredentialsProvider, error
 
 // checkBaseOptions checks the source identity and session tags against
 // STS's rules; "" if they are valid.
-func checkBaseOptions(o options) string {
+func checkBaseOptions(o storeOptions) string {
 	// STS's pattern has no colon, so its reserved prefix "aws:" cannot pass it either.
 	if id := o.sourceIdentity; id != "" && (len(id) < 2 || len(id) > 64 || !allIn(id, wordChars+"+=,.@-")) {
 		return fmt.Sprintf("WithSourceIdentity(%q): AWS allows 2 to 64 characters of A-Z a-z 0-9 _+=,.@-", truncate(id))
@@ -141,7 +131,7 @@ func tagText(s string) bool {
 }
 
 // stsTags is o's session tags for the AssumeRole call, in key order.
-func (o options) stsTags() []types.Tag {
+func (o storeOptions) stsTags() []types.Tag {
 	var tags []types.Tag
 	for _, k := range slices.Sorted(maps.Keys(o.sessionTags)) {
 		tags = append(tags, types.Tag{Key: aws.String(k), Value: aws.String(o.sessionTags[k])})

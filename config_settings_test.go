@@ -17,7 +17,7 @@ import (
 )
 
 // TestSettingsTable: Settings names every Config field exactly once, with
-// distinct keys, variables and flags.
+// distinct keys and variables (the CLI's test checks its flags).
 func TestSettingsTable(t *testing.T) {
 	var fields []string
 	for f := range reflect.TypeFor[recstore.Config]().Fields() {
@@ -29,8 +29,7 @@ func TestSettingsTable(t *testing.T) {
 		named = append(named, s.Field)
 		assert.True(t, strings.HasPrefix(s.Key, "storageProvider"), "key %q", s.Key)
 		assert.True(t, strings.HasPrefix(s.Env, "RECSTORE_"), "variable %q", s.Env)
-		assert.NotEmpty(t, s.Usage, s.Field)
-		for _, name := range []string{s.Field, s.Key, s.Env, "--" + s.Flag} {
+		for _, name := range []string{s.Field, s.Key, s.Env} {
 			assert.False(t, seen[name], "%s is named twice", name)
 			seen[name] = true
 		}
@@ -119,20 +118,21 @@ func TestRedactedFormIsRefused(t *testing.T) {
 }
 
 // TestReadmeConfigurationTable: the README's table lists exactly the
-// settings, with their keys, variables and flags.
+// settings, with their keys and variables (the CLI's test checks the
+// flags' column).
 func TestReadmeConfigurationTable(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 	_, section, ok := strings.Cut(string(readme), "\n## Configuration\n")
 	require.True(t, ok, "README has a Configuration section")
 	section, _, _ = strings.Cut(section, "\n## ")
-	row := regexp.MustCompile("(?m)^\\| (\\w+) \\| (storageProvider\\w+) \\| (RECSTORE_\\w+) \\| `--([a-z-]+)` \\|")
+	row := regexp.MustCompile("(?m)^\\| (\\w+) \\| (storageProvider\\w+) \\| (RECSTORE_\\w+) \\| `--[a-z-]+` \\|")
 	var got, want [][]string
 	for _, m := range row.FindAllStringSubmatch(section, -1) {
 		got = append(got, m[1:])
 	}
 	for _, s := range recstore.Settings() {
-		want = append(want, []string{s.Field, s.Key, s.Env, s.Flag})
+		want = append(want, []string{s.Field, s.Key, s.Env})
 	}
 	assert.Equal(t, want, got)
 }

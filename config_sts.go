@@ -64,8 +64,8 @@ func hostOf(endpoint string) string {
 
 // checkSTSEndpoint refuses an AWS host that is not STS: the signature
 // would be refused, and no Region can be taken from it.
-func checkSTSEndpoint(c Config, allowInsecure bool) string {
-	if p := checkEndpoint(c.STSEndpoint, allowInsecure); p != "" {
+func checkSTSEndpoint(c Config) string {
+	if p := checkEndpoint(c.STSEndpoint); p != "" {
 		return p
 	}
 	if host := hostOf(c.STSEndpoint); isAWSHost(host) {

@@ -292,21 +292,27 @@ func TestValidate(t *testing.T) {
 }
 
 // TestValidateReportsEverything: an empty Config lists every required
-// field at once.
+// field at once: Validate those of every Store, Open also the base keys,
+// which a Store opened without WithBaseCredentials needs.
 func TestValidateReportsEverything(t *testing.T) {
-	err := recstore.Config{}.Validate()
-	require.Error(t, err)
-	var fields []string
-	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-		var ce *recstore.ConfigError
-		require.True(t, errors.As(e, &ce))
-		fields = append(fields, ce.Field)
+	fieldsOf := func(err error) []string {
+		require.Error(t, err)
+		var fields []string
+		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+			var ce *recstore.ConfigError
+			require.True(t, errors.As(e, &ce))
+			fields = append(fields, ce.Field)
+		}
+		return fields
 	}
-	assert.Equal(t, []string{"Bucket", "Region", "AccessKeyID", "SecretAccessKey", "RoleARN", "RoleSessionName"}, fields)
+	assert.Equal(t, []string{"Bucket", "Region", "RoleARN", "RoleSessionName"}, fieldsOf(recstore.Config{}.Validate()))
+	_, err := recstore.Open(context.Background(), recstore.Config{})
+	assert.Equal(t, []string{"Bucket", "Region", "AccessKeyID", "SecretAccessKey", "RoleARN", "RoleSessionName"}, fieldsOf(err))
 }
 
-// TestValidateInsecureEndpoint: plain http is for loopback only, unless the
-// caller allows it explicitly.
+// TestValidateInsecureEndpoint: Open takes plain http for loopback only,
+// unless the caller allows it explicitly; Validate, which does not know
+// how the Store will be opened, leaves that rule to Open.
 func TestValidateInsecureEndpoint(t *testing.T) {
 	for _, tc := range []struct {
 		endpoint string
@@ -326,18 +332,21 @@ func TestValidateInsecureEndpoint(t *testing.T) {
 			} else {
 				cfg.STSEndpoint = tc.endpoint
 			}
-			err := cfg.Validate()
+			assert.NoError(t, cfg.Validate(), "%s %s", field, tc.endpoint)
+			store, err := recstore.Open(context.Background(), cfg)
 			if tc.ok {
-				assert.NoError(t, err, "%s %s", field, tc.endpoint)
+				require.NoError(t, err, "%s %s", field, tc.endpoint)
+				store.Close()
 				continue
 			}
 			var ce *recstore.ConfigError
 			require.ErrorAs(t, err, &ce, "%s %s", field, tc.endpoint)
+			assert.ErrorIs(t, err, recstore.ErrInvalidConfig)
 			assert.Equal(t, field, ce.Field)
 			assert.Contains(t, ce.Problem, "AllowInsecureEndpoint")
-			assert.NoError(t, cfg.Validate(recstore.AllowInsecureEndpoint()), "allowed explicitly")
-			_, err = recstore.Open(context.Background(), cfg)
-			assert.ErrorIs(t, err, recstore.ErrInvalidConfig, "Open refuses it too")
+			store, err = recstore.Open(context.Background(), cfg, recstore.AllowInsecureEndpoint())
+			require.NoError(t, err, "allowed explicitly")
+			store.Close()
 		}
 	}
 }

@@ -31,27 +31,39 @@ const (
 	roleNameChars    = sessionNameChars
 )
 
-// Validate checks c against AWS's rules without touching the network. It
-// reports every problem at once, joined with errors.Join; each is a
-// *ConfigError naming the Go field and the JSON key, and all match
-// ErrInvalidConfig.
+// Validate checks c's settings against AWS's rules, each value alone and
+// with the others, without touching the network. It reports every problem
+// at once, joined with errors.Join; each is a *ConfigError naming the Go
+// field and the JSON key, and all match ErrInvalidConfig.
 //
-// An http:// Endpoint or STSEndpoint is refused unless it is a loopback
-// address: requests would cross the network unencrypted. opts are those of
-// Open; with AllowInsecureEndpoint, http:// is accepted anywhere.
-func (c Config) Validate(opts ...Option) error {
-	o, err := newOptions(opts)
-	if err != nil {
-		return err
-	}
+// Two rules depend on how the Store is opened, and Open checks them too:
+// the base keys (AccessKeyID, SecretAccessKey) are required, unless
+// WithBaseCredentials gives the base identity, which needs them empty; and
+// an http:// Endpoint or STSEndpoint must be a loopback address, unless
+// AllowInsecureEndpoint is given. Validate accepts a Config that either
+// way of opening could use: both keys or neither, any http:// URL.
+func (c Config) Validate() error { return c.validate(nil) }
+
+// opening is how a Store is opened, as far as the validity of its Config
+// depends on it.
+type opening struct {
+	keyless       bool // WithBaseCredentials gives the base identity
+	allowInsecure bool // AllowInsecureEndpoint
+}
+
+// validate checks c with Validate's rules or, when o is not nil, with
+// Open's rules for a Store opened as o says.
+func (c Config) validate(o *opening) error {
 	var errs []error
 	for _, s := range Settings() {
 		problem := ""
 		switch {
 		case s.Secret && s.bind(&c).String() == redacted:
 			problem = "is " + strconv.Quote(redacted) + ": this is the redacted form; enter the real secret"
+		case o != nil && s.opened != nil:
+			problem = s.opened(c, *o)
 		case s.check != nil:
-			problem = s.check(c, o)
+			problem = s.check(c)
 		}
 		if problem != "" {
 			errs = append(errs, s.problem(problem))
@@ -105,14 +117,72 @@ func checkRegion(r string, customEndpoint bool) string {
 	return ""
 }
 
+// checkAccessKeyPair checks AccessKeyID alone: set with the secret, in
+// the form its STS accepts, or empty with it.
+func checkAccessKeyPair(c Config) string {
+	if c.AccessKeyID == "" {
+		if c.SecretAccessKey != "" {
+			return "required with storageProviderSecretAccessKey: the base IAM user's access key ID (AKIA...); " +
+				"or leave both empty when WithBaseCredentials gives the base identity"
+		}
+		return "" // keyless, if Open is given WithBaseCredentials
+	}
+	return checkAccessKeyID(c.AccessKeyID, c.stsIsAWS())
+}
+
+// checkSecretPair checks SecretAccessKey alone: set with the access key
+// ID, in a form a secret can have, or empty with it.
+func checkSecretPair(c Config) string {
+	if c.SecretAccessKey == "" {
+		if c.AccessKeyID != "" {
+			return "required with storageProviderAccessKeyId: the secret access key paired with it; " +
+				"or leave both empty when WithBaseCredentials gives the base identity"
+		}
+		return ""
+	}
+	return checkSecret(c.SecretAccessKey)
+}
+
+// openedAccessKeyID and openedSecret are Open's rules of the base keys:
+// required, unless WithBaseCredentials gives the base identity, which
+// needs them empty.
+func openedAccessKeyID(c Config, o opening) string {
+	switch {
+	case o.keyless:
+		return checkNoBaseKeys(c.AccessKeyID)
+	case c.AccessKeyID == "":
+		return "required: the base IAM user's access key ID (AKIA...), used only to call sts:AssumeRole"
+	}
+	return checkAccessKeyID(c.AccessKeyID, c.stsIsAWS())
+}
+
+func openedSecret(c Config, o opening) string {
+	switch {
+	case o.keyless:
+		return checkNoBaseKeys(c.SecretAccessKey)
+	case c.SecretAccessKey == "":
+		return "required: the secret access key paired with storageProviderAccessKeyId"
+	}
+	return checkSecret(c.SecretAccessKey)
+}
+
+// checkNoBaseKeys refuses a base key in a Config beside
+// WithBaseCredentials: which identity would call sts:AssumeRole?
+func checkNoBaseKeys(key string) string {
+	if key == "" {
+		return ""
+	}
+	return "set although WithBaseCredentials gives the base identity, so which one calls sts:AssumeRole is " +
+		"ambiguous: leave storageProviderAccessKeyId and storageProviderSecretAccessKey empty to use the " +
+		"process's identity, or drop WithBaseCredentials to use these keys"
+}
+
 // checkAccessKeyID applies AWS's rule (16 to 128 word characters) when the
 // key goes to AWS STS. An S3-compatible store's STS has its own: MinIO
 // accepts 3 characters and more (its default is minioadmin), LocalStack
 // uses "test"; only what is surely a paste error is refused there.
 func checkAccessKeyID(id string, awsSTS bool) string {
 	switch {
-	case id == "":
-		return "required: the base IAM user's access key ID (AKIA...), used only to call sts:AssumeRole"
 	case strings.HasPrefix(id, "ASIA") && awsSTS:
 		return "is a temporary key (ASIA...); use the base IAM user's long-term access key (AKIA...)"
 	case !awsSTS:
@@ -142,8 +212,6 @@ func checkStoreKeyID(id string) string {
 // checkSecret never quotes the secret: its problems are described, not shown.
 func checkSecret(s string) string {
 	switch {
-	case s == "":
-		return "required: the secret access key paired with storageProviderAccessKeyId"
 	case strings.IndexFunc(s, unicode.IsSpace) >= 0:
 		return "contains white space (a copy and paste error?); paste the secret access key again"
 	case !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0:
@@ -224,10 +292,10 @@ func checkSessionDuration(d time.Duration) string {
 	return ""
 }
 
-// checkEndpoint accepts an absolute https URL without credentials, query or
-// fragment, and http only for loopback hosts or when allowInsecure is set.
+// checkEndpoint accepts an absolute http or https URL without
+// credentials, query or fragment (checkInsecure is Open's rule of http).
 // It never quotes user info, which may hold a secret.
-func checkEndpoint(raw string, allowInsecure bool) string {
+func checkEndpoint(raw string) string {
 	if raw == "" {
 		return ""
 	}
@@ -243,11 +311,19 @@ func checkEndpoint(raw string, allowInsecure bool) string {
 		return "has no host; want https://host[:port]"
 	case u.RawQuery != "" || u.Fragment != "":
 		return "must not have a query or fragment; want https://host[:port]"
-	case u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()):
-		return fmt.Sprintf("http:// to %s would send requests and recordings unencrypted; use https://, or for a "+
-			"store on a trusted network pass recstore.AllowInsecureEndpoint() (CLI: --allow-insecure-endpoint)", truncate(u.Host))
 	}
 	return ""
+}
+
+// checkInsecure is Open's rule of an endpoint: http only for loopback
+// hosts, or with AllowInsecureEndpoint.
+func checkInsecure(raw string, o opening) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" || o.allowInsecure || isLoopback(u.Hostname()) {
+		return ""
+	}
+	return fmt.Sprintf("http:// to %s would send requests and recordings unencrypted; use https://, or for a "+
+		"store on a trusted network open the Store with AllowInsecureEndpoint", truncate(u.Host))
 }
 
 // isLoopback reports whether host names this machine.

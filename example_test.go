@@ -55,8 +55,11 @@ func ExampleWithBaseCredentials() {
 		if err != nil {
 			return err // names where the SDK's default chain looked
 		}
-		pool := recstore.NewPool(recstore.WithBaseCredentials(base),
-			recstore.WithSourceIdentity("recorder-eu-1")) // optional: shows in the customer's CloudTrail
+		pool, err := recstore.NewPool(recstore.WithStoreOptions(recstore.WithBaseCredentials(base),
+			recstore.WithSourceIdentity("recorder-eu-1"))) // optional: shows in the customer's CloudTrail
+		if err != nil {
+			return err
+		}
 		defer pool.Close()
 		store, err := pool.Store(ctx, tenant, cfg) // cfg: a tenant's JSON, without keys
 		if err != nil {

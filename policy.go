@@ -90,7 +90,7 @@ func BaseUserPolicy(cfg Config, opts ...Option) (Policy, error) {
 // needs: sts:AssumeRole, and sts:TagSession and sts:SetSourceIdentity when
 // it sends session tags or a source identity.
 func assumeRoleActions(opts []Option) (StringList, error) {
-	o, err := newOptions(opts)
+	o, err := newStoreOptions(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -157,8 +157,15 @@ func TrustPolicy(cfg Config, principalARN string, opts ...Option) (Policy, error
 	return p, nil
 }
 
-// A PolicyOption adds to the role policy.
-type PolicyOption func(*policyOptions)
+// A PolicyOption grants the role more than the spec's minimum, in
+// RolePolicy: GrantKMSKey, GrantMultipartCleanup, GrantEncryptionCheck
+// and GrantObjectLock.
+type PolicyOption interface{ applyPolicy(*policyOptions) }
+
+// policyOption is a PolicyOption that sets one field.
+type policyOption func(*policyOptions)
+
+func (f policyOption) applyPolicy(o *policyOptions) { f(o) }
 
 type policyOptions struct {
 	kmsKeyARN        string
@@ -167,24 +174,30 @@ type policyOptions struct {
 	objectLock       bool
 }
 
-// WithKMSKey grants kms:GenerateDataKey and kms:Decrypt on the KMS key that
-// encrypts the bucket (SSE-KMS).
-func WithKMSKey(arn string) PolicyOption { return func(o *policyOptions) { o.kmsKeyARN = arn } }
+// GrantKMSKey grants kms:GenerateDataKey and kms:Decrypt on the KMS key
+// that encrypts the bucket (SSE-KMS), given by its ARN.
+func GrantKMSKey(arn string) PolicyOption {
+	return policyOption(func(o *policyOptions) { o.kmsKeyARN = arn })
+}
 
-// WithMultipartCleanup grants s3:ListBucketMultipartUploads on the bucket,
+// GrantMultipartCleanup grants s3:ListBucketMultipartUploads on the bucket,
 // beyond the spec's minimum, so that recstore can find and abort a stray
 // multipart upload left when a CreateMultipartUpload reply is lost. The
 // other safety net, which also covers a recorder that dies mid-upload, is
 // a bucket lifecycle rule that aborts incomplete multipart uploads.
-func WithMultipartCleanup() PolicyOption { return func(o *policyOptions) { o.multipartCleanup = true } }
+func GrantMultipartCleanup() PolicyOption {
+	return policyOption(func(o *policyOptions) { o.multipartCleanup = true })
+}
 
-// WithEncryptionCheck grants s3:GetEncryptionConfiguration on the bucket,
+// GrantEncryptionCheck grants s3:GetEncryptionConfiguration on the bucket,
 // beyond the spec's minimum, so that Verify can read the bucket's default
 // encryption and compare it with Config.ServerSideEncryption; without it,
 // Verify's encryption check warns.
-func WithEncryptionCheck() PolicyOption { return func(o *policyOptions) { o.encryptionCheck = true } }
+func GrantEncryptionCheck() PolicyOption {
+	return policyOption(func(o *policyOptions) { o.encryptionCheck = true })
+}
 
-// WithObjectLock grants, beyond the spec's minimum, what a versioned or
+// GrantObjectLock grants, beyond the spec's minimum, what a versioned or
 // Object Lock bucket asks for: s3:GetBucketVersioning and
 // s3:GetBucketObjectLockConfiguration (Verify reports them),
 // s3:ListBucketVersions and s3:DeleteObjectVersion (Delete WithAllVersions,
@@ -192,7 +205,9 @@ func WithEncryptionCheck() PolicyOption { return func(o *policyOptions) { o.encr
 // s3:PutObjectLegalHold (WithRetention, WithLegalHold, SetRetention,
 // SetLegalHold, and the short retention of Verify's probes), and
 // s3:GetObjectRetention and s3:GetObjectLegalHold (Stat reports them).
-func WithObjectLock() PolicyOption { return func(o *policyOptions) { o.objectLock = true } }
+func GrantObjectLock() PolicyOption {
+	return policyOption(func(o *policyOptions) { o.objectLock = true })
+}
 
 // RolePolicy is the role's least-privilege S3 policy on cfg.Bucket:
 // s3:GetBucketLocation and s3:ListBucket on the bucket, and s3:GetObject,
@@ -202,7 +217,7 @@ func WithObjectLock() PolicyOption { return func(o *policyOptions) { o.objectLoc
 func RolePolicy(cfg Config, opts ...PolicyOption) (Policy, error) {
 	var o policyOptions
 	for _, opt := range opts {
-		opt(&o)
+		opt.applyPolicy(&o)
 	}
 	if p := checkBucket(cfg.Bucket); p != "" {
 		return Policy{}, setting("Bucket").problem(p)

@@ -78,7 +78,7 @@ func TestPolicyVariants(t *testing.T) {
 	assert.Nil(t, base.Statement[0].Condition, "no External ID, no condition")
 
 	cfg.KeyPrefix = "tenant-7/"
-	role, err := recstore.RolePolicy(cfg, recstore.WithKMSKey("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"))
+	role, err := recstore.RolePolicy(cfg, recstore.GrantKMSKey("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"))
 	require.NoError(t, err)
 	sameJSON(t, `{"Version":"2012-10-17","Statement":[
 		{"Sid":"BucketLocation","Effect":"Allow","Action":"s3:GetBucketLocation","Resource":"arn:aws:s3:::recordings"},
@@ -101,7 +101,7 @@ func TestPolicyErrors(t *testing.T) {
 	assert.ErrorIs(t, err, recstore.ErrInvalidArgument)
 	_, err = recstore.TrustPolicy(cfg, "arn:aws:iam::111122223333:group/recorders")
 	assert.ErrorIs(t, err, recstore.ErrInvalidArgument)
-	_, err = recstore.RolePolicy(cfg, recstore.WithKMSKey("my-key"))
+	_, err = recstore.RolePolicy(cfg, recstore.GrantKMSKey("my-key"))
 	assert.ErrorIs(t, err, recstore.ErrInvalidArgument)
 	cfg.Bucket = "Bad Bucket"
 	_, err = recstore.RolePolicy(cfg)
@@ -161,7 +161,7 @@ func TestPolicyMultipartCleanup(t *testing.T) {
 	for _, prefix := range []string{"", "acme/"} {
 		cfg := validConfig()
 		cfg.KeyPrefix = prefix
-		p, err := recstore.RolePolicy(cfg, recstore.WithMultipartCleanup())
+		p, err := recstore.RolePolicy(cfg, recstore.GrantMultipartCleanup())
 		require.NoError(t, err)
 		assert.Contains(t, p.Statement[0].Action, "s3:ListBucketMultipartUploads")
 		assert.Equal(t, "arn:aws:s3:::recordings", p.Statement[0].Resource, "a bucket action, on the bucket")
@@ -189,7 +189,7 @@ func TestKMSKeyPolicy(t *testing.T) {
 	assert.ErrorIs(t, err, recstore.ErrInvalidConfig, "the statement names the role")
 }
 
-// TestPolicyObjectLock: WithObjectLock adds the bucket actions to the
+// TestPolicyObjectLock: GrantObjectLock adds the bucket actions to the
 // bucket statement, s3:ListBucketVersions beside s3:ListBucket (under its
 // s3:prefix condition with a KeyPrefix), and the object actions on the
 // objects under the prefix.
@@ -197,7 +197,7 @@ func TestPolicyObjectLock(t *testing.T) {
 	for _, prefix := range []string{"", "acme/"} {
 		cfg := validConfig()
 		cfg.KeyPrefix = prefix
-		p, err := recstore.RolePolicy(cfg, recstore.WithObjectLock())
+		p, err := recstore.RolePolicy(cfg, recstore.GrantObjectLock())
 		require.NoError(t, err)
 		actions := map[string]recstore.Statement{}
 		for _, s := range p.Statement {

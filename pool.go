@@ -2,6 +2,7 @@ package recstore
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -10,21 +11,21 @@ import (
 
 // A Pool keeps one Store per tenant, for a service that stores recordings
 // for many customers, each with its own Config. Its Stores share one HTTP
-// transport, so connections to the same endpoint serve every tenant, and,
-// with WithMemoryLimit, one budget for the part buffers of all uploads.
-// A Pool is safe for concurrent use; it starts no goroutine. Each Store's
-// metrics, spans and log events carry its tenant name (WithTenantAttribute).
+// transport, so connections to the same endpoint serve every tenant, the
+// STS back-off counts and, with WithMemoryLimit, one budget for the part
+// buffers of all uploads. A Pool is safe for concurrent use; it starts no
+// goroutine. Each Store's metrics, spans and log events carry its tenant
+// name (see WithTenantAttribute).
 //
 // Ask the Pool for the tenant's Store for each operation (a map lookup)
 // rather than keeping it: a Store the Pool has replaced or evicted returns
 // ErrClosed to new calls, while the calls already in progress finish.
 type Pool struct {
-	opts      []Option // for each Open, the shared transport and budget included
+	store     storeOptions // every Store's; its tenant is set per Store
+	shared    shared       // what the Stores share
 	maxStores int
 	idle      time.Duration
 	transport *http.Transport // owned; nil when WithHTTPClient gave the client
-	budget    *memoryBudget
-	sts       *stsCounts
 
 	mu      sync.Mutex
 	tenants map[string]*tenantStore
@@ -39,36 +40,84 @@ type tenantStore struct {
 	used  time.Time // the last Pool.Store call for it
 }
 
+// A PoolOption configures a Pool (NewPool): WithMaxStores, WithIdleTimeout,
+// WithMemoryLimit, and WithStoreOptions for the Stores it opens.
+type PoolOption interface{ applyPool(*poolOptions) }
+
+// poolOption is a PoolOption that sets one field.
+type poolOption func(*poolOptions)
+
+func (f poolOption) applyPool(o *poolOptions) { f(o) }
+
+type poolOptions struct {
+	maxStores   int
+	idleTimeout time.Duration
+	memoryLimit int64
+	store       []Option // WithStoreOptions
+}
+
 // WithMaxStores makes a Pool keep at most n Stores open: beyond n, the
 // least recently used idle Store is closed (one with an operation in
-// progress never is, so n may be passed while all are busy). It is
-// ignored outside NewPool; without it a Pool keeps every Store it opens.
-func WithMaxStores(n int) Option { return func(o *options) { o.maxStores = n } }
+// progress never is, so n may be passed while all are busy). Without it,
+// or with 0, a Pool keeps every Store it opens.
+func WithMaxStores(n int) PoolOption { return poolOption(func(o *poolOptions) { o.maxStores = n }) }
 
-// WithIdleTimeout makes a Pool close a Store that has had no operation
-// and no Pool.Store call for d. It is ignored outside NewPool; without it
-// a Pool closes no Store for being idle.
-func WithIdleTimeout(d time.Duration) Option { return func(o *options) { o.idleTimeout = d } }
+// WithIdleTimeout makes a Pool close a Store that has had no operation and
+// no Pool.Store call for d. Without it, or with 0, a Pool closes no Store
+// for being idle.
+func WithIdleTimeout(d time.Duration) PoolOption {
+	return poolOption(func(o *poolOptions) { o.idleTimeout = d })
+}
 
-// NewPool returns a Pool whose Stores are opened with opts. An invalid
-// option is reported by each Pool.Store call, as ErrInvalidConfig.
-func NewPool(opts ...Option) *Pool {
-	p := &Pool{tenants: map[string]*tenantStore{}, sts: &stsCounts{}}
-	o, err := newOptions(opts)
-	p.opts = append(slices.Clone(opts), withSTSCounts(p.sts))
-	if err != nil {
-		return p // each Open fails with err
+// NewPool returns a Pool whose Stores are opened with the options of
+// WithStoreOptions. It sends no request. Invalid options return an error
+// that names each of them and matches ErrInvalidConfig.
+func NewPool(opts ...PoolOption) (*Pool, error) {
+	var po poolOptions
+	for _, opt := range opts {
+		opt.applyPool(&po)
 	}
-	p.maxStores, p.idle, p.budget = o.maxStores, o.idleTimeout, o.budget
-	p.opts = append(p.opts, withInstruments(newInstruments(o.meter())))
-	if p.budget != nil {
-		p.opts = append(p.opts, withBudget(p.budget))
+	o, err := newStoreOptions(po.store)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPoolOptions(po, o); err != nil {
+		return nil, err
+	}
+	p := &Pool{store: o, maxStores: po.maxStores, idle: po.idleTimeout, tenants: map[string]*tenantStore{},
+		shared: shared{sts: &stsCounts{}, inst: newInstruments(o.telemetry.meter())}}
+	if po.memoryLimit > 0 {
+		p.shared.budget = newMemoryBudget(po.memoryLimit)
 	}
 	if o.httpClient == nil {
 		p.transport = newTransport(o.responseHeaderTimeout)
-		p.opts = append(p.opts, WithHTTPClient(&http.Client{Transport: p.transport, CheckRedirect: noRedirects}))
+		p.shared.client = &http.Client{Transport: p.transport, CheckRedirect: noRedirects}
 	}
-	return p
+	return p, nil
+}
+
+// checkPoolOptions checks a Pool's options, and refuses the Store options
+// that the Pool sets for each Store itself.
+func checkPoolOptions(po poolOptions, o storeOptions) error {
+	var problems []string
+	if po.maxStores < 0 {
+		problems = append(problems, fmt.Sprintf("WithMaxStores(%d): want 0 (no limit) or more", po.maxStores))
+	}
+	if po.idleTimeout < 0 {
+		problems = append(problems, fmt.Sprintf("WithIdleTimeout(%v): want 0 (none) or more", po.idleTimeout))
+	}
+	if p := checkMemoryLimit(po.memoryLimit, o.partSize); p != "" {
+		problems = append(problems, p)
+	}
+	if o.telemetry.tenant != "" {
+		problems = append(problems, "WithStoreOptions(WithTenantAttribute(...)): a Pool labels each Store with its "+
+			"tenant name; leave it out")
+	}
+	if o.memoryLimit != 0 {
+		problems = append(problems, "WithStoreOptions(WithMemoryLimit(...)): a Pool's Stores share the Pool's budget; "+
+			"give WithMemoryLimit to NewPool instead")
+	}
+	return optionsError(problems)
 }
 
 // Store returns tenant's Store, opening it on first use. The same tenant
@@ -89,7 +138,9 @@ func (p *Pool) Store(ctx context.Context, tenant string, cfg Config) (*Store, er
 		t.used = now
 		return t.store, nil
 	}
-	s, err := Open(ctx, cfg, slices.Concat(p.opts, []Option{WithTenantAttribute(tenant)})...)
+	o := p.store
+	o.telemetry.tenant = tenant
+	s, err := open(cfg, o, p.shared)
 	if err != nil {
 		return nil, err
 	}
@@ -224,15 +275,16 @@ type PoolStats struct {
 func (p *Pool) Stats() PoolStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	st := PoolStats{Stores: len(p.tenants), AssumeRoleCalls: p.sts.calls.Load(), AssumeRoleRefused: p.sts.refused.Load()}
+	st := PoolStats{Stores: len(p.tenants), AssumeRoleCalls: p.shared.sts.calls.Load(),
+		AssumeRoleRefused: p.shared.sts.refused.Load()}
 	for _, t := range p.tenants {
 		st.Uploads += t.store.active.uploads.Load()
 	}
 	for _, s := range p.retired {
 		st.Uploads += s.active.uploads.Load()
 	}
-	if p.budget != nil {
-		st.BufferBytes = p.budget.inUse()
+	if p.shared.budget != nil {
+		st.BufferBytes = p.shared.budget.inUse()
 	}
 	return st
 }

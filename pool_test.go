@@ -54,7 +54,7 @@ func tenantConfig(e *sandbox.Env, name string) recstore.Config {
 func TestPoolTenants(t *testing.T) {
 	e := requireEnv(t)
 	ctx := context.Background()
-	p := recstore.NewPool()
+	p := newPool(t)
 	defer p.Close()
 	const tenants, uploads = 20, 3
 	cfgs, before := make([]recstore.Config, tenants), make([]int, tenants)
@@ -105,7 +105,7 @@ func TestPoolKeylessBase(t *testing.T) {
 	ctx := context.Background()
 	pod, err := e.WebIdentityBase("recorder-of-pool", t.TempDir())
 	require.NoError(t, err)
-	p := recstore.NewPool(recstore.WithBaseCredentials(pod.Provider))
+	p := newPool(t, recstore.WithStoreOptions(recstore.WithBaseCredentials(pod.Provider)))
 	defer p.Close()
 	const tenants = 8
 	cfgs := make([]recstore.Config, tenants)
@@ -146,7 +146,7 @@ func TestPoolKeylessBase(t *testing.T) {
 func TestPoolConfigChange(t *testing.T) {
 	e := requireEnv(t)
 	ctx := context.Background()
-	p := recstore.NewPool(recstore.WithPartSize(recstore.MinPartSize))
+	p := newPool(t, recstore.WithStoreOptions(recstore.WithPartSize(recstore.MinPartSize)))
 	defer p.Close()
 	cfg := tenantConfig(e, "pool-change")
 	old, err := p.Store(ctx, "acme", cfg)
@@ -203,14 +203,14 @@ func TestPoolEviction(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		opts []recstore.Option
+		opts []recstore.PoolOption
 		wait time.Duration
 	}{
-		{"max stores", []recstore.Option{recstore.WithMaxStores(2)}, 0},
-		{"idle timeout", []recstore.Option{recstore.WithIdleTimeout(100 * time.Millisecond)}, 200 * time.Millisecond},
+		{"max stores", []recstore.PoolOption{recstore.WithMaxStores(2)}, 0},
+		{"idle timeout", []recstore.PoolOption{recstore.WithIdleTimeout(100 * time.Millisecond)}, 200 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := recstore.NewPool(append(tc.opts, recstore.WithPartSize(recstore.MinPartSize))...)
+			p := newPool(t, append(tc.opts, recstore.WithStoreOptions(recstore.WithPartSize(recstore.MinPartSize)))...)
 			defer p.Close()
 			busy, err := p.Store(ctx, "busy", cfgs["evict-busy"])
 			require.NoError(t, err)
@@ -245,7 +245,7 @@ func TestPoolMemoryBudget(t *testing.T) {
 	e := requireEnv(t)
 	ctx := context.Background()
 	const limit, uploads, size = 4 * recstore.MinPartSize, 32, recstore.MinPartSize * 3 / 2
-	p := recstore.NewPool(recstore.WithPartSize(recstore.MinPartSize), recstore.WithMemoryLimit(limit))
+	p := newPool(t, recstore.WithStoreOptions(recstore.WithPartSize(recstore.MinPartSize)), recstore.WithMemoryLimit(limit))
 	defer p.Close()
 	cfg := tenantConfig(e, "pool-budget")
 	runtime.GC()
@@ -309,7 +309,7 @@ func TestPoolMemoryBudget(t *testing.T) {
 func TestPoolBudgetWait(t *testing.T) {
 	e := requireEnv(t)
 	ctx := context.Background()
-	p := recstore.NewPool(recstore.WithPartSize(recstore.MinPartSize), recstore.WithMemoryLimit(recstore.MinPartSize))
+	p := newPool(t, recstore.WithStoreOptions(recstore.WithPartSize(recstore.MinPartSize)), recstore.WithMemoryLimit(recstore.MinPartSize))
 	defer p.Close()
 	s, err := p.Store(ctx, "wait", tenantConfig(e, "pool-wait"))
 	require.NoError(t, err)
@@ -329,9 +329,48 @@ func TestPoolBudgetWait(t *testing.T) {
 	_, err = s.Upload(ctx, "after", bytes.NewReader([]byte("x")))
 	assert.NoError(t, err, "the buffer is free again")
 
-	_, err = recstore.NewPool(recstore.WithMemoryLimit(recstore.MinPartSize-1)).Store(ctx, "x", tenantConfig(e, "pool-wait"))
-	assert.ErrorIs(t, err, recstore.ErrInvalidConfig)
-	assert.ErrorContains(t, err, "WithMemoryLimit")
+}
+
+// TestNewPoolRefusesBadOptions: NewPool reports every invalid option at
+// once, naming it, before any Store opens; the Store options it would set
+// for each Store itself are refused rather than ignored.
+func TestNewPoolRefusesBadOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []recstore.PoolOption
+		want []string
+	}{
+		{"memory limit under a part", []recstore.PoolOption{recstore.WithMemoryLimit(recstore.MinPartSize - 1)},
+			[]string{"WithMemoryLimit(5242879): must hold at least one part"}},
+		{"negative counts", []recstore.PoolOption{recstore.WithMaxStores(-1), recstore.WithIdleTimeout(-time.Second)},
+			[]string{"WithMaxStores(-1)", "WithIdleTimeout(-1s)"}},
+		{"a tenant attribute", []recstore.PoolOption{recstore.WithStoreOptions(recstore.WithTenantAttribute("acme"))},
+			[]string{"WithTenantAttribute", "labels each Store with its tenant name"}},
+		{"a Store's memory limit", []recstore.PoolOption{recstore.WithStoreOptions(recstore.WithMemoryLimit(64 << 20))},
+			[]string{"give WithMemoryLimit to NewPool instead"}},
+		{"a bad Store option", []recstore.PoolOption{recstore.WithStoreOptions(recstore.WithPartSize(1), recstore.WithConcurrency(0))},
+			[]string{"WithPartSize(1)", "WithConcurrency(0)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := recstore.NewPool(tc.opts...)
+			assert.Nil(t, p)
+			require.ErrorIs(t, err, recstore.ErrInvalidConfig)
+			for _, want := range tc.want {
+				assert.ErrorContains(t, err, want)
+			}
+		})
+	}
+	p, err := recstore.NewPool(recstore.WithMaxStores(0), recstore.WithIdleTimeout(0), recstore.WithMemoryLimit(0))
+	require.NoError(t, err, "zero means none, as without the options")
+	assert.NoError(t, p.Close())
+}
+
+// newPool is NewPool, whose options must be valid.
+func newPool(t *testing.T, opts ...recstore.PoolOption) *recstore.Pool {
+	t.Helper()
+	p, err := recstore.NewPool(opts...)
+	require.NoError(t, err)
+	return p
 }
 
 // TestPoolBackoff: a tenant whose role refuses it is answered from the
@@ -340,7 +379,7 @@ func TestPoolBudgetWait(t *testing.T) {
 func TestPoolBackoff(t *testing.T) {
 	e := requireEnv(t)
 	ctx := context.Background()
-	p := recstore.NewPool()
+	p := newPool(t)
 	defer p.Close()
 	cfg := tenantConfig(e, "pool-broken")
 	broken := cfg

@@ -146,7 +146,7 @@ func TestLostCreateReply(t *testing.T) {
 		opts       []recstore.PolicyOption
 		wantStrays int
 	}{
-		{"with ListBucketMultipartUploads", []recstore.PolicyOption{recstore.WithMultipartCleanup()}, 0},
+		{"with ListBucketMultipartUploads", []recstore.PolicyOption{recstore.GrantMultipartCleanup()}, 0},
 		{"spec's minimum", nil, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -257,7 +257,7 @@ func TestReliabilityUnderFaults(t *testing.T) {
 	var mu sync.Mutex
 	cfg, proxy := proxied(t, e, mixedFaults(rand.New(rand.NewPCG(seed, 1)), &mu))
 	// Lost CreateMultipartUpload replies leave strays that only listing finds.
-	cfg.RoleARN, cfg.ExternalID = roleWith(t, e, recstore.WithMultipartCleanup())
+	cfg.RoleARN, cfg.ExternalID = roleWith(t, e, recstore.GrantMultipartCleanup())
 	s := open(t, cfg, recstore.WithPartSize(recstore.MinPartSize), recstore.WithConcurrency(4))
 
 	sizes := rand.New(rand.NewPCG(seed, 2))

@@ -128,7 +128,7 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 	record(err)
 	noPut := e.Config(e.AddRole("secrets-no-put", sandbox.RolePolicy(e.Bucket, "s3:PutObject")))
 	for _, c := range []recstore.Config{cfg, bad, noPut} {
-		r := recstore.Verify(ctx, c, observed...)
+		r := recstore.Verify(ctx, c, recstore.WithStoreOptions(observed...))
 		data, err := json.Marshal(r)
 		require.NoError(t, err)
 		outputs = append(outputs, r.String(), string(data))
@@ -177,7 +177,7 @@ func TestKeylessSecretsStayOut(t *testing.T) {
 
 	var outputs []string
 	verify := func() *recstore.Report {
-		r := recstore.Verify(ctx, cfg, append(observed, recstore.WithBaseCredentials(pod.Provider))...)
+		r := recstore.Verify(ctx, cfg, recstore.WithStoreOptions(append(observed, recstore.WithBaseCredentials(pod.Provider))...))
 		data, err := json.Marshal(r)
 		require.NoError(t, err)
 		outputs = append(outputs, r.String(), string(data))

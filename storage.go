@@ -1,6 +1,7 @@
 package recstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -80,22 +81,45 @@ type ObjectInfo struct {
 	LegalHold     bool
 }
 
-// Open checks cfg and returns a Store for it. It does not touch the
-// network: the role is assumed on first use. An invalid cfg returns the
-// errors of cfg.Validate(opts...), all matching ErrInvalidConfig.
+// Open checks cfg and opts and returns a Store for them. It does not touch
+// the network: the role is assumed on first use. Invalid options, or an
+// invalid cfg, return every problem at once, all matching
+// ErrInvalidConfig: those of cfg.Validate, and those of the rules that
+// depend on opts (the base keys with or without WithBaseCredentials, and
+// http:// endpoints without AllowInsecureEndpoint), each a *ConfigError
+// naming the Go field and the JSON key.
 func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
-	if err := cfg.Validate(opts...); err != nil {
-		return nil, err
-	}
-	o, err := newOptions(opts)
+	o, err := newStoreOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{partSize: o.partSize, concurrency: o.concurrency, budget: o.budget,
+	return open(cfg, o, shared{})
+}
+
+// shared is what a Pool or Verify gives each Store it opens, beside its
+// options; a Store that Open opens shares nothing.
+type shared struct {
+	client    *http.Client                              // a Pool's, over its transport; nil: the options' client, or the Store's own
+	budget    *memoryBudget                             // a Pool's; nil: the Store's own, if WithMemoryLimit
+	inst      *instruments                              // a Pool's; nil: the Store's own
+	sts       *stsCounts                                // a Pool's; nil: the Store's own
+	observe   func(http.RoundTripper) http.RoundTripper // Verify's watch of the servers' clocks
+	noBackoff bool                                      // Verify's: ask STS every time, never answer from a back-off
+}
+
+// open checks cfg for a Store opened with o and opens it, with sh.
+func open(cfg Config, o storeOptions, sh shared) (*Store, error) {
+	if err := cfg.validate(&opening{keyless: o.baseCredentials != nil, allowInsecure: o.allowInsecure}); err != nil {
+		return nil, err
+	}
+	s := &Store{partSize: o.partSize, concurrency: o.concurrency, budget: sh.budget,
 		copyThreshold: o.copyThreshold, copyPartSize: o.copyPartSize,
-		crc32: cfg.Checksum != ChecksumContentMD5, sse: encryptionOf(cfg), tel: newTelemetry(o, cfg.Bucket)}
-	s.http = s.httpClient(o)
-	tracing, metrics := o.sdkTelemetry()
+		crc32: cfg.Checksum != ChecksumContentMD5, sse: encryptionOf(cfg), tel: newTelemetry(o.telemetry, cfg.Bucket, sh.inst)}
+	if s.budget == nil && o.memoryLimit > 0 {
+		s.budget = newMemoryBudget(o.memoryLimit)
+	}
+	s.http = s.httpClient(o, sh)
+	tracing, metrics := o.telemetry.sdkTelemetry()
 	base := o.baseCredentials
 	if base == nil {
 		base = credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")
@@ -108,7 +132,7 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 		TracerProvider: tracing,
 		MeterProvider:  metrics,
 	})
-	s.session = newSession(cfg, stsClient, o, s.tel)
+	s.session = newSession(cfg, stsClient, o, sh, s.tel)
 	// content-md5 sends no x-amz-checksum header, on uploads or downloads.
 	calculation, validation := aws.RequestChecksumCalculationWhenSupported, aws.ResponseChecksumValidationWhenSupported
 	if !s.crc32 {
@@ -136,15 +160,16 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// httpClient is the client of WithHTTPClient, or the Store's own, which it
-// then owns; either way seen through the observe option, if given.
-func (s *Store) httpClient(o options) *http.Client {
-	client := o.httpClient
+// httpClient is the client of WithHTTPClient, or its Pool's, or the
+// Store's own, which it then owns; either way seen through sh.observe, if
+// set.
+func (s *Store) httpClient(o storeOptions, sh shared) *http.Client {
+	client := cmp.Or(o.httpClient, sh.client)
 	if client == nil {
 		s.transport = newTransport(o.responseHeaderTimeout)
 		client = &http.Client{Transport: s.transport, CheckRedirect: noRedirects}
 	}
-	if o.observe == nil {
+	if sh.observe == nil {
 		return client
 	}
 	observed := *client
@@ -152,7 +177,7 @@ func (s *Store) httpClient(o options) *http.Client {
 	if observed.Transport == nil {
 		observed.Transport = http.DefaultTransport
 	}
-	observed.Transport = o.observe(observed.Transport)
+	observed.Transport = sh.observe(observed.Transport)
 	return &observed
 }
 

@@ -2,17 +2,18 @@ package recstore
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"golang.org/x/sync/semaphore"
 )
 
 // WithMemoryLimit bounds the part buffers of all uploads of the Store (or,
-// given to NewPool, of all Stores of the Pool) to n bytes in all. The
-// bound is never exceeded: an upload waits, as long as its context allows,
-// for its first buffer when the budget is spent, and takes more (for
-// parallel parts, up to WithConcurrency) only when the budget has them
-// free, so uploads never wait on each other to finish. A live recording
+// given to NewPool, of all Stores of the Pool: one budget they share) to
+// n bytes in all. The bound is never exceeded: an upload waits, as long as
+// its context allows, for its first buffer when the budget is spent, and
+// takes more (for parallel parts, up to WithConcurrency) only when the
+// budget has them free, so uploads never wait on each other to finish. A live recording
 // that trickles in then holds one buffer. Buffers are reused, not left to
 // the garbage collector. n must be at least the part size; without this
 // option each upload holds up to part size x concurrency.
@@ -21,7 +22,28 @@ import (
 // lets other garbage grow as large as the live heap, which the buffers
 // make large, so a service that sets a budget should also set GOMEMLIMIT
 // (or debug.SetMemoryLimit) to the budget plus its own needs.
-func WithMemoryLimit(n int64) Option { return func(o *options) { o.memoryLimit = n } }
+func WithMemoryLimit(n int64) StorePoolOption { return memoryLimit(n) }
+
+// StorePoolOption is an option of both Open and NewPool: WithMemoryLimit.
+type StorePoolOption interface {
+	Option
+	PoolOption
+}
+
+// memoryLimit is WithMemoryLimit's bound.
+type memoryLimit int64
+
+func (n memoryLimit) applyStore(o *storeOptions) { o.memoryLimit = int64(n) }
+func (n memoryLimit) applyPool(o *poolOptions)   { o.memoryLimit = int64(n) }
+
+// checkMemoryLimit refuses a memory limit that cannot hold one part of
+// partSize; "" when n is valid (0 is none).
+func checkMemoryLimit(n, partSize int64) string {
+	if n < 0 || n > 0 && n < partSize {
+		return fmt.Sprintf("WithMemoryLimit(%d): must hold at least one part of %d bytes (WithPartSize)", n, partSize)
+	}
+	return ""
+}
 
 // memoryBudget hands out part buffers within a limit of bytes, and keeps
 // the returned ones for reuse. With buffers of one size, as a Store's or a

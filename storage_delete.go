@@ -12,7 +12,12 @@ import (
 )
 
 // A DeleteOption configures one Delete.
-type DeleteOption func(*deleteOptions)
+type DeleteOption interface{ applyDelete(*deleteOptions) }
+
+// deleteOption is a DeleteOption that sets one field.
+type deleteOption func(*deleteOptions)
+
+func (f deleteOption) applyDelete(o *deleteOptions) { f(o) }
 
 type deleteOptions struct{ allVersions bool }
 
@@ -22,7 +27,9 @@ type deleteOptions struct{ allVersions bool }
 // Object Lock retention or a legal hold is not removed: Delete removes the
 // others and returns ErrObjectLocked for each locked one, naming its
 // retain-until date or hold and what may lift it.
-func WithAllVersions() DeleteOption { return func(o *deleteOptions) { o.allVersions = true } }
+func WithAllVersions() DeleteOption {
+	return deleteOption(func(o *deleteOptions) { o.allVersions = true })
+}
 
 // Delete removes the object. Deleting a missing object is not an error.
 // In a versioned bucket it only adds a delete marker, as S3 does: the
@@ -36,7 +43,7 @@ func (s *Store) Delete(ctx context.Context, key string, opts ...DeleteOption) (e
 	}
 	var o deleteOptions
 	for _, opt := range opts {
-		opt(&o)
+		opt.applyDelete(&o)
 	}
 	if o.allVersions {
 		return s.deleteVersions(ctx, key, full)

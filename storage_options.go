@@ -1,14 +1,14 @@
 package recstore
 
 import (
+	"errors"
 	"fmt"
-	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"go.opentelemetry.io/otel/metric"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // Upload sizing defaults and S3's limits on them.
@@ -27,48 +27,37 @@ const (
 	maxParts = 10000
 )
 
-// An Option configures a Store. No options means all defaults.
-type Option func(*options)
+// An Option configures a Store: give it to Open, or, with
+// WithStoreOptions, to every Store a Pool or Verify opens. No options
+// means all defaults. Options of a Pool (PoolOption), of Verify
+// (VerifyOption), of an upload (UploadOption) and of a policy
+// (PolicyOption) are other types: one cannot be passed where it does not
+// apply.
+type Option interface{ applyStore(*storeOptions) }
 
-type options struct {
+// storeOption is an Option that sets one field.
+type storeOption func(*storeOptions)
+
+func (f storeOption) applyStore(o *storeOptions) { f(o) }
+
+// storeOptions are a Store's options, defaults filled in.
+type storeOptions struct {
 	httpClient    *http.Client
-	logger        *slog.Logger
-	partSize      int64
-	concurrency   int
 	allowInsecure bool
 	// responseHeaderTimeout bounds the wait for a reply's headers on the
 	// Store's own transport; tests lower it (export_test.go).
 	responseHeaderTimeout time.Duration
-	copyThreshold         int64 // tests only: see export_test.go
-	copyPartSize          int64
-	// observe wraps the transport, whichever it is: Verify watches the
-	// servers' clocks through it.
-	observe func(http.RoundTripper) http.RoundTripper
-	// noBackoff makes every renewal ask STS, as Verify must; stsCounts,
-	// when set, counts the sts:AssumeRole calls of all Stores sharing it (a Pool).
-	noBackoff bool
-	stsCounts *stsCounts
-	// memoryLimit is WithMemoryLimit; budget, when set, is a Pool's, shared
-	// by its Stores.
-	memoryLimit int64
-	budget      *memoryBudget
-	// maxStores and idleTimeout are a Pool's (WithMaxStores, WithIdleTimeout).
-	maxStores   int
-	idleTimeout time.Duration
-	// tracerProvider, meterProvider and tenant are the telemetry options;
-	// instruments, when set, are a Pool's, shared by its Stores.
-	tracerProvider trace.TracerProvider
-	meterProvider  metric.MeterProvider
-	tenant         string
-	instruments    *instruments
+	partSize              int64
+	concurrency           int
+	memoryLimit           int64 // WithMemoryLimit; 0: none
+	// copyThreshold and copyPartSize are S3's limits, lowered only by tests.
+	copyThreshold, copyPartSize int64
+	telemetry                   telemetryOptions
 	// baseCredentials, sourceIdentity and sessionTags are the base
 	// identity's options (assumerole_base.go).
 	baseCredentials aws.CredentialsProvider
 	sourceIdentity  string
 	sessionTags     map[string]string
-	// lockedProbes lets Verify write probes that a bucket's default
-	// retention keeps (WithLockedProbes); a Store ignores it.
-	lockedProbes bool
 }
 
 // WithHTTPClient makes the Store send its STS and S3 requests through c. The
@@ -79,20 +68,17 @@ type options struct {
 // transport be the AWS SDK's default one (awshttp.NewBuildableClient
 // without WithDialerOptions) when a tracer provider is set: its dial
 // tracing races with the SDK's spans (see newTransport).
-func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
+func WithHTTPClient(c *http.Client) Option {
+	return storeOption(func(o *storeOptions) { o.httpClient = c })
+}
 
 // AllowInsecureEndpoint accepts http:// Endpoint and STSEndpoint URLs that
 // are not loopback addresses, for an S3-compatible store on a trusted
-// network. Without it such a Config is invalid: requests, the session's
+// network. Without it Open refuses such a Config: requests, the session's
 // token included, would cross the network unencrypted.
-func AllowInsecureEndpoint() Option { return func(o *options) { o.allowInsecure = true } }
-
-// WithLogger makes the Store log its events to l: session renewals at
-// debug level, auth retries and reconciled writes at info, failed
-// clean-ups at warn (the README lists them all). A record made inside a
-// traced operation carries its trace_id and span_id. Without it the Store
-// does not log. Secrets are never logged.
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+func AllowInsecureEndpoint() Option {
+	return storeOption(func(o *storeOptions) { o.allowInsecure = true })
+}
 
 // WithPartSize sets the size of the parts of multipart uploads, and the size
 // below which an upload is a single PutObject. It must be from MinPartSize to
@@ -100,32 +86,18 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // concurrency parts in memory and can be at most 10,000 parts long. A live
 // stream, slower than the upload of a part, holds one or two. Services
 // running many uploads at once may prefer MinPartSize.
-func WithPartSize(n int64) Option { return func(o *options) { o.partSize = n } }
+func WithPartSize(n int64) Option { return storeOption(func(o *storeOptions) { o.partSize = n }) }
 
 // WithConcurrency sets how many parts of one upload are sent at once. It
 // must be at least 1; the default is DefaultConcurrency.
-func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = n } }
+func WithConcurrency(n int) Option { return storeOption(func(o *storeOptions) { o.concurrency = n }) }
 
-// withoutBackoff makes the Store ask STS whenever it needs a session,
-// even right after a lasting failure: Verify's Test button must see STS's answer.
-func withoutBackoff() Option { return func(o *options) { o.noBackoff = true } }
-
-// withSTSCounts makes the Store count its sts:AssumeRole calls in c.
-func withSTSCounts(c *stsCounts) Option { return func(o *options) { o.stsCounts = c } }
-
-// withBudget makes the Store take its part buffers from b.
-func withBudget(b *memoryBudget) Option { return func(o *options) { o.budget = b } }
-
-// withInstruments makes the Store record its metrics with inst.
-func withInstruments(inst *instruments) Option { return func(o *options) { o.instruments = inst } }
-
-// withObserver wraps the Store's transport, whichever it is, with observe.
-func withObserver(observe func(http.RoundTripper) http.RoundTripper) Option {
-	return func(o *options) { o.observe = observe }
-}
-
-func newOptions(opts []Option) (options, error) {
-	o := options{
+// newStoreOptions applies opts over the defaults and checks them: every
+// problem, each matching ErrInvalidConfig. The options it returns are
+// usable even then, defaults where opts were invalid, so that Verify can
+// still report through them.
+func newStoreOptions(opts []Option) (storeOptions, error) {
+	o := storeOptions{
 		partSize:              DefaultPartSize,
 		concurrency:           DefaultConcurrency,
 		responseHeaderTimeout: 2 * time.Minute,
@@ -133,34 +105,72 @@ func newOptions(opts []Option) (options, error) {
 		copyPartSize:          copyPartSize,
 	}
 	for _, opt := range opts {
-		opt(&o)
+		opt.applyStore(&o)
 	}
-	if o.logger == nil {
-		o.logger = slog.New(slog.DiscardHandler)
-	} else {
-		o.logger = withTraceIDs(o.logger)
+	var problems []string
+	if o.partSize < MinPartSize || o.partSize > MaxPartSize {
+		problems = append(problems, fmt.Sprintf("WithPartSize(%d): S3 parts are 5 MiB to 5 GiB (%d to %d bytes)",
+			o.partSize, int64(MinPartSize), int64(MaxPartSize)))
+		o.partSize = DefaultPartSize
 	}
-	switch {
-	case o.partSize < MinPartSize || o.partSize > MaxPartSize:
-		return o, fmt.Errorf("%w: WithPartSize(%d): S3 parts are 5 MiB to 5 GiB (%d to %d bytes)",
-			ErrInvalidConfig, o.partSize, int64(MinPartSize), int64(MaxPartSize))
-	case o.concurrency < 1:
-		return o, fmt.Errorf("%w: WithConcurrency(%d): must be at least 1", ErrInvalidConfig, o.concurrency)
-	case o.memoryLimit < 0 || o.memoryLimit > 0 && o.memoryLimit < o.partSize:
-		return o, fmt.Errorf("%w: WithMemoryLimit(%d): must hold at least one part of %d bytes (WithPartSize)",
-			ErrInvalidConfig, o.memoryLimit, o.partSize)
+	if o.concurrency < 1 {
+		problems = append(problems, fmt.Sprintf("WithConcurrency(%d): must be at least 1", o.concurrency))
+		o.concurrency = DefaultConcurrency
 	}
-	if problem := checkBaseOptions(o); problem != "" {
-		return o, fmt.Errorf("%w: %s", ErrInvalidConfig, problem)
+	if p := checkMemoryLimit(o.memoryLimit, o.partSize); p != "" {
+		problems = append(problems, p)
+		o.memoryLimit = 0
 	}
-	if o.budget == nil && o.memoryLimit > 0 {
-		o.budget = newMemoryBudget(o.memoryLimit)
+	if p := checkBaseOptions(o); p != "" {
+		problems = append(problems, p)
 	}
-	return o, nil
+	return o, optionsError(problems)
 }
 
+// optionsError joins problems with options, each matching ErrInvalidConfig;
+// nil for none.
+func optionsError(problems []string) error {
+	errs := make([]error, len(problems))
+	for i, p := range problems {
+		errs[i] = fmt.Errorf("%w: %s", ErrInvalidConfig, p)
+	}
+	return errors.Join(errs...)
+}
+
+// PoolVerifyOption is an option of both NewPool and Verify: WithStoreOptions.
+type PoolVerifyOption interface {
+	PoolOption
+	VerifyOption
+}
+
+// WithStoreOptions gives opts to every Store that a Pool (NewPool) or
+// Verify opens, as Open would take them: the base identity, the HTTP
+// client, telemetry, part sizes. A service keeps one list for its Pool and
+// its Test button:
+//
+//	storeOpts := []recstore.Option{recstore.WithBaseCredentials(base), recstore.WithLogger(logger)}
+//	pool, err := recstore.NewPool(recstore.WithStoreOptions(storeOpts...))
+//	report := recstore.Verify(ctx, cfg, recstore.WithStoreOptions(storeOpts...))
+//
+// A Pool refuses two Store options that it sets itself: WithTenantAttribute
+// (each Store is labelled with its tenant) and WithMemoryLimit (give it to
+// NewPool, for one budget shared by all Stores). Given more than once, the
+// lists add up.
+func WithStoreOptions(opts ...Option) PoolVerifyOption { return storeOptionList(slices.Clone(opts)) }
+
+// storeOptionList is WithStoreOptions's list.
+type storeOptionList []Option
+
+func (l storeOptionList) applyPool(o *poolOptions)     { o.store = append(o.store, l...) }
+func (l storeOptionList) applyVerify(o *verifyOptions) { o.store = append(o.store, l...) }
+
 // An UploadOption configures one Upload.
-type UploadOption func(*uploadOptions)
+type UploadOption interface{ applyUpload(*uploadOptions) }
+
+// uploadOption is an UploadOption that sets one field.
+type uploadOption func(*uploadOptions)
+
+func (f uploadOption) applyUpload(o *uploadOptions) { f(o) }
 
 type uploadOptions struct {
 	contentType   string
@@ -172,15 +182,16 @@ type uploadOptions struct {
 
 // WithContentType sets the object's Content-Type, such as "video/webm".
 // Without it S3 records application/octet-stream.
-func WithContentType(t string) UploadOption { return func(o *uploadOptions) { o.contentType = t } }
+func WithContentType(t string) UploadOption {
+	return uploadOption(func(o *uploadOptions) { o.contentType = t })
+}
 
 // WithMetadata sets user metadata (x-amz-meta-*) on the object. The map is
 // not retained.
 func WithMetadata(m map[string]string) UploadOption {
-	return func(o *uploadOptions) {
-		o.metadata = make(map[string]string, len(m))
-		for k, v := range m {
-			o.metadata[k] = v
-		}
-	}
+	m = maps.Clone(m) // a later change by the caller does not reach the upload
+	return uploadOption(func(o *uploadOptions) {
+		o.metadata = make(map[string]string, len(m)) // each upload's own, for its ObjectInfo
+		maps.Copy(o.metadata, m)
+	})
 }

@@ -30,12 +30,12 @@ const (
 // the future and mode one of the two; otherwise Upload returns
 // ErrInvalidArgument before any request.
 func WithRetention(mode RetentionMode, until time.Time) UploadOption {
-	return func(o *uploadOptions) { o.retentionMode, o.retainUntil = mode, until }
+	return uploadOption(func(o *uploadOptions) { o.retentionMode, o.retainUntil = mode, until })
 }
 
 // WithLegalHold places an Object Lock legal hold on the recording, which
 // keeps it until the hold is lifted (SetLegalHold), whatever its retention.
-func WithLegalHold() UploadOption { return func(o *uploadOptions) { o.legalHold = true } }
+func WithLegalHold() UploadOption { return uploadOption(func(o *uploadOptions) { o.legalHold = true }) }
 
 // checkRetention refuses what S3 would: a mode outside the two, and a
 // retain-until date not in the future.

@@ -54,7 +54,7 @@ func (s *Store) Upload(ctx context.Context, key string, r io.Reader, opts ...Upl
 	}
 	var o uploadOptions
 	for _, opt := range opts {
-		opt(&o)
+		opt.applyUpload(&o)
 	}
 	if o.retentionMode != "" || !o.retainUntil.IsZero() {
 		if err := checkRetention("Upload", key, o.retentionMode, o.retainUntil); err != nil {

@@ -18,6 +18,24 @@ import (
 // instrumentationScope names recstore's tracer and meter.
 const instrumentationScope = "github.com/auvious/recstore"
 
+// telemetryOptions are a Store's telemetry options: its Logger, providers
+// and tenant. Verify's are those of the Store it opens.
+type telemetryOptions struct {
+	logger         *slog.Logger
+	tracerProvider trace.TracerProvider
+	meterProvider  metric.MeterProvider
+	tenant         string
+}
+
+// WithLogger makes the Store log its events to l: session renewals at
+// debug level, auth retries and reconciled writes at info, failed
+// clean-ups at warn (the README lists them all). A record made inside a
+// traced operation carries its trace_id and span_id. Without it the Store
+// does not log. Secrets are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return storeOption(func(o *storeOptions) { o.telemetry.logger = l })
+}
+
 // WithTracerProvider makes the Store trace through tp: a span for each
 // operation (Upload, Download...), for each part of a multipart upload,
 // for each sts:AssumeRole call and, in Verify, for each check; the AWS
@@ -26,7 +44,7 @@ const instrumentationScope = "github.com/auvious/recstore"
 // application sets a provider. Spans never carry a secret, a session
 // token or the External ID.
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(o *options) { o.tracerProvider = tp }
+	return storeOption(func(o *storeOptions) { o.telemetry.tracerProvider = tp })
 }
 
 // WithMeterProvider makes the Store record its metrics (the recstore.*
@@ -37,17 +55,17 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 // operation, its outcome and error class, and the tenant of
 // WithTenantAttribute; never a key or a bucket.
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(o *options) { o.meterProvider = mp }
+	return storeOption(func(o *storeOptions) { o.telemetry.meterProvider = mp })
 }
 
 // WithTenantAttribute labels the Store's metrics, spans and log events
 // with recstore.tenant=tenant, so that dashboards can tell which customer
-// fails. A Pool labels each Store with its tenant name. Without it
-// metrics have no tenant attribute. A service with so many tenants that a
+// fails. A Pool labels each Store with its tenant name, and refuses this
+// option. Without it metrics have no tenant attribute. A service with so many tenants that a
 // time series each is too many can drop the attribute with a View of its
 // metrics SDK.
 func WithTenantAttribute(tenant string) Option {
-	return func(o *options) { o.tenant = tenant }
+	return storeOption(func(o *storeOptions) { o.telemetry.tenant = tenant })
 }
 
 // Attribute keys. The aws.s3.* and error.type keys are OpenTelemetry's
@@ -91,10 +109,14 @@ type telemetry struct {
 	spanNames [numOperations]string
 }
 
-// newTelemetry returns the telemetry of a Store for bucket (empty for
-// Verify before the Store opens), with o's providers and tenant.
-func newTelemetry(o options, bucket string) *telemetry {
-	t := &telemetry{tracer: o.tracer(), inst: o.instruments, log: o.logger, bucket: bucket}
+// newTelemetry returns the telemetry of a Store (or of Verify) for
+// bucket, with o's logger, providers and tenant, recording its metrics
+// with inst (a Pool's, shared by its Stores), or with its own when nil.
+func newTelemetry(o telemetryOptions, bucket string, inst *instruments) *telemetry {
+	t := &telemetry{tracer: o.tracer(), inst: inst, log: slog.New(slog.DiscardHandler), bucket: bucket}
+	if o.logger != nil {
+		t.log = withTraceIDs(o.logger)
+	}
 	if t.inst == nil {
 		t.inst = newInstruments(o.meter())
 	}
@@ -110,7 +132,7 @@ func newTelemetry(o options, bucket string) *telemetry {
 	return t
 }
 
-func (o options) tracer() trace.Tracer {
+func (o telemetryOptions) tracer() trace.Tracer {
 	tp := o.tracerProvider
 	if tp == nil {
 		tp = otel.GetTracerProvider()
@@ -118,7 +140,7 @@ func (o options) tracer() trace.Tracer {
 	return tp.Tracer(instrumentationScope)
 }
 
-func (o options) meter() metric.Meter {
+func (o telemetryOptions) meter() metric.Meter {
 	mp := o.meterProvider
 	if mp == nil {
 		mp = otel.GetMeterProvider()

@@ -23,7 +23,7 @@ import (
 // without these two, the adapters over OpenTelemetry's global no-op
 // providers nearly doubled the allocations of a 4 KiB PutObject (README,
 // Performance).
-func (o options) sdkTelemetry() (tracing.TracerProvider, metrics.MeterProvider) {
+func (o telemetryOptions) sdkTelemetry() (tracing.TracerProvider, metrics.MeterProvider) {
 	tp := o.tracerProvider
 	if tp == nil {
 		tp = otel.GetTracerProvider() // the global one delegates to a provider set later

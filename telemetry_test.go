@@ -401,7 +401,7 @@ func TestTelemetryVerify(t *testing.T) {
 	rec := newTelemetry(t)
 	cfg := e.Config(e.AddRole("telemetry-verify", sandbox.RolePolicy(e.Bucket, "s3:GetObject")))
 	cfg.KeyPrefix = "telemetry-verify/"
-	r := recstore.Verify(context.Background(), cfg, rec.options()...)
+	r := recstore.Verify(context.Background(), cfg, recstore.WithStoreOptions(rec.options()...))
 	require.Error(t, r.Err(), "download fails without s3:GetObject")
 	assertBucketMatchesReport(t, e, e.Bucket, cfg.KeyPrefix, r)
 
@@ -433,7 +433,8 @@ func TestTelemetryVerify(t *testing.T) {
 func TestTelemetryPoolTenant(t *testing.T) {
 	e := requireEnv(t)
 	rec := newTelemetry(t)
-	p := recstore.NewPool(rec.options()...)
+	p, err := recstore.NewPool(recstore.WithStoreOptions(rec.options()...))
+	require.NoError(t, err)
 	defer p.Close()
 	ctx := context.Background()
 	for i, tenant := range []string{"acme", "globex"} {

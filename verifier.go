@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -31,16 +30,22 @@ const cleanupTimeout = 15 * time.Second
 // needs failed), how long it took and, on failure, the error with its
 // cause and fix. Whatever fails, Verify then deletes every object it wrote,
 // on a context of its own, and the Report lists anything it could not
-// remove. Independent checks run concurrently; opts are those of Open.
-func Verify(ctx context.Context, cfg Config, opts ...Option) *Report {
+// remove. Independent checks run concurrently. The Store it opens takes
+// the options of WithStoreOptions (the base identity, the HTTP client,
+// telemetry), and asks STS every time, never answering from a back-off.
+func Verify(ctx context.Context, cfg Config, opts ...VerifyOption) *Report {
 	start := time.Now()
-	v := &verification{cfg: cfg, opts: opts, written: map[string]bool{}, versions: map[string]string{},
+	var vo verifyOptions
+	for _, opt := range opts {
+		opt.applyVerify(&vo)
+	}
+	v := &verification{cfg: cfg, lockedProbes: vo.lockedProbes, written: map[string]bool{}, versions: map[string]string{},
 		kept: map[string]error{}, probe: []byte{randomByte()}}
 	v.keys.probe = verifyPrefix + randomHex(8)
 	v.keys.copy = v.keys.probe + ".copy"
 	v.keys.multipart = v.keys.probe + ".multipart"
-	o, _ := newOptions(opts) // if invalid, the config check fails
-	v.lockedProbes, v.tel = o.lockedProbes, newTelemetry(o, cfg.Bucket)
+	v.opts, v.optsErr = newStoreOptions(vo.store) // if invalid, the config check fails
+	v.tel = newTelemetry(v.opts.telemetry, cfg.Bucket, nil)
 	ctx, span := v.tel.startVerify(ctx, cfg)
 	report := &Report{Bucket: cfg.Bucket, Region: cfg.Region, RoleARN: cfg.RoleARN}
 	report.Checks = v.runChecks(ctx)
@@ -53,13 +58,27 @@ func Verify(ctx context.Context, cfg Config, opts ...Option) *Report {
 	return report
 }
 
+// A VerifyOption configures Verify: WithLockedProbes, and WithStoreOptions
+// for the Store it opens.
+type VerifyOption interface{ applyVerify(*verifyOptions) }
+
+// verifyOption is a VerifyOption that sets one field.
+type verifyOption func(*verifyOptions)
+
+func (f verifyOption) applyVerify(o *verifyOptions) { f(o) }
+
+type verifyOptions struct {
+	lockedProbes bool
+	store        []Option // WithStoreOptions
+}
+
 // ReportInvalidConfig returns the Report that Verify gives for a
 // configuration that cannot be used: the config check fails with err and
 // every other check is skipped. It sends no request. A UI that reads the
 // configuration itself (ParseConfig, LoadConfig, ConfigFromEnv) and gets an
 // error shows it in the same form as any other Verify result.
 func ReportInvalidConfig(cfg Config, err error) *Report {
-	v := &verification{cfg: cfg, configErr: err, tel: newTelemetry(options{logger: slog.New(slog.DiscardHandler)}, cfg.Bucket)}
+	v := &verification{cfg: cfg, configErr: err, tel: newTelemetry(telemetryOptions{}, cfg.Bucket, nil)}
 	return &Report{Bucket: cfg.Bucket, Region: cfg.Region, RoleARN: cfg.RoleARN, Checks: v.runChecks(context.Background())}
 }
 
@@ -130,8 +149,9 @@ func (v *verification) runChecks(ctx context.Context) []Check {
 // verification is the state Verify's checks share.
 type verification struct {
 	cfg       Config
-	configErr error // set when the caller already knows cfg is unusable
-	opts      []Option
+	configErr error        // set when the caller already knows cfg is unusable
+	opts      storeOptions // the Store's
+	optsErr   error        // why opts are invalid
 	tel       *telemetry   // Verify's spans
 	store     *Store       // opened by the config check
 	base      baseIdentity // learned by base-identity; read after it

@@ -29,8 +29,11 @@ func (v *verification) checkConfig(ctx context.Context) Check {
 	if v.configErr != nil {
 		return fail(v.configErr)
 	}
+	if v.optsErr != nil {
+		return fail(v.optsErr)
+	}
 	v.clock = &dateRecorder{}
-	store, err := Open(ctx, v.cfg, append(v.opts, withObserver(v.clock.wrap), withoutBackoff())...)
+	store, err := open(v.cfg, v.opts, shared{observe: v.clock.wrap, noBackoff: true})
 	if err != nil {
 		return fail(err)
 	}

@@ -45,7 +45,7 @@ func TestVerifyEncryption(t *testing.T) {
 			}
 			var opts []recstore.PolicyOption
 			if tc.mayRead {
-				opts = append(opts, recstore.WithEncryptionCheck())
+				opts = append(opts, recstore.GrantEncryptionCheck())
 			}
 			policy, err := recstore.RolePolicy(recstore.Config{Bucket: bucket}, opts...)
 			require.NoError(t, err)

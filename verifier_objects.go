@@ -43,7 +43,7 @@ func (v *verification) checkCopy(ctx context.Context) Check {
 	// The probe is known, so skip Copy's HeadObject of the source.
 	var lock uploadOptions
 	for _, opt := range v.probeRetention() {
-		opt(&lock)
+		opt.applyUpload(&lock)
 	}
 	copied, err := v.store.copyFrom(ctx, ObjectInfo{Key: v.keys.probe, Size: int64(len(v.probe))}, v.keys.copy, lock)
 	v.wrote(v.keys.copy, mayHaveWritten(err))

@@ -270,7 +270,7 @@ func TestVerifyCancelledCleansUp(t *testing.T) {
 				}
 				return transport.RoundTrip(r)
 			})}
-			r := recstore.Verify(ctx, e.Config(e.Role), recstore.WithHTTPClient(client))
+			r := recstore.Verify(ctx, e.Config(e.Role), recstore.WithStoreOptions(recstore.WithHTTPClient(client)))
 			if tc.passedCheck != "" {
 				assert.Equal(t, recstore.StatusPass, check(t, r, tc.passedCheck).Status, "\n%s", r)
 			}
@@ -319,7 +319,7 @@ func TestVerifyCopyMismatch(t *testing.T) {
 				resp.Header.Del("Content-Length")
 				return resp, nil
 			})}
-			r := recstore.Verify(context.Background(), e.Config(e.Role), recstore.WithHTTPClient(client))
+			r := recstore.Verify(context.Background(), e.Config(e.Role), recstore.WithStoreOptions(recstore.WithHTTPClient(client)))
 			c := check(t, r, "copy")
 			require.Equal(t, recstore.StatusFail, c.Status, "\n%s", r)
 			assert.ErrorContains(t, c.Err, "differs")

@@ -19,9 +19,10 @@ const probeHold = 3 * time.Second
 // Lock default retention would keep them, when the role may not give them
 // a retention of a few seconds instead (s3:PutObjectRetention). The probes
 // then stay until the default retention ends, listed in Report.Leftovers.
-// Without it Verify skips its write checks in that case, and says why. A
-// Store ignores this option.
-func WithLockedProbes() Option { return func(o *options) { o.lockedProbes = true } }
+// Without it Verify skips its write checks in that case, and says why.
+func WithLockedProbes() VerifyOption {
+	return verifyOption(func(o *verifyOptions) { o.lockedProbes = true })
+}
 
 // checkVersioning reads the bucket's versioning and Object Lock
 // configuration, which decide whether Verify's probes leave versions and

@@ -50,10 +50,10 @@ func TestVerifyVersionedBucket(t *testing.T) {
 	}
 }
 
-// objectLockPolicy is RolePolicy WithObjectLock on bucket, less omit.
+// objectLockPolicy is RolePolicy with GrantObjectLock on bucket, less omit.
 func objectLockPolicy(t *testing.T, bucket string, omit ...string) string {
 	t.Helper()
-	p, err := recstore.RolePolicy(recstore.Config{Bucket: bucket}, recstore.WithObjectLock(), recstore.WithEncryptionCheck())
+	p, err := recstore.RolePolicy(recstore.Config{Bucket: bucket}, recstore.GrantObjectLock(), recstore.GrantEncryptionCheck())
 	require.NoError(t, err)
 	return sandbox.Without(p, omit...).String()
 }
@@ -67,7 +67,7 @@ func TestVerifyVersioningCheck(t *testing.T) {
 		name       string
 		versioned  bool
 		locked     bool
-		objectLock bool // the role has RolePolicy WithObjectLock
+		objectLock bool // the role has RolePolicy with GrantObjectLock
 		status     recstore.Status
 		detail     string
 		lockCheck  string
@@ -122,7 +122,7 @@ func TestVerifyDefaultRetention(t *testing.T) {
 	for i, tc := range []struct {
 		name     string
 		omit     []string
-		opts     []recstore.Option
+		opts     []recstore.VerifyOption
 		statuses string // upload object-lock copy download presign delete
 		left     int
 		fix      string // the upload check's fix
@@ -130,7 +130,7 @@ func TestVerifyDefaultRetention(t *testing.T) {
 		{"role may set a short retention", nil, nil, "pass pass pass pass pass pass", 0, ""},
 		{"no s3:PutObjectRetention", []string{"s3:PutObjectRetention"}, nil, "skip skip skip skip skip skip", 0, "WithLockedProbes"},
 		{"no s3:PutObjectRetention, WithLockedProbes", []string{"s3:PutObjectRetention"},
-			[]recstore.Option{recstore.WithLockedProbes()}, "warn pass pass pass pass warn", 2, "allow s3:PutObjectRetention"},
+			[]recstore.VerifyOption{recstore.WithLockedProbes()}, "warn pass pass pass pass warn", 2, "allow s3:PutObjectRetention"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // a bucket and a role each
@@ -168,7 +168,7 @@ func TestVerifyDefaultRetention(t *testing.T) {
 }
 
 // TestObjectLockPolicyPassesVerify: a session whose policy is exactly
-// RolePolicy WithObjectLock passes Verify on an Object Lock bucket with a
+// RolePolicy with GrantObjectLock passes Verify on an Object Lock bucket with a
 // default retention, with nothing left; without one of the actions it
 // adds, the check that uses it warns (or, for the short retention, skips
 // the writes) and its fix names the action. MinIO does not hold a session

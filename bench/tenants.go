@@ -81,7 +81,10 @@ func runTenants(file, out string, per int) error {
 		}
 	}
 	ctx := context.Background()
-	pool := recstore.NewPool()
+	pool, err := recstore.NewPool()
+	if err != nil {
+		return err
+	}
 	defer pool.Close()
 	var next atomic.Int64
 	var failed atomic.Value
@@ -121,10 +124,15 @@ func (b *bench) brokenTenant(s settings) {
 	fmt.Fprintf(os.Stderr, "bench: recstore Pool, %s...\n", name)
 	cfg := b.env.Config(b.env.AddRole("bench-broken", sandbox.RolePolicy(b.env.Bucket)))
 	cfg.ExternalID = "not-the-one"
-	pool := recstore.NewPool()
+	r := result{client: "recstore Pool", scenario: name}
+	pool, err := recstore.NewPool()
+	if err != nil {
+		r.err = err
+		b.results = append(b.results, r)
+		return
+	}
 	defer pool.Close()
 	calls := b.env.STS.AssumeRoleCalls()
-	r := result{client: "recstore Pool", scenario: name}
 	ctx := context.Background()
 	for i := range s.brokenUploads {
 		time.Sleep(s.brokenFor / time.Duration(s.brokenUploads))

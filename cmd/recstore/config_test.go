@@ -2,7 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -48,6 +51,32 @@ func TestConfigPrecedence(t *testing.T) {
 	assert.Contains(t, r.stderr, "storageProviderRegion")
 }
 
+// TestSettingFlags: the CLI's table names a flag, with its help, for every
+// setting and nothing else, each flag once, and the README's Configuration
+// table lists the same flags.
+func TestSettingFlags(t *testing.T) {
+	flags := settingFlags()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(readme), "\n## Configuration\n")
+	require.True(t, ok, "README has a Configuration section")
+	section, _, _ = strings.Cut(section, "\n## ")
+	rows := map[string]string{}
+	for _, m := range regexp.MustCompile("(?m)^\\| (\\w+) \\| storageProvider\\w+ \\| RECSTORE_\\w+ \\| `--([a-z-]+)` \\|").FindAllStringSubmatch(section, -1) {
+		rows[m[1]] = m[2]
+	}
+	seen := map[string]bool{}
+	for _, s := range recstore.Settings() {
+		f, ok := flags[s.Field]
+		require.True(t, ok, "%s has a flag", s.Field)
+		assert.NotEmpty(t, f.usage, s.Field)
+		assert.False(t, seen[f.name], "--%s is named twice", f.name)
+		seen[f.name] = true
+		assert.Equal(t, f.name, rows[s.Field], "the README's flag of %s", s.Field)
+	}
+	assert.Len(t, flags, len(recstore.Settings()), "a flag for each setting, no more")
+}
+
 // TestEveryFieldHasAFlag: each setting's flag sets its field: one run with
 // every flag prints the whole configuration, secret redacted.
 func TestEveryFieldHasAFlag(t *testing.T) {
@@ -62,7 +91,7 @@ func TestEveryFieldHasAFlag(t *testing.T) {
 		require.Contains(t, values, s.Key, "testdata/config.json sets every key")
 		text := string(values[s.Key])
 		json.Unmarshal(values[s.Key], &text) // a JSON string's text; numbers and booleans stay as written
-		args = append(args, "--"+s.Flag+"="+text)
+		args = append(args, "--"+settingFlags()[s.Field].name+"="+text)
 	}
 	r := runCLI(t, t.TempDir(), nil, "", args...)
 	require.Equal(t, exitOK, r.code, r.stderr)

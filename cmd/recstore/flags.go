@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -33,8 +34,7 @@ type flagSet struct {
 	// sourceIdentity and sessionTags go with every sts:AssumeRole.
 	sourceIdentity string
 	sessionTags    map[string]string
-	// baseSource is --base-credentials; base, the identity it names once
-	// resolveBase has found it.
+	// baseSource is --base-credentials; base, the identity it names.
 	baseSource string
 	base       aws.CredentialsProvider
 }
@@ -104,8 +104,10 @@ func (fs *flagSet) configFlags() {
 		})
 	fs.StringVar(&fs.configPath, "config", os.Getenv("RECSTORE_CONFIG"),
 		"JSON config `file` with the product's keys (default $RECSTORE_CONFIG)")
+	flags := settingFlags()
 	for _, s := range recstore.Settings() {
-		usage := s.Usage + " (" + s.Key + ")"
+		f := flags[s.Field]
+		usage := f.usage + " (" + s.Key + ")"
 		if s.Secret {
 			usage += "; prefer the file or " + s.Env + ", as flags show in the process list"
 		}
@@ -119,9 +121,9 @@ func (fs *flagSet) configFlags() {
 			return nil
 		}
 		if s.IsBool() {
-			fs.BoolFunc(s.Flag, usage, set)
+			fs.BoolFunc(f.name, usage, set)
 		} else {
-			fs.Func(s.Flag, usage, set)
+			fs.Func(f.name, usage, set)
 		}
 	}
 }
@@ -155,6 +157,15 @@ func (fs *flagSet) config() (recstore.Config, error) {
 	return cfg, nil
 }
 
+// open opens a Store for cfg with the options the flags ask for. Open
+// checks cfg, and sends no request.
+func (fs *flagSet) open(ctx context.Context, cfg recstore.Config) (*recstore.Store, error) {
+	if err := fs.checkBase(); err != nil {
+		return nil, err
+	}
+	return recstore.Open(ctx, cfg, fs.storeOptions()...)
+}
+
 // storeOptions are the library options the flags ask for.
 func (fs *flagSet) storeOptions() []recstore.Option {
 	var opts []recstore.Option
@@ -162,13 +173,7 @@ func (fs *flagSet) storeOptions() []recstore.Option {
 		opts = append(opts, recstore.AllowInsecureEndpoint())
 	}
 	if fs.baseSource != "" {
-		base := fs.base
-		if base == nil { // not resolved: for Validate, which needs only to know there is one
-			base = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-				return aws.Credentials{}, errors.New("recstore: --base-credentials was not resolved")
-			})
-		}
-		opts = append(opts, recstore.WithBaseCredentials(base))
+		opts = append(opts, recstore.WithBaseCredentials(fs.base))
 	}
 	if fs.sourceIdentity != "" {
 		opts = append(opts, recstore.WithSourceIdentity(fs.sourceIdentity))
@@ -201,19 +206,34 @@ func (fs *flagSet) usage(w io.Writer) {
 	}
 }
 
-// resolveBase finds the process's AWS identity for --base-credentials aws,
-// before a command that calls STS opens its Store.
-func (fs *flagSet) resolveBase(ctx context.Context) error {
-	switch {
-	case fs.baseSource == "" || fs.base != nil:
+// checkBase checks --base-credentials and, for aws, readies the process's
+// own AWS identity: found on the first request that needs it, so that
+// Open checks the configuration before the SDK's chain is asked.
+func (fs *flagSet) checkBase() error {
+	switch fs.baseSource {
+	case "":
 		return nil
-	case fs.baseSource != "aws":
-		return usagef("--base-credentials %q: want aws, or leave it out to use the config's base keys", fs.baseSource)
+	case "aws":
+		fs.base = &processIdentity{}
+		return nil
 	}
-	base, err := recstore.DefaultBaseCredentials(ctx)
-	if err != nil {
-		return err
+	return usagef("--base-credentials %q: want aws, or leave it out to use the config's base keys", fs.baseSource)
+}
+
+// processIdentity is the process's own AWS identity, found by
+// recstore.DefaultBaseCredentials when first asked for; if the chain
+// finds none, every retrieval returns that diagnosed error.
+type processIdentity struct {
+	once     sync.Once
+	provider aws.CredentialsProvider
+	err      error
+}
+
+// Retrieve implements aws.CredentialsProvider.
+func (p *processIdentity) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	p.once.Do(func() { p.provider, p.err = recstore.DefaultBaseCredentials(ctx) })
+	if p.err != nil {
+		return aws.Credentials{}, p.err
 	}
-	fs.base = base
-	return nil
+	return p.provider.Retrieve(ctx)
 }

@@ -125,14 +125,20 @@ func report(w io.Writer, name string, err error) int {
 		fmt.Fprintf(w, "recstore %s: the configuration is invalid:\n", name)
 		for _, p := range problems {
 			fmt.Fprintf(w, "  %s\n", p.Describe())
+			for _, h := range hints(p.Problem) {
+				fmt.Fprintf(w, "    with this command: %s\n", h)
+			}
 		}
 		return exitUsage
 	}
 	fmt.Fprintf(w, "recstore %s: %v\n", name, err)
-	if cause, fix, ok := diagnose(err); ok {
+	if cause, fix, ok := recstore.Diagnose(err); ok {
 		fmt.Fprintf(w, "  cause: %s\n", cause)
 		if fix != "" {
 			fmt.Fprintf(w, "  fix:   %s\n", fix)
+		}
+		for _, h := range hints(fix) {
+			fmt.Fprintf(w, "  with this command: %s\n", h)
 		}
 	}
 	if isInputError(err) {
@@ -145,6 +151,6 @@ func report(w io.Writer, name string, err error) int {
 // request: usage, config, argument or key.
 func isInputError(err error) bool {
 	var usage usageError
-	return errors.As(err, &usage) || isConfigError(err) ||
+	return errors.As(err, &usage) || errors.Is(err, recstore.ErrInvalidConfig) ||
 		errors.Is(err, recstore.ErrInvalidArgument) || errors.Is(err, recstore.ErrInvalidKey)
 }

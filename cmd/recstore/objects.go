@@ -13,16 +13,15 @@ import (
 	"github.com/auvious/recstore"
 )
 
-// openStore validates the configuration and opens a Store.
+// openStore checks the positional arguments, builds the Config and opens
+// a Store, which checks it: an invalid one exits with status 2, before
+// any request.
 func openStore(ctx context.Context, fs *flagSet, minArgs, maxArgs int) (*recstore.Store, error) {
-	cfg, err := validConfig(fs, minArgs, maxArgs)
+	cfg, err := fs.configWithArgs(minArgs, maxArgs)
 	if err != nil {
 		return nil, err
 	}
-	if err := fs.resolveBase(ctx); err != nil {
-		return nil, err
-	}
-	return recstore.Open(ctx, cfg, fs.storeOptions()...)
+	return fs.open(ctx, cfg)
 }
 
 func uploadCommand() command {

@@ -8,9 +8,33 @@ import (
 	"github.com/auvious/recstore"
 )
 
+// A policyGrant is a flag of the policy command that grants the role more
+// than the spec's minimum: the hints derive from the same table which
+// actions each one adds.
+type policyGrant struct {
+	flag, value, usage string                             // value names the flag's argument; "" for a boolean flag
+	option             func(string) recstore.PolicyOption // the library's option, given the flag's value
+}
+
+// exampleKMSKey stands for the customer's key where a hint needs one.
+const exampleKMSKey = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+func policyGrants() []policyGrant {
+	return []policyGrant{
+		{flag: "kms-key", value: "<key ARN>", option: recstore.GrantKMSKey,
+			usage: "`ARN` of the KMS key encrypting the bucket: adds kms:GenerateDataKey and kms:Decrypt"},
+		{flag: "multipart-cleanup", option: func(string) recstore.PolicyOption { return recstore.GrantMultipartCleanup() },
+			usage: "add s3:ListBucketMultipartUploads, so that recstore can remove a stray upload left by a lost reply"},
+		{flag: "encryption-check", option: func(string) recstore.PolicyOption { return recstore.GrantEncryptionCheck() },
+			usage: "add s3:GetEncryptionConfiguration, so that verify can compare the bucket's default encryption with the config"},
+		{flag: "object-lock", option: func(string) recstore.PolicyOption { return recstore.GrantObjectLock() },
+			usage: "add what a versioned or Object Lock bucket asks for: reading its configuration, retention and legal holds, and deleting versions"},
+	}
+}
+
 func policyCommand() command {
-	var doc, userARN, principalARN, kmsKey string
-	var cleanup, encryptionCheck, objectLock bool
+	var doc, userARN, principalARN string
+	grants := map[string]*string{}
 	return command{
 		name:    "policy",
 		summary: "print the IAM documents the customer's AWS admin must set",
@@ -29,10 +53,15 @@ func policyCommand() command {
 			fs.StringVar(&doc, "doc", "", "print one document: base, trust, role or key (default all; key only with --kms-key)")
 			fs.StringVar(&userARN, "user-arn", "", "the base IAM user's `ARN`, for the trust policy")
 			fs.StringVar(&principalARN, "principal-arn", "", "the base identity's `ARN` for the trust policy: a user, or the recorder's own role")
-			fs.StringVar(&kmsKey, "kms-key", "", "`ARN` of the KMS key encrypting the bucket: adds kms:GenerateDataKey and kms:Decrypt")
-			fs.BoolVar(&cleanup, "multipart-cleanup", false, "add s3:ListBucketMultipartUploads, so that recstore can remove a stray upload left by a lost reply")
-			fs.BoolVar(&encryptionCheck, "encryption-check", false, "add s3:GetEncryptionConfiguration, so that verify can compare the bucket's default encryption with the config")
-			fs.BoolVar(&objectLock, "object-lock", false, "add what a versioned or Object Lock bucket asks for: reading its configuration, retention and legal holds, and deleting versions")
+			for _, g := range policyGrants() {
+				value := new(string)
+				grants[g.flag] = value
+				if g.value != "" {
+					fs.StringVar(value, g.flag, "", g.usage)
+				} else {
+					fs.BoolFunc(g.flag, g.usage, func(v string) error { *value = v; return nil })
+				}
+			}
 		},
 		run: func(_ context.Context, c *cli, fs *flagSet) error {
 			cfg, err := fs.configWithArgs(0, 0)
@@ -40,18 +69,12 @@ func policyCommand() command {
 				return err
 			}
 			var opts []recstore.PolicyOption
-			if kmsKey != "" {
-				opts = append(opts, recstore.WithKMSKey(kmsKey))
+			for _, g := range policyGrants() {
+				if v := *grants[g.flag]; v != "" && v != "false" {
+					opts = append(opts, g.option(v))
+				}
 			}
-			if cleanup {
-				opts = append(opts, recstore.WithMultipartCleanup())
-			}
-			if encryptionCheck {
-				opts = append(opts, recstore.WithEncryptionCheck())
-			}
-			if objectLock {
-				opts = append(opts, recstore.WithObjectLock())
-			}
+			kmsKey := *grants["kms-key"]
 			if userARN != "" && principalARN != "" && userARN != principalARN {
 				return usagef("--user-arn and --principal-arn name different principals; give one")
 			}

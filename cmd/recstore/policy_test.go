@@ -75,9 +75,9 @@ func TestPolicyCommand(t *testing.T) {
 
 	r = runCLI(t, dir, nil, "", "policy", "--config", path, "--doc", "role", "--object-lock")
 	require.Equal(t, exitOK, r.code, r.stderr)
-	want, err := recstore.RolePolicy(cfg, recstore.WithObjectLock())
+	want, err := recstore.RolePolicy(cfg, recstore.GrantObjectLock())
 	require.NoError(t, err)
-	assert.JSONEq(t, want.String(), r.stdout, "--object-lock is WithObjectLock")
+	assert.JSONEq(t, want.String(), r.stdout, "--object-lock is GrantObjectLock")
 
 	r = runCLI(t, dir, nil, "", "policy", "--config", path)
 	assert.Equal(t, exitUsage, r.code)

@@ -149,7 +149,7 @@ func serveSandbox(ctx context.Context, c *cli, set sandboxSettings, keyless *san
 	if keyless != nil {
 		opts = append(opts, recstore.WithBaseCredentials(keyless.Provider))
 	}
-	report := recstore.Verify(ctx, cfg, opts...)
+	report := recstore.Verify(ctx, cfg, recstore.WithStoreOptions(opts...))
 	fmt.Fprintln(c.stdout, report)
 	if !report.OK() {
 		return errChecksFailed
@@ -213,7 +213,3 @@ func uploadSample(ctx context.Context, c *cli, cfg recstore.Config, quiet bool, 
 		expires.UTC().Format(time.RFC3339), link)
 	return link, nil
 }
-
-func isConfigError(err error) bool { return errors.Is(err, recstore.ErrInvalidConfig) }
-
-func diagnose(err error) (cause, fix string, ok bool) { return recstore.Diagnose(err) }

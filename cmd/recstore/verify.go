@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/auvious/recstore"
 )
 
@@ -31,7 +29,7 @@ func verifyCommand() command {
 			fs.BoolVar(&lockedProbes, "locked-probes", false, "write the probes even where the bucket's default retention keeps them and the role may not shorten it")
 		},
 		run: func(ctx context.Context, c *cli, fs *flagSet) error {
-			cfg, err := validConfig(fs, 0, 0)
+			cfg, err := validConfig(ctx, fs, 0, 0)
 			if err != nil {
 				// With --json the UI gets a report either way; the text goes to stderr.
 				if asJSON {
@@ -39,17 +37,9 @@ func verifyCommand() command {
 				}
 				return err
 			}
-			if err := fs.resolveBase(ctx); err != nil {
-				if !errors.As(err, new(*recstore.Error)) {
-					return err // a usage error
-				}
-				// No identity was found: the report's base-identity check says
-				// so, with its cause and fix, and --json still gets a report.
-				fs.base = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-					return aws.Credentials{}, err
-				})
-			}
-			opts := fs.storeOptions()
+			// Without an AWS identity for --base-credentials aws, the
+			// report's base-identity check says so, with its cause and fix.
+			opts := []recstore.VerifyOption{recstore.WithStoreOptions(fs.storeOptions()...)}
 			if lockedProbes {
 				opts = append(opts, recstore.WithLockedProbes())
 			}
@@ -58,6 +48,7 @@ func verifyCommand() command {
 				printJSON(c.stdout, r)
 			} else {
 				fmt.Fprint(c.stdout, r)
+				printReportHints(c.stdout, r)
 			}
 			if !r.OK() {
 				return errChecksFailed
@@ -67,20 +58,37 @@ func verifyCommand() command {
 	}
 }
 
+// printReportHints prints how to follow the report's fixes with this
+// command, if there is anything to say.
+func printReportHints(w io.Writer, r *recstore.Report) {
+	heading := "\nWith this command:\n"
+	for _, c := range r.Checks {
+		for _, h := range hints(c.Fix) {
+			fmt.Fprintf(w, "%s  %s: %s\n", heading, c.Name, h)
+			heading = ""
+		}
+	}
+}
+
 // printJSON prints v as indented JSON.
 func printJSON(w io.Writer, v any) {
 	out, _ := json.MarshalIndent(v, "", "  ")
 	fmt.Fprintln(w, string(out))
 }
 
-// validConfig checks the positional arguments, then builds and validates
-// the Config, so that an invalid one exits with status 2 before any request.
-func validConfig(fs *flagSet, minArgs, maxArgs int) (recstore.Config, error) {
+// validConfig checks the positional arguments, then builds the Config and
+// checks it as Open does, with the flags' options, so that an invalid one
+// exits with status 2 before any request.
+func validConfig(ctx context.Context, fs *flagSet, minArgs, maxArgs int) (recstore.Config, error) {
 	cfg, err := fs.configWithArgs(minArgs, maxArgs)
 	if err != nil {
 		return cfg, err
 	}
-	return cfg, cfg.Validate(fs.storeOptions()...)
+	store, err := fs.open(ctx, cfg)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, store.Close()
 }
 
 func configCommand() command {
@@ -90,13 +98,17 @@ func configCommand() command {
 		details:  "Merges --config FILE, the RECSTORE_* environment and flags, prints the result as JSON with the\nproduct's keys, and lists any problem Validate finds (exit status 2).",
 		examples: []string{"config --config storage.json", "config --config storage.json --region eu-west-1"},
 		flags:    func(fs *flagSet) { fs.configFlags() },
-		run: func(_ context.Context, c *cli, fs *flagSet) error {
+		run: func(ctx context.Context, c *cli, fs *flagSet) error {
 			cfg, err := fs.configWithArgs(0, 0)
 			if err != nil {
 				return err
 			}
 			printJSON(c.stdout, cfg)
-			return cfg.Validate(fs.storeOptions()...)
+			store, err := fs.open(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			return store.Close()
 		},
 	}
 }

@@ -55,10 +55,13 @@ func run(ctx context.Context, configPath, tenant, key string) error {
 	defer tp.Shutdown(ctx) // flushes the spans and metrics still buffered
 	defer mp.Shutdown(ctx)
 
-	pool := recstore.NewPool(
+	pool, err := recstore.NewPool(recstore.WithStoreOptions(
 		recstore.WithTracerProvider(tp), recstore.WithMeterProvider(mp),
 		recstore.WithLogger(slog.Default()), // events, with trace_id and span_id
-	)
+	))
+	if err != nil {
+		return err
+	}
 	defer pool.Close()
 	store, err := pool.Store(ctx, tenant, cfg)
 	if err != nil {

@@ -19,7 +19,7 @@ func (e *Env) Encrypt(ctx context.Context, mode recstore.EncryptionMode) (recsto
 	if err := e.SetDefaultEncryption(ctx, e.Bucket, mode); err != nil {
 		return recstore.Config{}, err
 	}
-	policy, err := recstore.RolePolicy(recstore.Config{Bucket: e.Bucket}, recstore.WithEncryptionCheck())
+	policy, err := recstore.RolePolicy(recstore.Config{Bucket: e.Bucket}, recstore.GrantEncryptionCheck())
 	if err != nil {
 		return recstore.Config{}, err
 	}
