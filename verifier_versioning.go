@@ -65,7 +65,7 @@ func (v *verification) checkVersioning(ctx context.Context) Check {
 			unread = detail + "; the role may not read the rest"
 		}
 		return Check{Status: StatusWarn, Detail: unread + " (" + strings.Join(denied, ", ") + "): Verify cannot tell whether a default retention would keep its probes",
-			Fix: fmt.Sprintf("optional: allow %s on arn:%s:s3:::%s in the policy of role %s (recstore policy --object-lock), "+
+			Fix: fmt.Sprintf("optional: allow %s on arn:%s:s3:::%s in the policy of role %s, "+
 				"so that Verify can report them and keep a default retention from locking its probes",
 				strings.Join(denied, " and "), awsname.Partition(v.cfg.Region), v.cfg.Bucket, v.cfg.RoleARN)}
 	}
@@ -138,7 +138,7 @@ func (v *verification) lockedUpload(ctx context.Context, refused error) Check {
 		"give them a retention of %s instead (%s)", v.lock.mode, until, plural(int(probeHold/time.Second), "second"),
 		oneLine(refused.Error()))
 	fix := fmt.Sprintf("allow s3:PutObjectRetention on arn:%s:s3:::%s/%s* in the policy of role %s, so that Verify's probes "+
-		"can be deleted; or verify with WithLockedProbes (recstore verify --locked-probes) to write them anyway",
+		"can be deleted; or verify with WithLockedProbes to write them anyway",
 		awsname.Partition(v.cfg.Region), v.cfg.Bucket, v.cfg.KeyPrefix+verifyPrefix, v.cfg.RoleARN)
 	if !v.lockedProbes {
 		return Check{Status: StatusSkip, Detail: "not run: " + why + "; Verify wrote nothing rather than leave objects it could not delete", Fix: fix}

@@ -53,8 +53,8 @@ func kmsDenied(e *failure, message, key string, t Target) {
 	if strings.HasPrefix(message, "The ciphertext refers to a customer master key") {
 		e.Cause += ", or the key does not exist in this Region"
 	}
-	e.Fix = fmt.Sprintf("allow kms:GenerateDataKey and kms:Decrypt on %s in the policy of role %s (recstore policy --kms-key "+
-		"<key ARN>); if the key policy does not delegate to IAM (no statement for the account's root), or the key is in another "+
+	e.Fix = fmt.Sprintf("allow kms:GenerateDataKey and kms:Decrypt on %s in the policy of role %s; "+
+		"if the key policy does not delegate to IAM (no statement for the account's root), or the key is in another "+
 		"account, also allow the role in the key policy", key, t.Role)
 }
 

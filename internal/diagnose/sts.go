@@ -134,11 +134,11 @@ func trustExtra(e *failure, d denial, t Target) {
 	e.Cause = fmt.Sprintf("the recorder sends %s (%s), and the trust policy of role %s does not allow %s to %s",
 		what, option, t.Role, principal, d.action)
 	e.Fix = fmt.Sprintf("in the customer's account, add %s to the Action of the statement of role %s's trust policy "+
-		"whose Principal is %s (recstore policy --doc trust prints it)", d.action, t.Role, principal)
+		"whose Principal is %s", d.action, t.Role, principal)
 	if caller, err := arn.Parse(principal); err == nil && caller.AccountID != awsname.Account(t.Role) {
 		e.Cause += fmt.Sprintf(", or %s's own IAM policy does not: across accounts AWS needs both", principal)
-		e.Fix += fmt.Sprintf("; in account %s, add %s to the Action of %s's sts:AssumeRole statement (recstore "+
-			"policy --doc base)", caller.AccountID, d.action, principal)
+		e.Fix += fmt.Sprintf("; in account %s, add %s to the Action of the sts:AssumeRole statement of %s's own policy",
+			caller.AccountID, d.action, principal)
 	}
 	e.Fix += "; or stop sending " + what
 }
