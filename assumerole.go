@@ -194,23 +194,3 @@ func (s *session) credentials(ctx context.Context) (aws.Credentials, error) {
 	}
 	return creds, nil
 }
-
-// assumeRole returns the current session, assuming the role if there is
-// none yet.
-func (s *Store) assumeRole(ctx context.Context) (AssumedRole, error) {
-	if _, err := s.session.credentials(ctx); err != nil {
-		return AssumedRole{}, err
-	}
-	role, _ := s.AssumedRole()
-	return role, nil
-}
-
-// callerIdentity asks STS, with the base credentials, who they are
-// (sts:GetCallerIdentity): their ARN and account.
-func (s *Store) callerIdentity(ctx context.Context) (callerARN, account string, err error) {
-	out, err := s.session.sts.client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return "", "", classify("sts:GetCallerIdentity", s.session.target, err)
-	}
-	return aws.ToString(out.Arn), aws.ToString(out.Account), nil
-}

@@ -21,11 +21,11 @@ func WithResponseHeaderTimeout(d time.Duration) Option {
 var ReadFirstPart = readFirstPart
 
 // HeadBucket is headBucket, for replaying HeadBucket replies.
-func (s *Store) HeadBucket(ctx context.Context) (string, error) { return s.headBucket(ctx) }
+func (s *Store) HeadBucket(ctx context.Context) (string, error) { return probes{s}.headBucket(ctx) }
 
 // FetchPresigned is fetchPresigned, for replaying replies to presigned URLs.
 func (s *Store) FetchPresigned(ctx context.Context, key, link string) ([]byte, error) {
-	return s.fetchPresigned(ctx, key, link)
+	return probes{s}.fetchPresigned(ctx, key, link)
 }
 
 // AdvanceBackoffClock moves the clock of s's STS back-off forward by d, so

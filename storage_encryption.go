@@ -1,14 +1,8 @@
 package recstore
 
 import (
-	"cmp"
-	"context"
-	"errors"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 )
 
 // encryption is the server-side encryption the Store asks for on every
@@ -40,51 +34,4 @@ func (info *ObjectInfo) setEncryption(mode types.ServerSideEncryption, kmsKeyID 
 	info.ServerSideEncryption = EncryptionMode(mode)
 	info.KMSKeyID = aws.ToString(kmsKeyID)
 	info.BucketKeyEnabled = aws.ToBool(bucketKey)
-}
-
-// defaultEncryption is a bucket's default encryption; the zero value
-// means the bucket has none.
-type defaultEncryption struct {
-	mode      EncryptionMode
-	kmsKeyID  string
-	bucketKey bool
-}
-
-// String says it as a person would.
-func (d defaultEncryption) String() string {
-	switch {
-	case d.mode == "":
-		return "none"
-	case d.mode != EncryptionKMS:
-		return string(d.mode)
-	}
-	s := string(d.mode) + " with " + cmp.Or(d.kmsKeyID, "the AWS managed key aws/s3")
-	if d.bucketKey {
-		s += ", S3 Bucket Key on"
-	}
-	return s
-}
-
-// bucketDefaultEncryption reads the bucket's default encryption
-// (s3:GetEncryptionConfiguration). A bucket without one is no error.
-func (s *Store) bucketDefaultEncryption(ctx context.Context) (defaultEncryption, error) {
-	var out *s3.GetBucketEncryptionOutput
-	err := s.run(ctx, "s3:GetBucketEncryption", "", func(ctx context.Context) (err error) {
-		out, err = s.s3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &s.cfg.Bucket})
-		return err
-	})
-	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorCode() == "ServerSideEncryptionConfigurationNotFoundError" {
-		return defaultEncryption{}, nil
-	}
-	if err != nil || out.ServerSideEncryptionConfiguration == nil {
-		return defaultEncryption{}, err
-	}
-	for _, rule := range out.ServerSideEncryptionConfiguration.Rules {
-		if d := rule.ApplyServerSideEncryptionByDefault; d != nil {
-			return defaultEncryption{mode: EncryptionMode(d.SSEAlgorithm), kmsKeyID: aws.ToString(d.KMSMasterKeyID),
-				bucketKey: aws.ToBool(rule.BucketKeyEnabled)}, nil
-		}
-	}
-	return defaultEncryption{}, nil
 }

@@ -22,13 +22,26 @@ import (
 // data.
 func patientRetries(o *s3.Options) { o.RetryMaxAttempts = 10 }
 
+// mayHaveWritten is the one rule of whether a write that returned err may
+// have stored its object: S3 stores nothing for a request it refuses
+// (HTTP 4xx) or redirects (3xx); any other outcome (success, a 5xx, no
+// reply at all) may have stored it. Upload applies it to each attempt,
+// Verify to the write's final error.
+func mayHaveWritten(err error) bool {
+	if err == nil {
+		return true
+	}
+	var status interface{ HTTPStatusCode() int }
+	return !errors.As(err, &status) || status.HTTPStatusCode() < 300 || status.HTTPStatusCode() >= 500
+}
+
 // writeWatch notes, attempt by attempt, whether a write may have stored
-// its object: any attempt but one S3 refused or redirected (HTTP 3xx, 4xx)
-// may have. The SDK
-// retries inside one call, so the final error alone cannot tell.
+// its object (mayHaveWritten). The SDK retries inside one call, so the
+// final error alone cannot tell.
 type writeWatch struct{ writes atomic.Int32 }
 
-func (w *writeWatch) mayHaveWritten() bool { return w.writes.Load() > 0 }
+// anyMayHaveWritten reports whether an attempt may have stored the object.
+func (w *writeWatch) anyMayHaveWritten() bool { return w.writes.Load() > 0 }
 
 // option adds the watch to one operation, after the retry middleware, so
 // that it sees each attempt.
@@ -41,8 +54,7 @@ func (w *writeWatch) option(o *s3.Options) {
 func (w *writeWatch) handle(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
 	middleware.FinalizeOutput, middleware.Metadata, error) {
 	out, md, err := next.HandleFinalize(ctx, in)
-	var status interface{ HTTPStatusCode() int }
-	if err == nil || !errors.As(err, &status) || status.HTTPStatusCode() < 300 || status.HTTPStatusCode() >= 500 {
+	if mayHaveWritten(err) {
 		w.writes.Add(1)
 	}
 	return out, md, err

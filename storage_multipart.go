@@ -124,7 +124,7 @@ func (u *multipartUpload) complete(ctx context.Context, parts []types.CompletedP
 		return err
 	})
 	if err != nil {
-		if watch.mayHaveWritten() {
+		if watch.anyMayHaveWritten() {
 			if info, ok := s.landed(ctx, u.key, u.full, s.partsFingerprint(parts)); ok {
 				return info, nil
 			}

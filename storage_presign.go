@@ -2,17 +2,11 @@ package recstore
 
 import (
 	"context"
-	"encoding/xml"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 )
 
 // Presigned URL lifetimes.
@@ -76,54 +70,3 @@ func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration) (
 	}
 	return req.URL, now.Add(ttl), nil
 }
-
-// fetchPresigned GETs a presigned URL of key with plain HTTP, as a player
-// would, through the Store's HTTP client, and returns up to 1 MiB of the
-// body. Errors never include the URL, whose query carries the session
-// token.
-func (s *Store) fetchPresigned(ctx context.Context, key, link string) ([]byte, error) {
-	t := s.session.target.WithKey(key)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
-	if err != nil {
-		return nil, fmt.Errorf("recstore: presigned URL: %w", errors.Unwrap(err))
-	}
-	resp, err := s.http.Do(req)
-	if err != nil {
-		var urlErr *url.Error
-		if errors.As(err, &urlErr) {
-			err = urlErr.Err
-		}
-		return nil, classify(opPresignedGet, t, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, classify(opPresignedGet, t, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, classify(opPresignedGet, t, newReplyError(resp, body))
-	}
-	return body, nil
-}
-
-const opPresignedGet = "s3:GetObject (presigned URL)"
-
-// replyError is an S3 error reply read without the SDK, for presigned URLs.
-type replyError struct {
-	smithy.GenericAPIError
-	status    int
-	requestID string
-}
-
-func newReplyError(resp *http.Response, body []byte) *replyError {
-	var parsed struct{ Code, Message string }
-	xml.Unmarshal(body, &parsed)
-	if parsed.Code == "" {
-		parsed.Code = http.StatusText(resp.StatusCode)
-	}
-	return &replyError{GenericAPIError: smithy.GenericAPIError{Code: parsed.Code, Message: parsed.Message},
-		status: resp.StatusCode, requestID: resp.Header.Get("X-Amz-Request-Id")}
-}
-
-func (e *replyError) HTTPStatusCode() int      { return e.status }
-func (e *replyError) ServiceRequestID() string { return e.requestID }

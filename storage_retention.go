@@ -2,14 +2,11 @@ package recstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 )
 
 // RetentionMode is an S3 Object Lock retention mode.
@@ -119,48 +116,4 @@ func (info *ObjectInfo) setLock(version *string, mode types.ObjectLockMode, unti
 		info.RetainUntil = *until
 	}
 	info.LegalHold = hold == types.ObjectLockLegalHoldStatusOn
-}
-
-// legalHold reads whether a legal hold is on key (s3:GetObjectLegalHold);
-// a version never held is no error.
-func (s *Store) legalHold(ctx context.Context, key string) (bool, error) {
-	full, err := s.objectKey("key", key)
-	if err != nil {
-		return false, err
-	}
-	var out *s3.GetObjectLegalHoldOutput
-	err = s.run(ctx, "s3:GetObjectLegalHold", key, func(ctx context.Context) (err error) {
-		out, err = s.s3.GetObjectLegalHold(ctx, &s3.GetObjectLegalHoldInput{Bucket: &s.cfg.Bucket, Key: &full})
-		return err
-	})
-	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorCode() == "NoSuchObjectLockConfiguration" {
-		return false, nil // never held
-	}
-	if err != nil {
-		return false, err
-	}
-	return out.LegalHold != nil && out.LegalHold.Status == types.ObjectLockLegalHoldStatusOn, nil
-}
-
-// retention reads key's retention (s3:GetObjectRetention); a version
-// without one is no error.
-func (s *Store) retention(ctx context.Context, key string) (RetentionMode, time.Time, error) {
-	full, err := s.objectKey("key", key)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	var out *s3.GetObjectRetentionOutput
-	err = s.run(ctx, "s3:GetObjectRetention", key, func(ctx context.Context) (err error) {
-		out, err = s.s3.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: &s.cfg.Bucket, Key: &full})
-		return err
-	})
-	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorCode() == "NoSuchObjectLockConfiguration" {
-		return "", time.Time{}, nil
-	}
-	if err != nil || out.Retention == nil {
-		return "", time.Time{}, err
-	}
-	return RetentionMode(out.Retention.Mode), aws.ToTime(out.Retention.RetainUntilDate), nil
 }

@@ -235,7 +235,7 @@ func (s *Store) putObject(ctx context.Context, key, full string, data []byte, o 
 		return err
 	})
 	if err != nil {
-		if !watch.mayHaveWritten() {
+		if !watch.anyMayHaveWritten() {
 			return ObjectInfo{}, err
 		}
 		info, ok := s.landed(ctx, key, full, s.dataFingerprint(data))

@@ -2,7 +2,6 @@ package recstore
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -55,20 +54,15 @@ func (t *telemetry) startPart(ctx context.Context, name string, u *multipartUplo
 	return ctx, span
 }
 
-// startVerify starts Verify's span, the parent of its checks'.
-func (t *telemetry) startVerify(ctx context.Context, cfg Config) (context.Context, trace.Span) {
+// startVerify starts the span of a Verify of roleARN and t's bucket, the
+// parent of its checks'.
+func (t *telemetry) startVerify(ctx context.Context, roleARN string) (context.Context, trace.Span) {
 	ctx, span := t.tracer.Start(ctx, "recstore.Verify", trace.WithSpanKind(trace.SpanKindInternal))
 	if span.IsRecording() {
-		span.SetAttributes(attrBucket.String(cfg.Bucket), attrRoleARN.String(cfg.RoleARN))
+		span.SetAttributes(attrBucket.String(t.bucket), attrRoleARN.String(roleARN))
 		span.SetAttributes(t.tenant...)
 	}
 	return ctx, span
-}
-
-// endVerify ends Verify's span, failed if a check failed.
-func (t *telemetry) endVerify(span trace.Span, r *Report) {
-	err := r.Err()
-	endSpan(span, err, errorType(err))
 }
 
 // startCheck starts the span of one of Verify's checks.
@@ -80,17 +74,9 @@ func (t *telemetry) startCheck(ctx context.Context, name string) (context.Contex
 	return ctx, span
 }
 
-// endCheck ends a check's span with its status; a failed check's span is
-// failed, with its error's class.
-func (t *telemetry) endCheck(span trace.Span, c Check) {
-	span.SetAttributes(attrStatus.String(string(c.Status)))
-	if c.Status != StatusFail {
-		span.End()
-		return
-	}
-	err := c.Err
-	if err == nil {
-		err = errors.New(c.Detail)
-	}
+// endCheck ends a check's span with its status; err, when not nil, marks
+// it failed, with its error's class.
+func (t *telemetry) endCheck(span trace.Span, status string, err error) {
+	span.SetAttributes(attrStatus.String(status))
 	endSpan(span, err, errorType(err))
 }

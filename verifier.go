@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -46,15 +47,16 @@ func Verify(ctx context.Context, cfg Config, opts ...VerifyOption) *Report {
 	v.keys.multipart = v.keys.probe + ".multipart"
 	v.opts, v.optsErr = newStoreOptions(vo.store) // if invalid, the config check fails
 	v.tel = newTelemetry(v.opts.telemetry, cfg.Bucket, nil)
-	ctx, span := v.tel.startVerify(ctx, cfg)
+	ctx, span := v.tel.startVerify(ctx, cfg.RoleARN)
 	report := &Report{Bucket: cfg.Bucket, Region: cfg.Region, RoleARN: cfg.RoleARN}
-	report.Checks = v.runChecks(ctx)
+	report.Checks = v.runChecks(ctx, checks())
 	if v.store != nil {
 		report.Leftovers = v.cleanup(ctx)
 		v.store.Close()
 	}
 	report.Duration = time.Since(start)
-	v.tel.endVerify(span, report)
+	err := report.Err()
+	endSpan(span, err, errorType(err))
 	return report
 }
 
@@ -79,7 +81,7 @@ type verifyOptions struct {
 // error shows it in the same form as any other Verify result.
 func ReportInvalidConfig(cfg Config, err error) *Report {
 	v := &verification{cfg: cfg, configErr: err, tel: newTelemetry(telemetryOptions{}, cfg.Bucket, nil)}
-	return &Report{Bucket: cfg.Bucket, Region: cfg.Region, RoleARN: cfg.RoleARN, Checks: v.runChecks(context.Background())}
+	return &Report{Bucket: cfg.Bucket, Region: cfg.Region, RoleARN: cfg.RoleARN, Checks: v.runChecks(context.Background(), checks())}
 }
 
 // A check is one step of Verify. It runs once every check in needs passed
@@ -112,28 +114,33 @@ func checks() []check {
 	}
 }
 
-// runChecks runs every check as soon as the checks before it allow, and
+// runChecks runs every check of list as soon as the checks before it allow, and
 // returns the results in report order once all have finished.
-func (v *verification) runChecks(ctx context.Context) []Check {
-	list := checks()
+func (v *verification) runChecks(ctx context.Context, list []check) []Check {
 	results := make([]Check, len(list))
-	done := make(map[string]chan struct{}, len(list))
-	index := make(map[string]int, len(list))
-	for i, c := range list {
-		done[c.name], index[c.name] = make(chan struct{}), i
+	needs, after, err := checkGraph(list)
+	if err != nil { // a mistake in checks(), which TestCheckGraph catches: fail, never wait forever
+		for i, c := range list {
+			results[i] = Check{Name: c.name, Status: StatusFail, Err: err}
+		}
+		return results
+	}
+	done := make([]chan struct{}, len(list))
+	for i := range done {
+		done[i] = make(chan struct{})
 	}
 	var wg sync.WaitGroup
 	for i, c := range list {
 		wg.Go(func() {
-			defer close(done[c.name])
-			for _, dep := range slices.Concat(c.needs, c.after) {
+			defer close(done[i])
+			for _, dep := range slices.Concat(needs[i], after[i]) {
 				<-done[dep]
 			}
 			ctx, span := v.tel.startCheck(ctx, c.name)
-			defer func() { v.tel.endCheck(span, results[i]) }()
-			for _, dep := range c.needs {
-				if s := results[index[dep]].Status; s != StatusPass && s != StatusWarn {
-					results[i] = Check{Name: c.name, Status: StatusSkip, Detail: "not run: needs " + dep + ", which did not pass"}
+			defer func() { v.tel.endCheck(span, string(results[i].Status), results[i].failure()) }()
+			for _, dep := range needs[i] {
+				if s := results[dep].Status; s != StatusPass && s != StatusWarn {
+					results[i] = Check{Name: c.name, Status: StatusSkip, Detail: "not run: needs " + list[dep].name + ", which did not pass"}
 					return
 				}
 			}
@@ -146,6 +153,57 @@ func (v *verification) runChecks(ctx context.Context) []Check {
 	return results
 }
 
+// checkGraph resolves the names in each check's needs and after to
+// indexes of list. A name that is not a check, or a cycle, is an error:
+// waiting for it would last forever.
+func checkGraph(list []check) (needs, after [][]int, err error) {
+	index := make(map[string]int, len(list))
+	for i, c := range list {
+		index[c.name] = i
+	}
+	resolve := func(i int, names []string) ([]int, error) {
+		deps := make([]int, len(names))
+		for k, name := range names {
+			dep, ok := index[name]
+			if !ok {
+				return nil, fmt.Errorf("recstore: Verify's check %q waits for %q, which is not a check", list[i].name, name)
+			}
+			deps[k] = dep
+		}
+		return deps, nil
+	}
+	needs, after = make([][]int, len(list)), make([][]int, len(list))
+	for i, c := range list {
+		if needs[i], err = resolve(i, c.needs); err != nil {
+			return nil, nil, err
+		}
+		if after[i], err = resolve(i, c.after); err != nil {
+			return nil, nil, err
+		}
+	}
+	// Kahn's algorithm: a check whose dependencies all finish can run; any left over wait in a cycle.
+	waiting := make([]int, len(list))
+	for i := range list {
+		waiting[i] = len(needs[i]) + len(after[i])
+	}
+	for ran := 0; ran < len(list); ran++ {
+		next := slices.Index(waiting, 0)
+		if next < 0 {
+			stuck := slices.IndexFunc(waiting, func(n int) bool { return n > 0 })
+			return nil, nil, fmt.Errorf("recstore: Verify's check %q waits for itself, through a cycle of checks", list[stuck].name)
+		}
+		waiting[next] = -1
+		for i := range list {
+			for _, dep := range slices.Concat(needs[i], after[i]) {
+				if dep == next {
+					waiting[i]--
+				}
+			}
+		}
+	}
+	return needs, after, nil
+}
+
 // verification is the state Verify's checks share.
 type verification struct {
 	cfg       Config
@@ -153,7 +211,8 @@ type verification struct {
 	opts      storeOptions // the Store's
 	optsErr   error        // why opts are invalid
 	tel       *telemetry   // Verify's spans
-	store     *Store       // opened by the config check
+	store     *Store       // opened by the config check; Verify uses its exported methods
+	probes    probes       // and these, the operations only Verify needs
 	base      baseIdentity // learned by base-identity; read after it
 	clock     *dateRecorder
 	probe     []byte

@@ -23,7 +23,7 @@ type baseIdentity struct {
 // GetCallerIdentity for any identity; a store's own STS may not, which
 // only warns.
 func (v *verification) checkBaseIdentity(ctx context.Context) Check {
-	caller, account, err := v.store.callerIdentity(ctx)
+	caller, account, err := v.probes.callerIdentity(ctx)
 	v.base = baseIdentity{arn: caller, account: account, err: err}
 	switch {
 	case errors.Is(err, ErrInvalidBaseCredentials) || errors.Is(err, ErrClockSkew) || errors.Is(err, ErrRegionMismatch):

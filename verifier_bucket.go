@@ -13,8 +13,8 @@ func (v *verification) checkHeadBucket(ctx context.Context) Check {
 	located := make(chan struct{})
 	var location string
 	var locErr error
-	go func() { defer close(located); location, locErr = v.store.bucketLocation(ctx) }()
-	region, err := v.store.headBucket(ctx)
+	go func() { defer close(located); location, locErr = v.probes.bucketLocation(ctx) }()
+	region, err := v.probes.headBucket(ctx)
 	<-located
 	if err != nil {
 		return fail(err)
@@ -33,7 +33,7 @@ func (v *verification) checkHeadBucket(ctx context.Context) Check {
 		region = "eu-west-1" // AWS's legacy name
 	}
 	if region != v.cfg.Region {
-		return fail(v.store.regionMismatch("s3:HeadBucket", region))
+		return fail(v.probes.regionMismatch("s3:HeadBucket", region))
 	}
 	return pass("bucket reachable in Region " + region)
 }

@@ -37,7 +37,7 @@ func (v *verification) checkConfig(ctx context.Context) Check {
 	if err != nil {
 		return fail(err)
 	}
-	v.store = store
+	v.store, v.probes = store, probes{store}
 	return pass("all settings valid")
 }
 
@@ -65,7 +65,7 @@ func (v *verification) checkExternalID(context.Context) Check {
 
 // checkAssumeRole makes the one STS call and reports the session.
 func (v *verification) checkAssumeRole(ctx context.Context) Check {
-	role, err := v.store.assumeRole(ctx)
+	role, err := v.probes.assumeRole(ctx)
 	if err != nil {
 		return fail(err)
 	}

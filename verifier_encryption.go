@@ -16,7 +16,7 @@ import (
 // the upload probe otherwise than the Config asked.
 func (v *verification) checkEncryption(ctx context.Context) Check {
 	c := Check{Status: StatusPass}
-	def, err := v.store.bucketDefaultEncryption(ctx)
+	def, err := v.probes.bucketDefaultEncryption(ctx)
 	switch want := v.cfg.ServerSideEncryption; {
 	case errors.Is(err, ErrS3AccessDenied):
 		c.Status, c.Detail = StatusWarn, "the role may not read the bucket's default encryption"
@@ -62,4 +62,27 @@ func sameKey(reported, configured string) bool {
 		return true
 	}
 	return reported == configured || strings.HasSuffix(reported, "/"+configured) || strings.HasSuffix(reported, ":"+configured)
+}
+
+// defaultEncryption is a bucket's default encryption; the zero value
+// means the bucket has none.
+type defaultEncryption struct {
+	mode      EncryptionMode
+	kmsKeyID  string
+	bucketKey bool
+}
+
+// String says it as a person would.
+func (d defaultEncryption) String() string {
+	switch {
+	case d.mode == "":
+		return "none"
+	case d.mode != EncryptionKMS:
+		return string(d.mode)
+	}
+	s := string(d.mode) + " with " + cmp.Or(d.kmsKeyID, "the AWS managed key aws/s3")
+	if d.bucketKey {
+		s += ", S3 Bucket Key on"
+	}
+	return s
 }

@@ -42,7 +42,7 @@ func (v *verification) checkObjectLock(ctx context.Context) Check {
 	})
 	if err == nil && placed {
 		_, err = try("s3:GetObjectLegalHold", "read it back", func() (err error) {
-			held, err = v.store.legalHold(ctx, v.keys.probe)
+			held, err = v.probes.legalHold(ctx, v.keys.probe)
 			if err == nil && !held {
 				err = fmt.Errorf("recstore: the legal hold placed on %s reads back off", v.stored(v.keys.probe))
 			}
@@ -56,7 +56,7 @@ func (v *verification) checkObjectLock(ctx context.Context) Check {
 	}
 	if err == nil {
 		_, err = try("s3:GetObjectRetention", "read its retention", func() (err error) {
-			mode, until, err = v.store.retention(ctx, v.keys.probe)
+			mode, until, err = v.probes.retention(ctx, v.keys.probe)
 			return err
 		})
 	}

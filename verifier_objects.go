@@ -9,17 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/auvious/recstore/internal/awsname"
 )
-
-// mayHaveWritten reports whether a write that returned err may still have
-// created its object: only a refusal (HTTP 4xx) proves it did not.
-func mayHaveWritten(err error) bool {
-	var e *Error
-	return !errors.As(err, &e) || e.StatusCode < 400 || e.StatusCode >= 500
-}
 
 func (v *verification) checkUpload(ctx context.Context) Check {
 	opts := append(v.probeRetention(), WithContentType("application/octet-stream"))
@@ -45,7 +36,7 @@ func (v *verification) checkCopy(ctx context.Context) Check {
 	for _, opt := range v.probeRetention() {
 		opt.applyUpload(&lock)
 	}
-	copied, err := v.store.copyFrom(ctx, ObjectInfo{Key: v.keys.probe, Size: int64(len(v.probe))}, v.keys.copy, lock)
+	copied, err := v.probes.copy(ctx, ObjectInfo{Key: v.keys.probe, Size: int64(len(v.probe))}, v.keys.copy, lock)
 	v.wrote(v.keys.copy, mayHaveWritten(err))
 	if err != nil {
 		return fail(err)
@@ -90,7 +81,7 @@ func (v *verification) checkPresign(ctx context.Context) Check {
 	if err != nil {
 		return fail(err)
 	}
-	got, err := v.store.fetchPresigned(ctx, v.keys.probe, link)
+	got, err := v.probes.fetchPresigned(ctx, v.keys.probe, link)
 	if err != nil {
 		return fail(err)
 	}
@@ -204,7 +195,7 @@ func (v *verification) mayExist(key string) bool {
 func (v *verification) checkMultipart(ctx context.Context) Check {
 	// startMultipart learns the ID even if ctx is cancelled while it waits,
 	// so that clean-up can abort the upload.
-	u, err := v.store.startMultipart(ctx, v.keys.multipart, s3.CreateMultipartUploadInput{})
+	u, err := v.probes.startMultipart(ctx, v.keys.multipart)
 	defer u.removeStrays(ctx)
 	if err != nil {
 		return fail(err)

@@ -30,6 +30,18 @@ type Check struct {
 	Fix      string        // what to change, on fail and warn
 }
 
+// failure is why c failed: its Err, or its Detail as an error; nil
+// unless it failed.
+func (c Check) failure() error {
+	switch {
+	case c.Status != StatusFail:
+		return nil
+	case c.Err != nil:
+		return c.Err
+	}
+	return errors.New(c.Detail)
+}
+
 // A Leftover is something Verify wrote and could not remove.
 type Leftover struct {
 	Key       string // the object's key in the bucket, KeyPrefix included

@@ -32,8 +32,8 @@ func (v *verification) checkVersioning(ctx context.Context) Check {
 	read := make(chan struct{})
 	var status string
 	var statusErr error
-	go func() { defer close(read); status, statusErr = v.store.bucketVersioning(ctx) }()
-	lock, lockErr := v.store.bucketObjectLock(ctx)
+	go func() { defer close(read); status, statusErr = v.probes.bucketVersioning(ctx) }()
+	lock, lockErr := v.probes.bucketObjectLock(ctx)
 	<-read
 	if lockErr == nil {
 		v.lock = lock
@@ -149,4 +149,40 @@ func (v *verification) lockedUpload(ctx context.Context, refused error) Check {
 		c.Status, c.Detail, c.Fix = StatusWarn, c.Detail+"; "+why+", and WithLockedProbes lets it write them", fix
 	}
 	return c
+}
+
+// bucketLock is a bucket's Object Lock configuration; the zero value means
+// Object Lock is off.
+type bucketLock struct {
+	enabled bool
+	mode    RetentionMode // of the default retention; "" for none
+	days    int32
+	years   int32
+}
+
+// String says it as a person would.
+func (l bucketLock) String() string {
+	switch {
+	case !l.enabled:
+		return "Object Lock off"
+	case l.mode == "":
+		return "Object Lock on, no default retention"
+	case l.years > 0:
+		return fmt.Sprintf("Object Lock on, default %s retention of %s", l.mode, plural(int(l.years), "year"))
+	}
+	return fmt.Sprintf("Object Lock on, default %s retention of %s", l.mode, plural(int(l.days), "day"))
+}
+
+// retainsUntil is when the default retention would release a version
+// written at t (S3 counts days of 24 hours and calendar years).
+func (l bucketLock) retainsUntil(t time.Time) time.Time {
+	return t.AddDate(int(l.years), 0, 0).Add(time.Duration(l.days) * 24 * time.Hour)
+}
+
+// plural says n units, such as "1 day" or "30 days".
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }

@@ -1,7 +1,10 @@
 // Command recstore tests a customer's storage configuration, moves
-// recordings in and out of the bucket, prints the IAM documents the
-// customer's AWS admin needs, and runs a local sandbox. Run
-// "recstore help" for the commands.
+// recordings in and out of the bucket, and prints the IAM documents the
+// customer's AWS admin needs. Run "recstore help" for the commands. It
+// holds no library logic: flags, printing and hints over package
+// recstore. The local sandbox is a command of its own (cmd/sandbox), so
+// that this one, which operators run against production, links no test
+// server and no installer.
 package main
 
 import (
@@ -44,7 +47,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		verifyCommand(), uploadCommand(), downloadCommand(), copyCommand(), removeCommand(),
-		listCommand(), statCommand(), presignCommand(), retainCommand(), holdCommand(), policyCommand(), configCommand(), sandboxCommand(),
+		listCommand(), statCommand(), presignCommand(), retainCommand(), holdCommand(), policyCommand(), configCommand(),
 	}
 }
 

@@ -137,17 +137,19 @@ func rolePolicyWithout(t *testing.T, bucket string, actions ...string) string {
 	return sandbox.Without(p, actions...).String()
 }
 
-// TestBinaryLinksNoTestCode: the released binary links the sandbox but
-// nothing that only tests use.
+// TestBinaryLinksNoTestCode: the operator's binary links neither the
+// sandbox (the test STS, the MinIO installer) nor anything that only
+// tests use.
 func TestBinaryLinksNoTestCode(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	require.NoError(t, err)
 	deps := strings.Fields(string(out))
-	require.Contains(t, deps, "github.com/auvious/recstore/internal/sandbox/stsserver", "the list is complete")
+	require.Contains(t, deps, "github.com/auvious/recstore", "the list is complete")
 	for _, dep := range deps {
 		for _, testOnly := range []string{"testing", "net/http/httptest", "github.com/stretchr/testify", "go.uber.org/goleak",
-			"github.com/auvious/recstore/internal/storetest", "github.com/auvious/recstore/internal/faultproxy",
-			"github.com/auvious/recstore/internal/testmain"} {
+			"github.com/auvious/recstore/internal/sandbox", "github.com/auvious/recstore/internal/storetest",
+			"github.com/auvious/recstore/internal/faultproxy", "github.com/auvious/recstore/internal/testmain",
+			"github.com/auvious/recstore/internal/golden", "github.com/auvious/recstore/internal/sdkerr"} {
 			assert.False(t, dep == testOnly || strings.HasPrefix(dep, testOnly+"/"), "the binary links %s", dep)
 		}
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -15,7 +17,73 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/sandbox"
+	"github.com/auvious/recstore/internal/testmain"
 )
+
+// The binaries under test, built once by TestMain: this command, and the
+// recstore tool that a kept sandbox serves.
+var (
+	sandboxBinary, recstoreBinary string
+	env                           *sandbox.Env // nil under -short
+)
+
+// TestMain builds both binaries, then installs and starts MinIO, which
+// the sandbox's own MinIO shares the install of.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "recstore-sandbox-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sandboxBinary, recstoreBinary = filepath.Join(dir, "sandbox"), filepath.Join(dir, "recstore")
+	for bin, pkg := range map[string]string{sandboxBinary: ".", recstoreBinary: "../recstore"} {
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", pkg, err, out)
+			os.Exit(1)
+		}
+	}
+	code := testmain.Main(m, &env)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func requireEnv(t *testing.T) {
+	t.Helper()
+	if env == nil {
+		t.Skip("integration test: needs MinIO (not run with -short)")
+	}
+}
+
+// result is what one run of a binary did.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runBinary runs bin with args in dir, with the given variables besides
+// this process's (none of its RECSTORE_*).
+func runBinary(t *testing.T, bin, dir string, vars []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	for _, v := range os.Environ() {
+		if !strings.HasPrefix(v, "RECSTORE_") {
+			cmd.Env = append(cmd.Env, v)
+		}
+	}
+	cmd.Env = append(cmd.Env, vars...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !assert.ErrorAs(t, err, &exit, "the binary ran") {
+		t.FailNow()
+	}
+	return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+}
 
 var pidLine = regexp.MustCompile(`MinIO is PID (\d+) at `)
 
@@ -31,7 +99,7 @@ func assertGone(t *testing.T, output string) {
 func TestSandbox(t *testing.T) {
 	requireEnv(t)
 	dir := t.TempDir()
-	r := runCLI(t, dir, nil, "", "sandbox", "--quiet")
+	r := runBinary(t, sandboxBinary, dir, nil)
 	require.Equal(t, exitOK, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "PASSED")
 	assert.Contains(t, r.stdout, "Uploaded calls/")
@@ -41,9 +109,9 @@ func TestSandbox(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(dir, "recstore-sandbox.json"), "the config file is removed")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "recstore-sandbox.json"), []byte("{}"), 0o600))
-	r = runCLI(t, dir, nil, "", "sandbox", "--quiet")
+	r = runBinary(t, sandboxBinary, dir, nil)
 	assert.Equal(t, exitUsage, r.code, "an existing config file is not overwritten")
-	assert.Contains(t, r.stderr, "remove it or choose --config-out")
+	assert.Contains(t, r.stderr, "remove it or choose -config-out")
 	assertGone(t, r.stdout)
 }
 
@@ -52,7 +120,7 @@ func TestSandbox(t *testing.T) {
 // check passes, reading the default through the role.
 func TestSandboxEncryption(t *testing.T) {
 	requireEnv(t)
-	r := runCLI(t, t.TempDir(), nil, "", "sandbox", "--quiet", "--encryption", "aws:kms")
+	r := runBinary(t, sandboxBinary, t.TempDir(), nil, "-encryption", "aws:kms")
 	require.Equal(t, exitOK, r.code, r.stdout+r.stderr)
 	assert.Regexp(t, `encryption +pass .*bucket default encryption: aws:kms with recstore-key, as the Config asks; `+
 		`the upload probe was stored with aws:kms with recstore-key`, r.stdout)
@@ -60,7 +128,7 @@ func TestSandboxEncryption(t *testing.T) {
 	assert.Contains(t, r.stdout, "PASSED")
 	assertGone(t, r.stdout)
 
-	r = runCLI(t, t.TempDir(), nil, "", "sandbox", "--encryption", "aws:KMS")
+	r = runBinary(t, sandboxBinary, t.TempDir(), nil, "-encryption", "aws:KMS")
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "want AES256 or aws:kms")
 }
@@ -75,7 +143,7 @@ func TestSandboxKeep(t *testing.T) {
 		t.Run(base, func(t *testing.T) {
 			dir := t.TempDir()
 			cfgPath := filepath.Join(dir, "sb.json")
-			cmd := exec.Command(binary, "sandbox", "--keep", "--quiet", "--config-out", cfgPath, "--base", base)
+			cmd := exec.Command(sandboxBinary, "-keep", "-config-out", cfgPath, "-base", base)
 			cmd.Dir = dir
 			stdout, err := cmd.StdoutPipe()
 			require.NoError(t, err)
@@ -88,14 +156,20 @@ func TestSandboxKeep(t *testing.T) {
 			require.Contains(t, seen.String(), "The sandbox is up", seen.String())
 			vars, flags := podEnvironment(t, seen.String())
 
-			r := runCLI(t, dir, vars, "", append([]string{"ls", "--config", cfgPath}, flags...)...)
+			cfg, err := recstore.LoadConfig(cfgPath)
+			require.NoError(t, err)
+			if base == "keys" {
+				require.NotEmpty(t, cfg.SecretAccessKey)
+				assert.NotContains(t, seen.String(), cfg.SecretAccessKey, "the sandbox printed the base user's secret")
+			}
+			r := runBinary(t, recstoreBinary, dir, vars, append([]string{"ls", "--config", cfgPath}, flags...)...)
 			assert.Equal(t, exitOK, r.code, r.stderr)
 			assert.Contains(t, r.stdout, "calls/", "the sandbox's recording is listed")
 			if base != "keys" {
-				r = runCLI(t, dir, vars, "", "verify", "--config", cfgPath, "--base-credentials", "aws")
+				r = runBinary(t, recstoreBinary, dir, vars, "verify", "--config", cfgPath, "--base-credentials", "aws")
 				assert.Equal(t, exitOK, r.code, r.stdout+r.stderr)
 				assert.Regexp(t, `base-identity +pass .*a session of role arn:aws:iam::111122223333:role/recorder-pod`, r.stdout)
-				r = runCLI(t, dir, vars, "", "ls", "--config", cfgPath)
+				r = runBinary(t, recstoreBinary, dir, vars, "ls", "--config", cfgPath)
 				assert.Equal(t, exitUsage, r.code, "without --base-credentials, the config has no base keys")
 				assert.Contains(t, r.stderr, "storageProviderAccessKeyId")
 			}
