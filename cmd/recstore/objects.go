@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -180,8 +182,8 @@ func statCommand() command {
 			fmt.Fprintf(c.stdout, "key:           %s\nsize:          %d\netag:          %s\nchecksum:      %s\n"+
 				"content-type:  %s\nlast-modified: %s\n", info.Key, info.Size, info.ETag, orNone(info.Checksum),
 				info.ContentType, info.LastModified.UTC().Format(time.RFC3339))
-			for k, v := range info.Metadata {
-				fmt.Fprintf(c.stdout, "metadata:      %s=%s\n", k, v)
+			for _, k := range slices.Sorted(maps.Keys(info.Metadata)) {
+				fmt.Fprintf(c.stdout, "metadata:      %s=%s\n", k, info.Metadata[k])
 			}
 			printLockAndEncryption(c, info)
 			return nil

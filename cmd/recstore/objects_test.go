@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -182,6 +183,36 @@ func TestBaseCredentialsFlag(t *testing.T) {
 	r = runCLI(t, dir, env, "", "ls", "--base-credentials", "sso", "--config", path)
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, `--base-credentials "sso": want aws`)
+}
+
+// TestStatMetadataSorted: stat prints user metadata in key order, so that
+// its output is the same from run to run (ten keys: map order would be
+// sorted by chance once in 3.6 million).
+func TestStatMetadataSorted(t *testing.T) {
+	e := requireEnv(t)
+	cfg := e.Config(e.Role)
+	dir, path := configFile(t, cfg)
+	store, err := recstore.Open(t.Context(), cfg)
+	require.NoError(t, err)
+	defer store.Close()
+	metadata := map[string]string{}
+	var want []string
+	for i := range 10 {
+		k := fmt.Sprintf("k%d", i)
+		metadata[k] = fmt.Sprint(i)
+		want = append(want, "metadata:      "+k+"="+metadata[k])
+	}
+	_, err = store.Upload(t.Context(), "calls/tagged.webm", strings.NewReader("x"), recstore.WithMetadata(metadata))
+	require.NoError(t, err)
+	r := runCLI(t, dir, nil, "", "stat", "--config", path, "calls/tagged.webm")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	var got []string
+	for line := range strings.Lines(r.stdout) {
+		if strings.HasPrefix(line, "metadata:") {
+			got = append(got, strings.TrimSpace(line))
+		}
+	}
+	assert.Equal(t, want, got)
 }
 
 // TestVersionedObjectCommands: stat shows a recording's version, retention
