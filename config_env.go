@@ -12,8 +12,10 @@ import (
 // RECSTORE_DISABLE_AUTH_RETRY is a boolean as strconv.ParseBool reads it.
 // Like ParseConfig, ConfigFromEnv does not validate the values.
 //
-// recstore reads no AWS_* variable: each Store's settings come only from its
-// Config, so that one tenant's environment cannot redirect another's data.
+// ConfigFromEnv reads no AWS_* variable, nor does a Store: each Store's
+// settings come only from its Config and options, so that one tenant's
+// environment cannot redirect another's data. The one reader of AWS_*
+// settings is DefaultBaseCredentials, for the process's own identity.
 func ConfigFromEnv() (Config, error) {
 	var c Config
 	if err := c.UpdateFromEnv(); err != nil {

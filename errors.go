@@ -10,17 +10,21 @@ import (
 	"github.com/auvious/recstore/internal/diagnose"
 )
 
-// Sentinel errors, one per class of failure. Errors returned by recstore
-// match at most one of them with errors.Is.
+// Sentinel errors, one per class of failure. An error of one operation
+// matches at most one of them with errors.Is (none when the failure fits
+// no class, such as a read error of an Upload's source). An error that
+// joins several, such as a Report's Err, matches the class of each.
 var (
 	// ErrInvalidConfig: a Config field or an option is invalid. Nothing was sent.
 	ErrInvalidConfig = errors.New("recstore: invalid config")
-	// ErrInvalidKey: an object key is empty, too long or not valid UTF-8. Nothing was sent.
+	// ErrInvalidKey: an object key is empty, longer than 1,024 bytes with
+	// the key prefix, not valid UTF-8, or has a control character or a "."
+	// or ".." path segment. Nothing was sent.
 	ErrInvalidKey = errors.New("recstore: invalid object key")
 	// ErrInvalidArgument: an argument other than a key is invalid, such as a
 	// negative TTL or a nil reader. Nothing was sent.
 	ErrInvalidArgument = errors.New("recstore: invalid argument")
-	// ErrClosed: the Store was used after Close.
+	// ErrClosed: the Store (or Pool) was used after Close.
 	ErrClosed = errors.New("recstore: store is closed")
 
 	// ErrAssumeRoleDenied: STS refused sts:AssumeRole: the role's trust

@@ -2,12 +2,118 @@ package recstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/auvious/recstore"
 )
+
+// Open a customer's Store, stream a recording of unknown length into the
+// bucket and hand out a playback URL. This is the README's Usage program.
+func ExampleOpen() {
+	ctx := context.Background()
+	var recording io.Reader = os.Stdin              // a live recording: any io.Reader
+	cfg, err := recstore.LoadConfig("storage.json") // the product's JSON keys, see below
+	if err != nil {
+		log.Fatal(err)
+	}
+	store, err := recstore.Open(ctx, cfg) // validates; no request yet
+	if err != nil {
+		log.Fatal(err) // every invalid field, each naming its JSON key
+	}
+	defer store.Close()
+
+	// A recording of unknown length: streamed in parts, never held whole in memory.
+	info, err := store.Upload(ctx, "calls/2026/11/28/c-42.webm", recording, recstore.WithContentType("video/webm"))
+	if err != nil {
+		cause, fix, _ := recstore.Diagnose(err)
+		log.Fatalf("%v\ncause: %s\nfix: %s", err, cause, fix)
+	}
+	url, expires, err := store.PresignGet(ctx, info.Key, 15*time.Minute)
+	fmt.Println(info.Size, info.Checksum, url, expires)
+}
+
+// A presigned URL plays a recording back with a plain GET, until expires,
+// which is never after the session that signed it ends.
+func ExampleStore_PresignGet() {
+	play := func(ctx context.Context, store *recstore.Store, w http.ResponseWriter, r *http.Request, key string) {
+		url, expires, err := store.PresignGet(ctx, key, 5*time.Minute)
+		if errors.Is(err, recstore.ErrInvalidKey) {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err != nil {
+			http.Error(w, "storage unavailable", http.StatusBadGateway) // Diagnose(err) is for the operator's log
+			return
+		}
+		w.Header().Set("Expires", expires.UTC().Format(http.TimeFormat))
+		http.Redirect(w, r, url, http.StatusFound)
+	}
+	_ = play
+}
+
+// A recorder service keeps one Pool for all its customers; each call asks
+// it for the tenant's Store. This is the README's Serving many tenants
+// program.
+func ExampleNewPool() {
+	ctx := context.Background()
+	logger := slog.Default()
+	serve := func(tenantID string, tenantCfg recstore.Config, key string, recording io.Reader) error {
+		storeOpts := []recstore.Option{recstore.WithLogger(logger)} // every Store's: also Verify's (WithStoreOptions)
+		pool, err := recstore.NewPool(
+			recstore.WithMemoryLimit(256<<20),        // part buffers of all uploads, all tenants
+			recstore.WithMaxStores(2000),             // least recently used idle Stores closed beyond
+			recstore.WithIdleTimeout(30*time.Minute), // and idle ones after
+			recstore.WithStoreOptions(storeOpts...),  // for every Store: base identity, logger, providers...
+		)
+		if err != nil {
+			return err // ErrInvalidConfig names each invalid option
+		}
+		defer pool.Close() // waits for the calls in progress
+
+		store, err := pool.Store(ctx, tenantID, tenantCfg) // opened on first use
+		if err != nil {
+			return err // ErrInvalidConfig names the setting; nothing was opened
+		}
+		_, err = store.Upload(ctx, key, recording)
+		return err
+	}
+	_ = serve
+}
+
+// Verify is the product's Test button: a Report with a row per check, each
+// with its cause and fix on failure, for people (String) and for a UI
+// (JSON). Here the configuration is incomplete, so no request is sent and
+// every other check is skipped.
+func ExampleVerify() {
+	cfg := recstore.Config{Region: "eu-west-1", AccessKeyID: "AKIAIOSFODNN7EXAMPLE",
+		SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", RoleSessionName: "auvious-recorder-acme",
+		RoleARN: "arn:aws:iam::444455556666:role/recorder"}
+	report := recstore.Verify(context.Background(), cfg)
+	fmt.Println("ok:", report.OK())
+	for _, c := range report.Checks[:3] {
+		fmt.Println(c.Name, c.Status)
+	}
+	problems := recstore.ConfigErrors(report.Err())
+	fmt.Println(problems[0].Key+":", problems[0].Problem)
+	ui, _ := json.Marshal(report)
+	fmt.Println(strings.Contains(string(ui), `"key":"storageProviderBucketName"`))
+	// Output:
+	// ok: false
+	// config fail
+	// base-identity skip
+	// external-id skip
+	// storageProviderBucketName: required: the name of the S3 bucket that stores recordings
+	// true
+}
 
 // Validate reports every problem at once, each naming the Go field and the
 // product's JSON key.

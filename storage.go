@@ -217,7 +217,10 @@ func optional(s string) *string {
 }
 
 // Close releases the Store's idle connections. It does not wait for
-// operations in progress. After Close every method returns ErrClosed.
+// operations in progress, which run to their end. After Close, the
+// operations (Upload, Download, Stat, Copy, Delete, List, PresignGet,
+// SetRetention, SetLegalHold) return ErrClosed; AssumedRole, String and
+// Close itself still answer. Close always returns nil.
 func (s *Store) Close() error {
 	s.closed.Store(true)
 	if s.transport != nil {

@@ -99,6 +99,8 @@ func TestErrorTypeNamesEverySentinel(t *testing.T) {
 // snippet is in a program the build compiles.
 func TestREADMESnippetsAreCompiled(t *testing.T) {
 	for _, tc := range []struct{ section, file string }{
+		{"Usage", "example_test.go"},
+		{"Serving many tenants", "example_test.go"},
 		{"Observability", "examples/otlp/main.go"},
 		{"Keyless base identity", "example_test.go"},
 	} {
