@@ -2,7 +2,9 @@ package recstore
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,4 +128,49 @@ func TestREADMESnippetsAreCompiled(t *testing.T) {
 func code(line string) string {
 	line, _, _ = strings.Cut(line, "//")
 	return strings.TrimSpace(line)
+}
+
+// TestReadmeLayout: the README's Layout table matches the tree: each path
+// it names exists, each non-test file of the package and each directory
+// of cmd and internal (and internal/sandbox's) is named by a row.
+func TestReadmeLayout(t *testing.T) {
+	section := readmeSection(t, "Layout")
+	var patterns []string
+	for _, m := range regexp.MustCompile("(?m)^\\| ([^|]+) \\|").FindAllStringSubmatch(section, -1) {
+		for _, p := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(m[1], -1) {
+			patterns = append(patterns, strings.TrimSuffix(p[1], "/"))
+		}
+	}
+	require.NotEmpty(t, patterns)
+	for _, p := range patterns {
+		found, err := filepath.Glob(p)
+		require.NoError(t, err)
+		assert.NotEmpty(t, found, "the Layout names %s, which is not in the tree", p)
+	}
+	named := func(path string) bool {
+		for _, p := range patterns {
+			if ok, _ := filepath.Match(p, path); ok {
+				return true
+			}
+		}
+		return false
+	}
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	dirs, err := filepath.Glob("cmd/*")
+	require.NoError(t, err)
+	for _, glob := range []string{"internal/*", "internal/sandbox/*"} {
+		more, err := filepath.Glob(glob)
+		require.NoError(t, err)
+		dirs = append(dirs, more...)
+	}
+	for _, path := range slices.Concat(files, dirs) {
+		info, err := os.Stat(path)
+		require.NoError(t, err)
+		if strings.HasSuffix(path, "_test.go") || !info.IsDir() && !strings.HasSuffix(path, ".go") ||
+			info.IsDir() != slices.Contains(dirs, path) {
+			continue
+		}
+		assert.True(t, named(path), "the Layout names no row for %s", path)
+	}
 }
