@@ -79,9 +79,6 @@ func actionCommands() map[string]string {
 	return commands
 }
 
-// actionPattern finds the IAM actions a text names.
-var actionPattern = regexp.MustCompile(`\b(?:s3|kms|sts):[A-Za-z]+\b`)
-
 // hints says how to follow fix with this command: the flags for the
 // options it names, then a policy command for the actions it names, each
 // with the actions its document holds, in the order fix names them.
@@ -96,7 +93,8 @@ func hints(fix string) []string {
 	commands := actionCommands()
 	var order []string
 	actions := map[string][]string{}
-	for _, action := range actionPattern.FindAllString(fix, -1) {
+	actionNames := regexp.MustCompile(`\b(?:s3|kms|sts):[A-Za-z]+\b`) // the IAM actions a text names
+	for _, action := range actionNames.FindAllString(fix, -1) {
 		command, ok := commands[action]
 		if !ok || slices.Contains(actions[command], action) {
 			continue

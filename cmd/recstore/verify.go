@@ -95,7 +95,7 @@ func configCommand() command {
 	return command{
 		name:     "config",
 		summary:  "print the configuration the other commands would use, secret redacted",
-		details:  "Merges --config FILE, the RECSTORE_* environment and flags, prints the result as JSON with the\nproduct's keys, and lists any problem Validate finds (exit status 2).",
+		details:  "Merges --config FILE, the RECSTORE_* environment and flags, prints the result as JSON with the\nproduct's keys, and lists every problem, as opening a Store with these flags would find them (exit status 2).",
 		examples: []string{"config --config storage.json", "config --config storage.json --region eu-west-1"},
 		flags:    func(fs *flagSet) { fs.configFlags() },
 		run: func(ctx context.Context, c *cli, fs *flagSet) error {
