@@ -34,9 +34,14 @@ func Settings() []Setting {
 		{Field: "Region", Key: "storageProviderRegion", Env: "RECSTORE_REGION",
 			check: func(c Config) string { return checkRegion(c.Region, c.Endpoint != "") }},
 		{Field: "AccessKeyID", Key: "storageProviderAccessKeyId", Env: "RECSTORE_ACCESS_KEY_ID",
-			check: checkAccessKeyPair, opened: openedAccessKeyID},
+			check: checkAccessKeyPair, opened: func(c Config, o opening) string {
+				return openedKey(c.AccessKeyID, o, "required: the base IAM user's access key ID (AKIA...), used only to call sts:AssumeRole",
+					func(id string) string { return checkAccessKeyID(id, c.stsIsAWS()) })
+			}},
 		{Field: "SecretAccessKey", Key: "storageProviderSecretAccessKey", Env: "RECSTORE_SECRET_ACCESS_KEY", Secret: true,
-			check: checkSecretPair, opened: openedSecret},
+			check: checkSecretPair, opened: func(c Config, o opening) string {
+				return openedKey(c.SecretAccessKey, o, "required: the secret access key paired with storageProviderAccessKeyId", checkSecret)
+			}},
 		{Field: "RoleARN", Key: "storageProviderRoleArn", Env: "RECSTORE_ROLE_ARN",
 			check: func(c Config) string { return checkRoleARN(c.RoleARN, c.Region) }},
 		{Field: "RoleSessionName", Key: "storageProviderRoleSessionName", Env: "RECSTORE_ROLE_SESSION_NAME",

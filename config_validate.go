@@ -143,27 +143,17 @@ func checkSecretPair(c Config) string {
 	return checkSecret(c.SecretAccessKey)
 }
 
-// openedAccessKeyID and openedSecret are Open's rules of the base keys:
+// openedKey is Open's rule of a base key (AccessKeyID or SecretAccessKey):
 // required, unless WithBaseCredentials gives the base identity, which
-// needs them empty.
-func openedAccessKeyID(c Config, o opening) string {
+// needs it empty; when set, in the form check accepts.
+func openedKey(key string, o opening, required string, check func(string) string) string {
 	switch {
 	case o.keyless:
-		return checkNoBaseKeys(c.AccessKeyID)
-	case c.AccessKeyID == "":
-		return "required: the base IAM user's access key ID (AKIA...), used only to call sts:AssumeRole"
+		return checkNoBaseKeys(key)
+	case key == "":
+		return required
 	}
-	return checkAccessKeyID(c.AccessKeyID, c.stsIsAWS())
-}
-
-func openedSecret(c Config, o opening) string {
-	switch {
-	case o.keyless:
-		return checkNoBaseKeys(c.SecretAccessKey)
-	case c.SecretAccessKey == "":
-		return "required: the secret access key paired with storageProviderAccessKeyId"
-	}
-	return checkSecret(c.SecretAccessKey)
+	return check(key)
 }
 
 // checkNoBaseKeys refuses a base key in a Config beside

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -59,23 +58,8 @@ type result struct {
 // user's secret appears in neither output.
 func runCLI(t *testing.T, dir string, vars []string, stdin string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Dir = dir
-	for _, v := range os.Environ() {
-		if !strings.HasPrefix(v, "RECSTORE_") {
-			cmd.Env = append(cmd.Env, v)
-		}
-	}
-	cmd.Env = append(cmd.Env, vars...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !assert.ErrorAs(t, err, &exit, "the binary ran") {
-		t.FailNow()
-	}
-	r := result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+	var r result
+	r.code, r.stdout, r.stderr = testmain.Exec(t, binary, dir, vars, stdin, args...)
 	if env != nil {
 		for _, secret := range []string{env.User.SecretAccessKey, env.MinIO.RootPassword} {
 			assert.NotContains(t, r.stdout+r.stderr, secret, "a secret was printed by recstore %s", strings.Join(args, " "))

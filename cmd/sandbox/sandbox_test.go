@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -67,22 +66,9 @@ type result struct {
 // this process's (none of its RECSTORE_*).
 func runBinary(t *testing.T, bin, dir string, vars []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	for _, v := range os.Environ() {
-		if !strings.HasPrefix(v, "RECSTORE_") {
-			cmd.Env = append(cmd.Env, v)
-		}
-	}
-	cmd.Env = append(cmd.Env, vars...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !assert.ErrorAs(t, err, &exit, "the binary ran") {
-		t.FailNow()
-	}
-	return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+	var r result
+	r.code, r.stdout, r.stderr = testmain.Exec(t, bin, dir, vars, "", args...)
+	return r
 }
 
 var pidLine = regexp.MustCompile(`MinIO is PID (\d+) at `)

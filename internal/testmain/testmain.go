@@ -4,10 +4,14 @@
 package testmain
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -40,4 +44,27 @@ func Main(m *testing.M, env **sandbox.Env) int {
 		}
 	}
 	return code
+}
+
+// Exec runs the binary bin with args and stdin in dir, with this
+// process's environment but its RECSTORE_* variables, and vars. It
+// returns the exit status and both outputs, and fails t if bin did not
+// run at all.
+func Exec(t *testing.T, bin, dir string, vars []string, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	for _, v := range os.Environ() {
+		if !strings.HasPrefix(v, "RECSTORE_") {
+			cmd.Env = append(cmd.Env, v)
+		}
+	}
+	cmd.Env = append(cmd.Env, vars...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil && !errors.As(err, new(*exec.ExitError)) {
+		t.Fatalf("running %s: %v", bin, err)
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
 }
