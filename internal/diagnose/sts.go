@@ -137,7 +137,7 @@ func trustExtra(e *failure, d denial, t Target) {
 		"whose Principal is %s", d.action, t.Role, principal)
 	if caller, err := arn.Parse(principal); err == nil && caller.AccountID != awsname.Account(t.Role) {
 		e.Cause += fmt.Sprintf(", or %s's own IAM policy does not: across accounts AWS needs both", principal)
-		e.Fix += fmt.Sprintf("; in account %s, add %s to the Action of the sts:AssumeRole statement of %s's own policy",
+		e.Fix += fmt.Sprintf("; in account %s, add %s to the Action of %s's sts:AssumeRole statement",
 			caller.AccountID, d.action, principal)
 	}
 	e.Fix += "; or stop sending " + what
