@@ -16,8 +16,8 @@ import (
 // Config is one customer's storage settings, as the product stores them.
 //
 // Its JSON form uses the product's keys (storageProviderBucketName and so on;
-// see ParseConfig); Settings lists every field with its key, environment
-// variable and flag. SecretAccessKey is a plain string so that a Config can
+// see ParseConfig); Settings lists every field with its key and
+// environment variable. SecretAccessKey is a plain string so that a Config can
 // be built in code, but every way of printing a Config (String, GoString,
 // LogValue, MarshalJSON) replaces it with "REDACTED", and Validate refuses
 // that marker as a secret: printed output cannot pass for a working Config.
@@ -31,12 +31,15 @@ type Config struct {
 	Region string
 
 	// AccessKeyID is the base IAM user's access key (JSON
-	// storageProviderAccessKeyId). Required. It is used only to call
-	// sts:AssumeRole; every S3 request uses the temporary session.
+	// storageProviderAccessKeyId). Open requires it, unless
+	// WithBaseCredentials gives the base identity, which needs it empty.
+	// It is used only to call sts:AssumeRole; every S3 request uses the
+	// temporary session.
 	AccessKeyID string
 
 	// SecretAccessKey is the secret paired with AccessKeyID (JSON
-	// storageProviderSecretAccessKey). Required. It is never printed.
+	// storageProviderSecretAccessKey), required and refused as AccessKeyID
+	// is. It is never printed.
 	SecretAccessKey string
 
 	// RoleARN is the role assumed for S3 operations (JSON

@@ -111,7 +111,7 @@ func (s Setting) IsBool() bool {
 }
 
 // Set sets the setting in c from text, the form of its environment
-// variable and flag: a whole number of seconds for SessionDuration, a
+// variable (and of a command line's flag): a whole number of seconds for SessionDuration, a
 // boolean as strconv.ParseBool reads it for DisableAuthRetry, the text
 // itself otherwise. An unreadable text is a *ConfigError, and c is
 // unchanged. Set does not validate the value: Validate does.

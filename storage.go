@@ -81,13 +81,13 @@ type ObjectInfo struct {
 	LegalHold     bool
 }
 
-// Open checks cfg and opts and returns a Store for them. It does not touch
-// the network: the role is assumed on first use. Invalid options, or an
-// invalid cfg, return every problem at once, all matching
-// ErrInvalidConfig: those of cfg.Validate, and those of the rules that
-// depend on opts (the base keys with or without WithBaseCredentials, and
-// http:// endpoints without AllowInsecureEndpoint), each a *ConfigError
-// naming the Go field and the JSON key.
+// Open checks opts and cfg and returns a Store for them. It does not touch
+// the network: the role is assumed on first use. Invalid options return
+// an error naming each of them; an invalid cfg returns every problem at
+// once, each a *ConfigError naming the Go field and the JSON key: those of
+// cfg.Validate, and those of the rules that depend on opts (the base keys
+// with or without WithBaseCredentials, http:// endpoints without
+// AllowInsecureEndpoint). Both match ErrInvalidConfig.
 func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	o, err := newStoreOptions(opts)
 	if err != nil {
