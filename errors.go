@@ -168,7 +168,9 @@ func (e *Error) Unwrap() []error {
 }
 
 // Diagnose returns the likely cause of err and the fix, for any error
-// recstore returned. ok is false when err carries no diagnosis.
+// recstore returned: a failed request, an invalid setting or an invalid
+// option. ok is false when err carries no diagnosis (a read error of an
+// Upload's source, say).
 func Diagnose(err error) (cause, fix string, ok bool) {
 	var e *Error
 	if errors.As(err, &e) && e.Cause != "" {
@@ -177,6 +179,11 @@ func Diagnose(err error) (cause, fix string, ok bool) {
 	var ce *ConfigError
 	if errors.As(err, &ce) {
 		return "the configuration is invalid: " + ce.Problem, "correct " + ce.Key + " and try again", true
+	}
+	var oe *optionError
+	if errors.As(err, &oe) {
+		return "an option is invalid: " + oe.problem, "correct " + oe.option() +
+			" where the code gives it to Open, NewPool or Verify; nothing was sent", true
 	}
 	return "", "", false
 }

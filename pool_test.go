@@ -358,8 +358,15 @@ func TestNewPoolRefusesBadOptions(t *testing.T) {
 			for _, want := range tc.want {
 				assert.ErrorContains(t, err, want)
 			}
+			cause, fix, ok := recstore.Diagnose(err)
+			require.True(t, ok, "Diagnose explains an invalid option")
+			assert.Contains(t, cause, tc.want[0])
+			assert.Contains(t, fix, "correct With")
 		})
 	}
+	_, err := recstore.Open(context.Background(), recstore.Config{}, recstore.WithSessionTags(map[string]string{"a*b": "v"}))
+	_, fix, _ := recstore.Diagnose(err)
+	assert.Equal(t, "correct WithSessionTags where the code gives it to Open, NewPool or Verify; nothing was sent", fix)
 	p, err := recstore.NewPool(recstore.WithMaxStores(0), recstore.WithIdleTimeout(0), recstore.WithMemoryLimit(0))
 	require.NoError(t, err, "zero means none, as without the options")
 	assert.NoError(t, p.Close())

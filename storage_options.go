@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -132,9 +133,27 @@ func newStoreOptions(opts []Option) (storeOptions, error) {
 func optionsError(problems []string) error {
 	errs := make([]error, len(problems))
 	for i, p := range problems {
-		errs[i] = fmt.Errorf("%w: %s", ErrInvalidConfig, p)
+		errs[i] = &optionError{problem: p}
 	}
 	return errors.Join(errs...)
+}
+
+// An optionError is an invalid option, refused by Open, NewPool or Verify
+// before any request. Its problem begins with the option's Go name, as in
+// "WithPartSize(1): ...". It matches ErrInvalidConfig, and Diagnose
+// explains it.
+type optionError struct{ problem string }
+
+func (e *optionError) Error() string { return ErrInvalidConfig.Error() + ": " + e.problem }
+
+// Is reports whether target is ErrInvalidConfig.
+func (e *optionError) Is(target error) bool { return target == ErrInvalidConfig }
+
+// option is the Go name of the invalid option.
+func (e *optionError) option() string {
+	name, _, _ := strings.Cut(e.problem, "(")
+	name, _, _ = strings.Cut(name, ":")
+	return name
 }
 
 // PoolVerifyOption is an option of both NewPool and Verify: WithStoreOptions.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os/exec"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,6 +16,13 @@ func TestHints(t *testing.T) {
 	for _, d := range policyDocs() {
 		_, err := d.build()
 		require.NoError(t, err, d.command)
+	}
+	// The table is keyed by the library's option names, which its fixes use:
+	// a renamed option must fail here, not lose its hint in silence.
+	api, err := exec.Command("go", "doc", "-short", "github.com/auvious/recstore").Output()
+	require.NoError(t, err)
+	for option := range optionFlags() {
+		assert.Contains(t, string(api), "func "+option+"(", "optionFlags names %s, which package recstore does not export", option)
 	}
 	for _, tc := range []struct {
 		fix  string
