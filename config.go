@@ -134,13 +134,16 @@ type ChecksumMode string
 
 // The values of Config.Checksum.
 const (
-	// ChecksumCRC32 sends a CRC32 with every upload request and part, which
-	// the store verifies, and checks the checksum the store returns on
+	// ChecksumCRC32 sends a CRC32 with every request that writes data
+	// (objects, parts, retentions, legal holds), which the store verifies,
+	// names its algorithm (x-amz-sdk-checksum-algorithm) wherever S3's API
+	// has that header, and checks the checksum the store returns on
 	// download. It is the default, and what AWS S3 and MinIO expect.
 	ChecksumCRC32 ChecksumMode = "crc32"
-	// ChecksumContentMD5 sends Content-MD5 with every upload request and
-	// part instead, and no x-amz-checksum header at all: for S3-compatible
-	// stores that reject those headers.
+	// ChecksumContentMD5 sends Content-MD5 with every request that has a
+	// body instead (objects, parts, retentions, legal holds, completions),
+	// and no x-amz-checksum-* or x-amz-sdk-checksum-algorithm header on any
+	// request: for S3-compatible stores that reject those headers.
 	ChecksumContentMD5 ChecksumMode = "content-md5"
 )
 

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // maxKeyBytes is S3's limit on the length of a key, KeyPrefix included.
@@ -133,10 +134,12 @@ func open(cfg Config, o storeOptions, sh shared) (*Store, error) {
 		MeterProvider:  metrics,
 	})
 	s.session = newSession(cfg, stsClient, o, sh, s.tel)
-	// content-md5 sends no x-amz-checksum header, on uploads or downloads.
+	// content-md5 sends no x-amz-checksum header, on any request (storage_checksum.go).
 	calculation, validation := aws.RequestChecksumCalculationWhenSupported, aws.ResponseChecksumValidationWhenSupported
+	var apiOptions []func(*middleware.Stack) error
 	if !s.crc32 {
 		calculation, validation = aws.RequestChecksumCalculationWhenRequired, aws.ResponseChecksumValidationWhenRequired
+		apiOptions = append(apiOptions, contentMD5Only)
 	}
 	s.s3 = s3.New(s3.Options{
 		Region:                     cfg.Region,
@@ -146,6 +149,7 @@ func open(cfg Config, o storeOptions, sh shared) (*Store, error) {
 		UsePathStyle:               cfg.Endpoint != "",
 		RequestChecksumCalculation: calculation,
 		ResponseChecksumValidation: validation,
+		APIOptions:                 apiOptions,
 		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
 			o.Retryables = append(o.Retryables, retryS3Codes{region: cfg.Region})
 		}),
@@ -316,7 +320,7 @@ func (s *Store) Stat(ctx context.Context, key string) (info ObjectInfo, err erro
 func (s *Store) head(ctx context.Context, key, full, version string, sdkOpts ...func(*s3.Options)) (ObjectInfo, error) {
 	var out *s3.HeadObjectOutput
 	err := s.run(ctx, "s3:HeadObject", key, func(ctx context.Context) (err error) {
-		in := &s3.HeadObjectInput{Bucket: &s.cfg.Bucket, Key: &full, ChecksumMode: "ENABLED", VersionId: optional(version)}
+		in := &s3.HeadObjectInput{Bucket: &s.cfg.Bucket, Key: &full, ChecksumMode: s.checksumMode(), VersionId: optional(version)}
 		out, err = s.s3.HeadObject(ctx, in, sdkOpts...)
 		if isBodilessRefusal(err) {
 			if err = s.explainHeadObject(ctx, full, sdkOpts); err == nil { // the refusal was passing

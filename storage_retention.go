@@ -80,7 +80,8 @@ func (s *Store) SetRetention(ctx context.Context, key string, mode RetentionMode
 	until = until.UTC()
 	return s.run(ctx, "s3:PutObjectRetention", key, func(ctx context.Context) error {
 		_, err := s.s3.PutObjectRetention(ctx, &s3.PutObjectRetentionInput{Bucket: &s.cfg.Bucket, Key: &full,
-			Retention: &types.ObjectLockRetention{Mode: types.ObjectLockRetentionMode(mode), RetainUntilDate: &until}})
+			Retention:         &types.ObjectLockRetention{Mode: types.ObjectLockRetentionMode(mode), RetainUntilDate: &until},
+			ChecksumAlgorithm: s.checksumAlgorithm()})
 		return err
 	})
 }
@@ -100,7 +101,7 @@ func (s *Store) SetLegalHold(ctx context.Context, key string, on bool) (err erro
 	}
 	return s.run(ctx, "s3:PutObjectLegalHold", key, func(ctx context.Context) error {
 		_, err := s.s3.PutObjectLegalHold(ctx, &s3.PutObjectLegalHoldInput{Bucket: &s.cfg.Bucket, Key: &full,
-			LegalHold: &types.ObjectLockLegalHold{Status: status}})
+			LegalHold: &types.ObjectLockLegalHold{Status: status}, ChecksumAlgorithm: s.checksumAlgorithm()})
 		return err
 	})
 }

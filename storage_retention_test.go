@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -171,53 +168,4 @@ func TestDeleteVersions(t *testing.T) {
 	err = s.Delete(ctx, "erase/disputed", recstore.WithAllVersions())
 	require.ErrorIs(t, err, recstore.ErrObjectLocked, "the retained version stays")
 	assert.Equal(t, 1, versions(t, cfg.Bucket, "erase/disputed"))
-}
-
-// TestLockWritesCarryChecksum guards what AWS requires and MinIO does not
-// check (minio/minio#16480): every PUT with Object Lock parameters, or into
-// a bucket with a default retention, carries Content-MD5 or an
-// x-amz-checksum header (or trailer): objects, parts, retentions and holds.
-func TestLockWritesCarryChecksum(t *testing.T) {
-	ctx := context.Background()
-	base := lockedBucket(t, "checksummed")
-	until := time.Now().Add(time.Minute)
-	for _, checksum := range []recstore.ChecksumMode{recstore.ChecksumCRC32, recstore.ChecksumContentMD5} {
-		for _, size := range []int{100, storetest.PartSize + 1} {
-			t.Run(fmt.Sprintf("%s/%d", checksum, size), func(t *testing.T) {
-				cfg := base
-				cfg.Checksum = checksum
-				var mu sync.Mutex
-				var puts []*http.Request
-				client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-					if r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") == "" {
-						mu.Lock()
-						puts = append(puts, r)
-						mu.Unlock()
-					}
-					return http.DefaultTransport.RoundTrip(r)
-				})}
-				s := open(t, cfg, recstore.WithPartSize(storetest.PartSize), recstore.WithHTTPClient(client))
-				key := fmt.Sprintf("guarded/%s-%d", checksum, size)
-				_, err := s.Upload(ctx, key, bytes.NewReader(make([]byte, size)),
-					recstore.WithRetention(recstore.RetentionGovernance, until), recstore.WithLegalHold())
-				require.NoError(t, err)
-				require.NoError(t, s.SetLegalHold(ctx, key, false))
-				require.NoError(t, s.SetRetention(ctx, key, recstore.RetentionGovernance, until.Add(time.Minute)))
-
-				require.Len(t, puts, 3+size/storetest.PartSize, "the object's PUTs, the hold's and the retention's")
-				for _, r := range puts {
-					var has []string
-					for name := range r.Header {
-						if n := strings.ToLower(name); n == "content-md5" || strings.HasPrefix(n, "x-amz-checksum-") {
-							has = append(has, n)
-						}
-					}
-					if strings.Contains(strings.ToLower(r.Header.Get("X-Amz-Trailer")), "x-amz-checksum-") {
-						has = append(has, "x-amz-trailer")
-					}
-					assert.NotEmpty(t, has, "PUT %s?%s carries no checksum", r.URL.Path, r.URL.RawQuery)
-				}
-			})
-		}
-	}
 }

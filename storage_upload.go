@@ -3,8 +3,6 @@ package recstore
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"slices"
@@ -257,24 +255,6 @@ func (s *Store) putObject(ctx context.Context, key, full string, data []byte, o 
 	info.setEncryption(out.ServerSideEncryption, out.SSEKMSKeyId, out.BucketKeyEnabled)
 	info.setLock(out.VersionId, "", nil, "")
 	return info, nil
-}
-
-// checksumAlgorithm asks the SDK for a CRC32 on every upload request, so
-// that multipart uploads carry one per part and S3 checks them on completion.
-func (s *Store) checksumAlgorithm() types.ChecksumAlgorithm {
-	if s.crc32 {
-		return types.ChecksumAlgorithmCrc32
-	}
-	return ""
-}
-
-// contentMD5 is the integrity check used when CRC32 headers are turned off.
-func (s *Store) contentMD5(data []byte) *string {
-	if s.crc32 {
-		return nil
-	}
-	sum := md5.Sum(data)
-	return aws.String(base64.StdEncoding.EncodeToString(sum[:]))
 }
 
 func serverTime(md middleware.Metadata) time.Time {
