@@ -55,6 +55,7 @@ type Env struct {
 	Role   stsserver.Role // the recorder role, with the spec's least-privilege S3 policy
 
 	transport *http.Transport
+	moto      motoOnce
 }
 
 // Start starts MinIO and the STS endpoint and creates the bucket, the user
@@ -96,8 +97,10 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	return e, nil
 }
 
-// Close stops the STS endpoint and MinIO, and removes MinIO's data.
+// Close stops the STS endpoint, MinIO and moto_server (if Moto started
+// it), and removes MinIO's data.
 func (e *Env) Close() {
+	e.moto.stop()
 	e.STS.Close()
 	e.MinIO.Stop()
 	e.transport.CloseIdleConnections()

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/auvious/recstore/internal/sandbox"
+	"github.com/auvious/recstore/internal/sandbox/motoserver"
 )
 
 // Main starts MinIO and the test STS endpoint into *env (unless -short),
@@ -67,4 +68,23 @@ func Exec(t *testing.T, bin, dir string, vars []string, stdin string, args ...st
 		t.Fatalf("running %s: %v", bin, err)
 	}
 	return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
+}
+
+// Moto returns env's moto_server, starting it on first use, for the tests
+// that run on a second S3 implementation. Where moto_server is not
+// installed, it skips t with the reason, except in CI (CI=true), where
+// every machine has it and its absence fails t.
+func Moto(t testing.TB, env *sandbox.Env) *sandbox.Moto {
+	t.Helper()
+	if env == nil {
+		t.Skip("integration test: needs moto_server (not run with -short)")
+	}
+	m, err := env.Moto(context.Background())
+	switch {
+	case errors.Is(err, motoserver.ErrNotInstalled) && !motoserver.MissingIsFailure():
+		t.Skip(err)
+	case err != nil:
+		t.Fatalf("moto_server is required here (CI=%q): %v", os.Getenv("CI"), err)
+	}
+	return m
 }

@@ -1,7 +1,6 @@
 package minioserver
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -12,16 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/auvious/recstore/internal/sandbox/proc"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -56,11 +53,9 @@ type Server struct {
 	RootCAs *x509.CertPool
 	CAFile  string
 
-	cmd      *exec.Cmd
+	proc     *proc.Process
 	dataDir  string
 	certsDir string // with Options.TLS: the CA file, and MinIO's --certs-dir under it
-	output   *lockedBuffer
-	exited   chan struct{} // closed when the process has exited
 	stopped  sync.Once
 }
 
@@ -87,9 +82,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 }
 
 func start(ctx context.Context, bin string, opts Options) (*Server, error) {
-	ports, err := freePorts(2)
+	ports, err := proc.FreePorts(2)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("minioserver: %w", err)
 	}
 	dataDir, err := os.MkdirTemp("", "recstore-minio-")
 	if err != nil {
@@ -101,8 +96,6 @@ func start(ctx context.Context, bin string, opts Options) (*Server, error) {
 		RootPassword: cmp.Or(opts.RootPassword, randomHex(20)),
 		KMSKey:       "recstore-key",
 		dataDir:      dataDir,
-		output:       &lockedBuffer{},
-		exited:       make(chan struct{}),
 	}
 	args := []string{"server", "--quiet", "--address", fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		"--console-address", fmt.Sprintf("127.0.0.1:%d", ports[1])}
@@ -114,33 +107,22 @@ func start(ctx context.Context, bin string, opts Options) (*Server, error) {
 		s.URL = "https" + s.URL[len("http"):]
 		args = append(args, "--certs-dir", filepath.Join(s.certsDir, "certs"))
 	}
-	s.cmd = exec.Command(bin, append(args, dataDir)...)
-	s.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+s.RootUser, "MINIO_ROOT_PASSWORD="+s.RootPassword,
+	cmd := exec.Command(bin, append(args, dataDir)...)
+	cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+s.RootUser, "MINIO_ROOT_PASSWORD="+s.RootPassword,
 		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_REGION="+opts.Region,
 		"MINIO_KMS_SECRET_KEY="+s.KMSKey+":"+randomBase64(32)) // SSE-S3 and SSE-KMS need a key
-	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
-	s.cmd.SysProcAttr = dieWithParent()
-	if err := startLocked(s.cmd); err != nil {
+	if s.proc, err = proc.Start(cmd); err != nil {
 		os.RemoveAll(dataDir)
 		if s.certsDir != "" {
 			os.RemoveAll(s.certsDir)
 		}
 		return nil, fmt.Errorf("minioserver: starting %s: %w", bin, err)
 	}
-	go func() { s.cmd.Wait(); close(s.exited) }() // owned by s: ends when the process does
 	if err := s.waitReady(ctx, opts.Region, 60*time.Second); err != nil {
 		s.Stop()
 		return nil, err
 	}
 	return s, nil
-}
-
-// startLocked starts cmd from a thread locked for the duration, so that the
-// parent-death signal is tied to a thread the runtime keeps.
-func startLocked(cmd *exec.Cmd) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	return cmd.Start()
 }
 
 // waitReady waits until MinIO serves requests: live is not enough, for a
@@ -158,10 +140,10 @@ func (s *Server) waitReady(ctx context.Context, region string, limit time.Durati
 			return nil
 		}
 		select {
-		case <-s.exited:
-			return fmt.Errorf("minioserver: MinIO exited during start-up:\n%s", s.output.String())
+		case <-s.proc.Exited():
+			return fmt.Errorf("minioserver: MinIO exited during start-up:\n%s", s.proc.Output)
 		case <-ctx.Done():
-			return fmt.Errorf("minioserver: MinIO not ready after %v: %w (last: %v)\n%s", limit, ctx.Err(), err, s.output.String())
+			return fmt.Errorf("minioserver: MinIO not ready after %v: %w (last: %v)\n%s", limit, ctx.Err(), err, s.proc.Output)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -175,37 +157,18 @@ func (s *Server) HTTPClient() *http.Client {
 }
 
 // PID is the MinIO process's ID.
-func (s *Server) PID() int { return s.cmd.Process.Pid }
+func (s *Server) PID() int { return s.proc.PID() }
 
 // Stop stops MinIO by its PID (SIGTERM, then SIGKILL after 10 s), waits for
 // it to exit and removes its data. It is safe to call more than once.
 func (s *Server) Stop() {
 	s.stopped.Do(func() {
-		s.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.exited:
-		case <-time.After(10 * time.Second):
-			s.cmd.Process.Kill()
-			<-s.exited
-		}
+		s.proc.Stop(10 * time.Second)
 		os.RemoveAll(s.dataDir)
 		if s.certsDir != "" {
 			os.RemoveAll(s.certsDir)
 		}
 	})
-}
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("minioserver: finding a free port: %w", err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 func randomBase64(n int) string {
@@ -218,25 +181,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// lockedBuffer collects the process's output for error messages.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() > 1<<20 {
-		return len(p), nil // enough to diagnose a failed start
-	}
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

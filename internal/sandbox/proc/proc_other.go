@@ -1,6 +1,6 @@
 //go:build !linux
 
-package minioserver
+package proc
 
 import "syscall"
 
