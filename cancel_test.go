@@ -93,7 +93,7 @@ func TestCancelWhileCreatingUpload(t *testing.T) {
 	transport := &http.Transport{}
 	t.Cleanup(transport.CloseIdleConnections)
 	client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if operation(r) != "CreateMultipartUpload" {
+		if s3Operation(r) != "CreateMultipartUpload" {
 			return transport.RoundTrip(r)
 		}
 		return cancelInFlight(transport, cancel, r)

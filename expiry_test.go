@@ -39,7 +39,7 @@ func TestAuthRetry(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var puts atomic.Int32
 			cfg, _ := proxied(t, e, func(r *http.Request) faultproxy.Fault {
-				if operation(r) == "PutObject" && puts.Add(1) == 1 && tc.code == "ExpiredToken" {
+				if s3Operation(r) == "PutObject" && puts.Add(1) == 1 && tc.code == "ExpiredToken" {
 					return faultproxy.ExpiredToken()
 				}
 				return faultproxy.Fault{}
@@ -134,7 +134,7 @@ func TestStalledReplyIsRetried(t *testing.T) {
 	e := requireEnv(t)
 	var puts atomic.Int32
 	cfg, _ := proxied(t, e, func(r *http.Request) faultproxy.Fault {
-		if operation(r) == "PutObject" && puts.Add(1) == 1 {
+		if s3Operation(r) == "PutObject" && puts.Add(1) == 1 {
 			return faultproxy.Fault{Kind: faultproxy.Stall, Delay: time.Minute}
 		}
 		return faultproxy.Fault{}

@@ -1,6 +1,7 @@
 package recstore_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -27,24 +28,6 @@ import (
 	"github.com/auvious/recstore/internal/sandbox"
 	"github.com/auvious/recstore/internal/streams"
 )
-
-// operation names the S3 operation of a request seen by the proxy.
-func operation(r *http.Request) string {
-	q := r.URL.Query()
-	switch {
-	case r.Method == http.MethodPut && q.Has("partNumber"):
-		return "UploadPart"
-	case r.Method == http.MethodPut:
-		return "PutObject"
-	case r.Method == http.MethodPost && q.Has("uploads"):
-		return "CreateMultipartUpload"
-	case r.Method == http.MethodPost && q.Has("uploadId"):
-		return "CompleteMultipartUpload"
-	case r.Method == http.MethodDelete && q.Has("uploadId"):
-		return "AbortMultipartUpload"
-	}
-	return r.Method
-}
 
 // proxied returns a config whose S3 traffic goes through a fault proxy.
 func proxied(t *testing.T, e *sandbox.Env, schedule func(*http.Request) faultproxy.Fault) (recstore.Config, *faultproxy.Proxy) {
@@ -103,7 +86,7 @@ func TestLostReplies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var completes atomic.Int32
 			cfg, _ := proxied(t, e, func(r *http.Request) faultproxy.Fault {
-				switch op := operation(r); {
+				switch op := s3Operation(r); {
 				case op == "PutObject",
 					op == "CompleteMultipartUpload" && completes.Add(1) == 1:
 					return faultproxy.Fault{Kind: faultproxy.ResetResponse}
@@ -152,7 +135,7 @@ func TestLostCreateReply(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var creates atomic.Int32
 			cfg, _ := proxied(t, e, func(r *http.Request) faultproxy.Fault {
-				if operation(r) == "CreateMultipartUpload" && creates.Add(1) == 1 {
+				if s3Operation(r) == "CreateMultipartUpload" && creates.Add(1) == 1 {
 					return faultproxy.Fault{Kind: faultproxy.ResetResponse}
 				}
 				return faultproxy.Fault{}
@@ -357,3 +340,63 @@ func noiseStream(size int64, seed string) *hashedStream {
 
 func (s *hashedStream) Read(p []byte) (int, error) { return s.r.Read(p) }
 func (s *hashedStream) sum() [32]byte              { return [32]byte(s.h.Sum(nil)) }
+
+// TestDamagedBodiesAreResent: a request body that reaches the store
+// damaged (one byte changed on the way) is refused by the store's own
+// integrity check and resent from the part's buffer, in both checksum
+// modes, for single PUTs and parts alike; the object lands intact. A body
+// damaged on every attempt ends in a diagnosed error after a bounded
+// number of attempts, and leaves no multipart upload behind.
+func TestDamagedBodiesAreResent(t *testing.T) {
+	e := requireEnv(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name     string
+		checksum recstore.ChecksumMode
+		size     int
+		op       string // the operation whose bodies are damaged
+		damaged  int32  // how many of its attempts; -1: all
+	}{
+		{"CRC32 PutObject once", recstore.ChecksumCRC32, 1000, "PutObject", 1},
+		{"Content-MD5 PutObject once", recstore.ChecksumContentMD5, 1000, "PutObject", 1},
+		{"CRC32 part twice", recstore.ChecksumCRC32, 2*recstore.MinPartSize + 1, "UploadPart", 2},
+		{"Content-MD5 part twice", recstore.ChecksumContentMD5, 2*recstore.MinPartSize + 1, "UploadPart", 2},
+		{"CRC32 part always", recstore.ChecksumCRC32, 2*recstore.MinPartSize + 1, "UploadPart", -1},
+		{"Content-MD5 PutObject always", recstore.ChecksumContentMD5, 1000, "PutObject", -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var attempts atomic.Int32
+			cfg, p := proxied(t, e, func(r *http.Request) faultproxy.Fault {
+				if s3Operation(r) == tc.op && r.URL.Query().Get("partNumber") <= "1" {
+					if n := attempts.Add(1); tc.damaged < 0 || n <= tc.damaged {
+						return faultproxy.Fault{Kind: faultproxy.Corrupt}
+					}
+				}
+				return faultproxy.Fault{}
+			})
+			cfg.Checksum = tc.checksum
+			s := open(t, cfg, recstore.WithPartSize(recstore.MinPartSize))
+			key := "damaged/" + strings.ReplaceAll(tc.name, " ", "-")
+			data := bytes.Repeat([]byte("0123456789abcdef"), tc.size/16+1)[:tc.size]
+			_, err := s.Upload(ctx, key, bytes.NewReader(data))
+			t.Logf("faults: %v", p.Counts())
+			if tc.damaged > 0 {
+				require.NoError(t, err)
+				got, err := readBack(t, e, key)
+				require.NoError(t, err)
+				assert.Equal(t, sha256.Sum256(data), got, "the object landed intact")
+				assert.Equal(t, tc.damaged+1, attempts.Load(), "each damaged body was resent once more")
+				return
+			}
+			require.ErrorIs(t, err, recstore.ErrUnavailable, "%v", err)
+			cause, fix, ok := recstore.Diagnose(err)
+			require.True(t, ok)
+			assert.Contains(t, cause, "damaged")
+			assert.Contains(t, fix, "proxy")
+			assert.LessOrEqual(t, attempts.Load(), int32(5), "a bounded number of attempts")
+			_, err = readBack(t, e, key)
+			assert.Error(t, err, "nothing landed")
+			assert.Empty(t, pendingUploads(t, e, key), "no multipart upload left behind")
+		})
+	}
+}

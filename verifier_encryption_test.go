@@ -79,7 +79,7 @@ func TestVerifyEncryption(t *testing.T) {
 func TestVerifyEncryptionIgnored(t *testing.T) {
 	e := requireEnv(t)
 	cfg, _ := proxied(t, e, func(r *http.Request) faultproxy.Fault {
-		if operation(r) == "PutObject" {
+		if s3Operation(r) == "PutObject" {
 			return faultproxy.Fault{ReplyHeader: map[string]string{"X-Amz-Server-Side-Encryption": "AES256"}}
 		}
 		return faultproxy.Fault{}

@@ -244,7 +244,7 @@ func TestVerifyReportJSON(t *testing.T) {
 func TestVerifyCancelledCleansUp(t *testing.T) {
 	e := requireEnv(t)
 	isCopy := func(r *http.Request) bool { return r.Header.Get("X-Amz-Copy-Source") != "" }
-	isCreate := func(r *http.Request) bool { return operation(r) == "CreateMultipartUpload" }
+	isCreate := func(r *http.Request) bool { return s3Operation(r) == "CreateMultipartUpload" }
 	for _, tc := range []struct {
 		name        string
 		cancelAt    func(*http.Request) bool

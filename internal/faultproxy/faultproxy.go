@@ -30,6 +30,7 @@ const (
 	Error                     // answer Status and Code without forwarding
 	ResetRequest              // read half the request body, then reset the connection
 	ResetResponse             // forward, let the server act, then reset instead of replying
+	Corrupt                   // forward with one byte of the request body changed: the server's integrity check refuses it
 )
 
 func (k Kind) String() string {
@@ -48,6 +49,8 @@ func (k Kind) String() string {
 		return "reset-request"
 	case ResetResponse:
 		return "reset-response"
+	case Corrupt:
+		return "corrupt"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -138,8 +141,11 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // ResetResponse.
 func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, f Fault) {
 	var body io.Reader = r.Body
-	if f.Kind == Bandwidth {
+	switch f.Kind {
+	case Bandwidth:
 		body = throttle(r.Body, f.BytesPerSecond)
+	case Corrupt:
+		body = &flipFirstByte{r: r.Body}
 	}
 	out, err := http.NewRequestWithContext(r.Context(), r.Method, p.target+r.URL.RequestURI(), body)
 	if err != nil {
@@ -180,6 +186,22 @@ func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, f Fault) {
 		reply = throttle(resp.Body, f.BytesPerSecond)
 	}
 	io.Copy(w, reply)
+}
+
+// flipFirstByte changes the first byte it reads, as a faulty network
+// card or proxy would, keeping the length.
+type flipFirstByte struct {
+	r       io.Reader
+	flipped bool
+}
+
+func (f *flipFirstByte) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if n > 0 && !f.flipped {
+		p[0] ^= 0xff
+		f.flipped = true
+	}
+	return n, err
 }
 
 // writeS3Error answers as S3 does: XML, except for HEAD, whose replies
