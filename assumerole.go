@@ -35,7 +35,8 @@ type session struct {
 
 func newSession(cfg Config, client *sts.Client, o storeOptions, sh shared, tel *telemetry) *session {
 	t := target{Bucket: cfg.Bucket, Prefix: cfg.KeyPrefix, Region: cfg.Region, Role: cfg.RoleARN,
-		STSRegion: cfg.stsSigningRegion(), STSIsAWS: cfg.stsIsAWS(), SSE: string(cfg.ServerSideEncryption), KMSKeyID: cfg.KMSKeyID}
+		STSRegion: cfg.stsSigningRegion(), STSIsAWS: cfg.stsIsAWS(), S3IsAWS: cfg.s3IsAWS(),
+		SSE: string(cfg.ServerSideEncryption), Checksum: string(cfg.Checksum), KMSKeyID: cfg.KMSKeyID}
 	rec := &recordingSTS{client: client, tel: tel, target: t, counts: cmp.Or(sh.sts, &stsCounts{})}
 	if !sh.noBackoff {
 		rec.backoff = &failureBackoff{now: time.Now}

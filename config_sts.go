@@ -27,6 +27,9 @@ func (c Config) stsIsAWS() bool {
 	return c.STSEndpoint == "" || isAWSHost(hostOf(c.STSEndpoint))
 }
 
+// s3IsAWS reports whether S3 requests go to AWS, not to an S3-compatible store.
+func (c Config) s3IsAWS() bool { return c.Endpoint == "" || isAWSHost(hostOf(c.Endpoint)) }
+
 // awsSTSRegion returns the Region of an AWS STS host name:
 // sts.amazonaws.com (us-east-1), sts[-fips].<region>.amazonaws.com[.cn],
 // and interface endpoints such as vpce-1a2b.sts.<region>.vpce.amazonaws.com.

@@ -70,6 +70,13 @@ var (
 	// recstore sent, such as the x-amz-checksum headers (HTTP 501
 	// NotImplemented, or 400 naming the header).
 	ErrUnsupported = diagnose.ErrUnsupported
+	// ErrRejected: S3, STS or KMS refused the request itself, for a reason
+	// other than the classes above: a request the store finds invalid, one
+	// in conflict with the state of the bucket or object, or one naming
+	// something that is gone (such as a multipart upload aborted under
+	// it). Trying the same request again does not help; the diagnosis
+	// quotes the server's message and names who must act.
+	ErrRejected = diagnose.ErrRejected
 )
 
 // A ConfigError reports one invalid Config setting. It matches

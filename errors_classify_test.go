@@ -29,12 +29,13 @@ func TestClassifyWraps(t *testing.T) {
 		name    string
 		op, key string
 		err     error
-		want    error // nil: no class
+		want    error
 	}{
 		{"S3 denied", "s3:PutObject", "k", apiError(403, "AccessDenied", "Access Denied"), ErrS3AccessDenied},
 		{"trust or External ID", "sts:AssumeRole", "", apiError(403, "AccessDenied", "User: u is not authorized"), ErrAssumeRoleDenied},
 		{"refused", "s3:PutObject", "k", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, ErrNetwork},
-		{"no class", "s3:PutObject", "k", apiError(400, "InvalidArgument", "Invalid metadata"), nil},
+		{"rejected", "s3:PutObject", "k", apiError(400, "InvalidArgument", "Invalid metadata"), ErrRejected},
+		{"canceled", "s3:PutObject", "k", context.Canceled, context.Canceled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := classify(tc.op, testTarget.WithKey(tc.key), tc.err)

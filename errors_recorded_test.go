@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -41,6 +42,11 @@ type recordedCase struct {
 	// base: the recording is the reply of the container credentials
 	// endpoint that gives the base identity (WithBaseCredentials).
 	base bool
+}
+
+// recordedCases are all the recorded replies' cases.
+func recordedCases() []recordedCase {
+	return slices.Concat(recordedSTSCases(), recordedS3Cases(), recordedStoreCases())
 }
 
 func recordedSTSCases() []recordedCase {
@@ -144,7 +150,7 @@ func recordedS3Cases() []recordedCase {
 		{file: "s3-presigned-not-yet-valid.xml", status: 403, op: "s3:GetObject (presigned URL)", want: recstore.ErrClockSkew, code: "AccessDenied",
 			causeHint: "ahead of S3's clock", fixHint: "NTP", notInFix: "allow"},
 		{file: "s3-kms-generate-data-key-denied.xml", status: 403, op: "s3:PutObject", want: recstore.ErrKMSAccessDenied, code: "AccessDenied",
-			causeHint: "may not use KMS key " + key + " for kms:GenerateDataKey", fixHint: "allow kms:GenerateDataKey and kms:Decrypt on " + key, edit: kms},
+			causeHint: "may not use KMS key " + key + " for kms:GenerateDataKey", fixHint: "allow kms:GenerateDataKey and kms:Decrypt on KMS key " + key, edit: kms},
 		{file: "s3-kms-ciphertext-denied.xml", status: 403, op: "s3:GetObject", want: recstore.ErrKMSAccessDenied, code: "AccessDenied",
 			causeHint: "for kms:Decrypt", fixHint: "also allow the role in the key policy"},
 		{file: "s3-kms-disabled.xml", status: 400, op: "s3:PutObject", want: recstore.ErrKMSKeyUnusable, code: "KMS.DisabledException",
@@ -168,12 +174,66 @@ func recordedS3Cases() []recordedCase {
 	}
 }
 
+// recordedStoreCases are the replies of S3-compatible stores
+// (THIRD-PARTY-NOTES.md says what caused each, and who had to act).
+func recordedStoreCases() []recordedCase {
+	store := func(region string) func(*recstore.Config) { return func(c *recstore.Config) { c.Region = region } }
+	return []recordedCase{
+		{file: "b2-checksum-header-unsupported.http", op: "s3:PutObject", want: recstore.ErrUnsupported, code: "InvalidArgument",
+			causeHint: "x-amz-checksum headers", fixHint: "set storageProviderChecksum to content-md5"},
+		{file: "b2-key-not-valid-wrong-region.xml", status: 403, op: "s3:GetObject", want: recstore.ErrExpiredToken, code: "InvalidAccessKeyId",
+			causeHint: "another Region's", fixHint: "storageProviderEndpoint", notInFix: "storageprovidersecretaccesskey"},
+		{file: "b2-cannot-access-bucket.xml", status: 403, op: "s3:GetObject", want: recstore.ErrS3AccessDenied, code: "AccessDenied",
+			causeHint: "Cannot access bucket", fixHint: "s3:ListBucket"},
+		{file: "b2-object-lock-md5-required.xml", status: 400, op: "s3:PutObject", want: recstore.ErrUnsupported, code: "InvalidRequest",
+			causeHint: "requires Content-MD5", fixHint: "set storageProviderChecksum to content-md5"},
+		{file: "wasabi-public-use-denied.xml", status: 403, op: "s3:GetObject (presigned URL)", want: recstore.ErrS3AccessDenied,
+			code: "AccessDenied", causeHint: "for the whole account", fixHint: "ask the store's provider", notInFix: "allow"},
+		{file: "wasabi-head-bucket-forbidden.http", op: "s3:HeadBucket", want: recstore.ErrS3AccessDenied, code: "Forbidden",
+			causeHint: "s3:ListBucket", fixHint: "s3:ListBucket"},
+		{file: "gcs-signature-access-denied.xml", status: 403, op: "s3:PutObject", want: recstore.ErrS3AccessDenied, code: "SignatureDoesNotMatch",
+			causeHint: "changed the request's host, path or headers", fixHint: "unchanged", notInFix: "storageprovidersecretaccesskey"},
+		{file: "gcs-acl-invalid-argument.xml", status: 400, op: "s3:PutObject", want: recstore.ErrRejected, code: "InvalidArgument",
+			causeHint: `recstore does not know this reply (InvalidArgument); its message: "Invalid argument."`, fixHint: "the store's operator"},
+		{file: "r2-invalid-region-name.xml", status: 400, op: "s3:PutObject", want: recstore.ErrRegionMismatch, code: "InvalidRegionName",
+			causeHint: "does not take storageProviderRegion eu-west-1", fixHint: "one of the values the store lists: wnam, enam, weur, eeur, apac, oc, auto",
+			edit: store("eu-west-1")},
+		{file: "r2-invalid-part-non-trailing.http", op: "s3:CompleteMultipartUpload", want: recstore.ErrRejected, code: "InvalidPart",
+			causeHint: "All non-trailing parts must have the same length", fixHint: "upload the recording again"},
+		{file: "r2-upload-part-signature-upload-id.xml", status: 403, op: "s3:UploadPart", want: recstore.ErrS3AccessDenied,
+			code: "SignatureDoesNotMatch", causeHint: "no key is mistyped", fixHint: "unchanged", notInFix: "storageprovidersecretaccesskey"},
+		{file: "r2-no-such-upload.xml", status: 404, op: "s3:UploadPart", want: recstore.ErrRejected, code: "NoSuchUpload",
+			causeHint: "no longer exists", fixHint: "AbortIncompleteMultipartUpload"},
+		{file: "ceph-quota-exceeded.xml", status: 403, op: "s3:PutObject", want: recstore.ErrUnavailable, code: "QuotaExceeded",
+			causeHint: "out of space or over its quota", fixHint: "the store's operator must raise the quota"},
+		{file: "ceph-user-suspended.xml", status: 403, op: "s3:PutObject", want: recstore.ErrS3AccessDenied, code: "UserSuspended",
+			causeHint: "suspended", fixHint: "re-enable", notInFix: "allow"},
+		{file: "minio-storage-full.xml", status: 507, op: "s3:PutObject", want: recstore.ErrUnavailable, code: "XMinioStorageFull",
+			causeHint: "Storage backend has reached its minimum free disk threshold", fixHint: "free space"},
+		{file: "minio-region-wrong.http", op: "s3:PutObject", want: recstore.ErrRegionMismatch, code: "AuthorizationHeaderMalformed",
+			causeHint: "is in us-east-1", fixHint: "set storageProviderRegion to us-east-1", edit: store("eu-west-1")},
+		{file: "localstack-region-aws-global.xml", status: 400, op: "s3:HeadBucket", want: recstore.ErrRegionMismatch,
+			code: "AuthorizationHeaderMalformed", causeHint: "is in us-east-1", fixHint: "set storageProviderRegion to us-east-1",
+			edit: store("eu-west-1")},
+		{file: "localstack-region-aws-global.xml", status: 400, op: "s3:PutObject", want: recstore.ErrRegionMismatch,
+			code: "AuthorizationHeaderMalformed", causeHint: "is in us-east-1", fixHint: "set storageProviderRegion to us-east-1",
+			edit: store("eu-west-1")},
+		{file: "localstack-entity-too-small.xml", status: 400, op: "s3:CompleteMultipartUpload", want: recstore.ErrRejected,
+			code: "EntityTooSmall", causeHint: "smaller than its minimum part size", fixHint: "WithPartSize"},
+		{file: "moto-missing-object-lock-headers.xml", status: 400, op: "s3:PutObject", want: recstore.ErrUnsupported,
+			code: "MissingUploadObjectWithObjectLockHeaders", causeHint: "did not take recstore's CRC32 header",
+			fixHint: "set storageProviderChecksum to content-md5"},
+		{file: "moto-lock-not-enabled.xml", status: 400, op: "s3:PutObject", want: recstore.ErrRejected, code: "InvalidRequest",
+			causeHint: "has no Object Lock", fixHint: "WithRetention"},
+	}
+}
+
 // TestRecordedAWSErrors replays every recorded AWS error reply through the
 // real SDK clients of a Store, and checks the class, cause and fix. STS is
 // reached at an AWS host name (the transport dials the replay server), so
 // that the Store treats it as AWS's.
 func TestRecordedAWSErrors(t *testing.T) {
-	cases := append(recordedSTSCases(), recordedS3Cases()...)
+	cases := recordedCases()
 	got := make([]string, len(cases))
 	t.Run("replies", func(t *testing.T) {
 		for i, tc := range cases {
@@ -192,17 +252,18 @@ func TestRecordedAWSErrors(t *testing.T) {
 func replayRecorded(t *testing.T, tc recordedCase) string {
 	reply := readRecording(t, tc.file, tc.status)
 	var s3Requests atomic.Int32
-	srv := recordedAWS(t, strings.HasPrefix(tc.op, "sts:"), reply, &s3Requests)
+	srv := recordedAWS(t, tc.op, reply, &s3Requests)
 	cfg := recstore.Config{
 		Bucket: "recordings", Region: "us-east-1", AccessKeyID: "AKIAIOSFODNN7EXAMPLE",
 		SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 		RoleARN:         "arn:aws:iam::444455556666:role/recorder", RoleSessionName: "auvious-recorder-test",
-		ExternalID: "acme-7f3c", Endpoint: srv.URL, STSEndpoint: "http://sts.us-east-1.amazonaws.com",
+		ExternalID: "acme-7f3c", Endpoint: recordedEndpoint(tc.file), STSEndpoint: "http://sts.us-east-1.amazonaws.com",
 	}
 	if tc.edit != nil {
 		tc.edit(&cfg)
 	}
-	opts := []recstore.Option{recstore.AllowInsecureEndpoint(), recstore.WithHTTPClient(dialingOnly(srv.Listener.Addr().String()))}
+	opts := []recstore.Option{recstore.AllowInsecureEndpoint(), recstore.WithHTTPClient(dialingOnly(srv.Listener.Addr().String())),
+		recstore.WithPartSize(recstore.MinPartSize)}
 	if tc.base { // the SDK's container credentials provider, as the default chain builds it
 		cfg.AccessKeyID, cfg.SecretAccessKey = "", ""
 		opts = append(opts, recstore.WithBaseCredentials(endpointcreds.New(srv.URL+"/v1/credentials")))
@@ -233,6 +294,19 @@ func replayRecorded(t *testing.T, tc recordedCase) string {
 	return fmt.Sprintf("error: %v\ncause: %s\nfix:   %s\n", err, cause, fix)
 }
 
+// recordedEndpoint is where the Store believes it sends the S3 requests of
+// a recording (the transport dials the replay server whatever the host):
+// AWS's S3 for AWS's replies, an S3-compatible store's host for the
+// others, so that the diagnosis speaks of the right party.
+func recordedEndpoint(file string) string {
+	for _, aws := range []string{"s3-", "sts-", "container-"} {
+		if strings.HasPrefix(file, aws) {
+			return "http://s3.us-east-1.amazonaws.com"
+		}
+	}
+	return "http://objects.example.net"
+}
+
 // replayOp runs the Store operation that sends op's request.
 func replayOp(s *recstore.Store, op string) error {
 	ctx := context.Background()
@@ -251,6 +325,8 @@ func replayOp(s *recstore.Store, op string) error {
 		if link, _, err = s.PresignGet(ctx, "calls/c-42.webm", time.Minute); err == nil {
 			_, err = s.FetchPresigned(ctx, "calls/c-42.webm", link)
 		}
+	case "s3:UploadPart", "s3:CompleteMultipartUpload":
+		_, err = s.Upload(ctx, "calls/c-42.webm", strings.NewReader(strings.Repeat("x", recstore.MinPartSize+1)))
 	default:
 		_, err = s.Upload(ctx, "calls/c-42.webm", strings.NewReader("x"))
 	}
@@ -300,10 +376,11 @@ func readRecording(t *testing.T, file string, status int) recording {
 	return r
 }
 
-// recordedAWS answers like AWS: STS requests with the recording when
-// stsFails (else with a session), S3 requests with the recording, HEAD
-// requests without its body.
-func recordedAWS(t *testing.T, stsFails bool, reply recording, s3Requests *atomic.Int32) *httptest.Server {
+// recordedAWS answers like AWS: STS requests with the recording when op is
+// STS's (else with a session), S3 requests with the recording but the
+// steps of a multipart upload before op, HEAD requests without its body.
+func recordedAWS(t *testing.T, op string, reply recording, s3Requests *atomic.Int32) *httptest.Server {
+	stsFails := strings.HasPrefix(op, "sts:")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		form, _ := io.ReadAll(r.Body)
 		isSTS := r.Method == http.MethodPost && strings.Contains(string(form), "Action=AssumeRole")
@@ -324,6 +401,8 @@ func recordedAWS(t *testing.T, stsFails bool, reply recording, s3Requests *atomi
 			w.Header().Set("X-Amzn-Requestid", reply.requestID) // as STS sends it
 			w.WriteHeader(reply.StatusCode)
 			w.Write(reply.body)
+		case multipartStepBefore(s3Operation(r), op):
+			answerMultipartStep(w, r)
 		case r.URL.Query().Has("versions"): // ListObjectVersions: one version, for the recording to refuse
 			w.Header().Set("Content-Type", "application/xml")
 			io.WriteString(w, `<ListVersionsResult><Name>recordings</Name><IsTruncated>false</IsTruncated>`+
@@ -345,6 +424,29 @@ func recordedAWS(t *testing.T, stsFails bool, reply recording, s3Requests *atomi
 	return srv
 }
 
+// multipartStepBefore reports whether step comes, in a multipart upload,
+// before failing (or is the abort after it), so that the replay answers
+// it as S3 would and the recording answers failing.
+func multipartStepBefore(step, failing string) bool {
+	order := []string{"CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"}
+	at := slices.Index(order, strings.TrimPrefix(failing, "s3:"))
+	return at > 0 && (step == "AbortMultipartUpload" || slices.Contains(order[:at], step))
+}
+
+// answerMultipartStep answers a step of a multipart upload as S3 does.
+func answerMultipartStep(w http.ResponseWriter, r *http.Request) {
+	switch s3Operation(r) {
+	case "CreateMultipartUpload":
+		w.Header().Set("Content-Type", "application/xml")
+		io.WriteString(w, `<InitiateMultipartUploadResult><Bucket>recordings</Bucket><Key>calls/c-42.webm</Key>`+
+			`<UploadId>recorded-upload</UploadId></InitiateMultipartUploadResult>`)
+	case "UploadPart":
+		w.Header().Set("ETag", `"`+r.URL.Query().Get("partNumber")+`-etag"`)
+	case "AbortMultipartUpload":
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
 // TestReadmeErrorTable: every recorded reply has its source in SOURCES.md,
 // a row in the README's error table and a test case, and every case's
 // recording exists.
@@ -357,14 +459,14 @@ func TestReadmeErrorTable(t *testing.T) {
 	sources, err := os.ReadFile(filepath.Join("testdata", "aws-errors", "SOURCES.md"))
 	require.NoError(t, err)
 	replayed := map[string]bool{}
-	for _, tc := range append(recordedSTSCases(), recordedS3Cases()...) {
+	for _, tc := range recordedCases() {
 		replayed[tc.file] = true
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "aws-errors", "*.*"))
 	require.NoError(t, err)
 	for _, path := range files {
 		name := filepath.Base(path)
-		if name == "SOURCES.md" {
+		if strings.HasSuffix(name, ".md") { // SOURCES.md, THIRD-PARTY-NOTES.md
 			continue
 		}
 		assert.True(t, strings.Contains(table, name), "%s has no row in the README's error table", name)

@@ -266,7 +266,7 @@ func errorClasses() []struct {
 		{ErrBucketNotFound, "ErrBucketNotFound"}, {ErrKeyNotFound, "ErrKeyNotFound"},
 		{ErrClockSkew, "ErrClockSkew"}, {ErrNetwork, "ErrNetwork"}, {ErrUnavailable, "ErrUnavailable"},
 		{ErrKMSAccessDenied, "ErrKMSAccessDenied"}, {ErrKMSKeyUnusable, "ErrKMSKeyUnusable"},
-		{ErrObjectLocked, "ErrObjectLocked"}, {ErrUnsupported, "ErrUnsupported"},
+		{ErrObjectLocked, "ErrObjectLocked"}, {ErrUnsupported, "ErrUnsupported"}, {ErrRejected, "ErrRejected"},
 		{context.Canceled, "context.Canceled"}, {context.DeadlineExceeded, "context.DeadlineExceeded"},
 	}
 }

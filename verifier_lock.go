@@ -57,6 +57,9 @@ func (v *verification) checkObjectLock(ctx context.Context) Check {
 	if err == nil {
 		_, err = try("s3:GetObjectRetention", "read its retention", func() (err error) {
 			mode, until, err = v.probes.retention(ctx, v.keys.probe)
+			if err == nil && mode == "" && v.lock.mode != "" { // every version has one: the default, or the probe's own
+				err = v.probes.unsupported("s3:GetObjectRetention", v.keys.probe, "the probe's retention")
+			}
 			return err
 		})
 	}

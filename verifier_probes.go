@@ -107,6 +107,13 @@ func (p probes) regionMismatch(op, region string) error {
 	return newError(op, s.session.target, nil, diagnose.RegionMismatch(op, s.session.target, region))
 }
 
+// unsupported is the error of op's reply on key lacking what, which AWS's
+// reply carries.
+func (p probes) unsupported(op, key, what string) error {
+	t := p.s.session.target.WithKey(key)
+	return newError(op, t, nil, diagnose.Unsupported(op, t, what))
+}
+
 // bucketVersioning reads the bucket's versioning status
 // (s3:GetBucketVersioning): "Enabled", "Suspended", or "" for a bucket
 // that never had versioning.

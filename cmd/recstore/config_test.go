@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/sandbox"
+	"github.com/auvious/recstore/internal/testmain"
 )
 
 // TestConfigPrecedence: flags override the environment, which overrides
@@ -190,4 +193,18 @@ func TestInsecureEndpointFlag(t *testing.T) {
 	assert.Contains(t, r.stderr, "--allow-insecure-endpoint")
 	r = runCLI(t, dir, nil, "", "config", "--config", path, "--endpoint", "http://minio.internal:9000", "--allow-insecure-endpoint")
 	assert.Equal(t, exitOK, r.code, r.stderr)
+}
+
+// TestVerifyCommandOnMoto: recstore verify passes against moto_server, a
+// second S3 implementation, on an SSE-KMS bucket whose key moto's KMS made.
+func TestVerifyCommandOnMoto(t *testing.T) {
+	m := testmain.Moto(t, requireEnv(t))
+	cfg, err := m.Config(context.Background(), "cli-verify", sandbox.SSEKMS)
+	require.NoError(t, err)
+	dir, path := configFile(t, cfg)
+	r := runCLI(t, dir, nil, "", "verify", "--config", path)
+	assert.Equal(t, exitOK, r.code, r.stdout+r.stderr)
+	assert.Regexp(t, `encryption\s+pass`, r.stdout)
+	assert.Contains(t, r.stdout, "PASSED")
+	assert.NotContains(t, r.stdout+r.stderr, cfg.SecretAccessKey)
 }

@@ -41,6 +41,7 @@ var (
 	ErrKMSKeyUnusable         = errors.New("recstore: KMS key unusable")
 	ErrObjectLocked           = errors.New("recstore: object locked")
 	ErrUnsupported            = errors.New("recstore: not supported by the store")
+	ErrRejected               = errors.New("recstore: request rejected")
 )
 
 // A Target is what a request was about, from the Config: it makes a
@@ -50,7 +51,9 @@ type Target struct {
 	Region, Role        string
 	STSRegion           string // the Region STS requests are signed for
 	STSIsAWS            bool   // whether STS is AWS's, not a store's own
+	S3IsAWS             bool   // whether S3 is AWS's, not an S3-compatible store
 	SSE                 string // the Config's server-side encryption: "", "AES256" or "aws:kms"
+	Checksum            string // the Config's checksum mode: "", "crc32" or "content-md5"
 	KMSKeyID            string
 }
 
@@ -133,6 +136,9 @@ func (f *failure) diagnose(api smithy.APIError, t Target) {
 		diagnoseSTS(f, api, t)
 	default:
 		diagnoseS3(f, api, t)
+	}
+	if f.Cause == "" {
+		general(f, t)
 	}
 }
 

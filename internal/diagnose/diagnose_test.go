@@ -19,7 +19,7 @@ import (
 var apiError = sdkerr.Reply
 
 var testTarget = Target{Bucket: "recordings", Prefix: "acme/", Region: "eu-west-1",
-	Role: "arn:aws:iam::444455556666:role/recorder"}
+	Role: "arn:aws:iam::444455556666:role/recorder", STSIsAWS: true, S3IsAWS: true}
 
 // kindName is the name the root package exports kind under, "_OTHER" for none.
 func kindName(kind error) string {
@@ -28,7 +28,7 @@ func kindName(kind error) string {
 		"ErrExpiredToken": ErrExpiredToken, "ErrS3AccessDenied": ErrS3AccessDenied, "ErrRegionMismatch": ErrRegionMismatch,
 		"ErrBucketNotFound": ErrBucketNotFound, "ErrKeyNotFound": ErrKeyNotFound, "ErrClockSkew": ErrClockSkew,
 		"ErrNetwork": ErrNetwork, "ErrUnavailable": ErrUnavailable, "ErrKMSAccessDenied": ErrKMSAccessDenied,
-		"ErrKMSKeyUnusable": ErrKMSKeyUnusable, "ErrObjectLocked": ErrObjectLocked, "ErrUnsupported": ErrUnsupported} {
+		"ErrKMSKeyUnusable": ErrKMSKeyUnusable, "ErrObjectLocked": ErrObjectLocked, "ErrUnsupported": ErrUnsupported, "ErrRejected": ErrRejected} {
 		if kind == k {
 			return name
 		}
@@ -42,7 +42,7 @@ func TestClassify(t *testing.T) {
 		name    string
 		op, key string
 		err     error
-		want    error // nil: no class
+		want    error
 	}{
 		{"trust or External ID", "sts:AssumeRole", "", apiError(403, "AccessDenied", "User: u is not authorized to perform: sts:AssumeRole"), ErrAssumeRoleDenied},
 		{"unknown base key", "sts:AssumeRole", "", apiError(403, "InvalidClientTokenId", ""), ErrInvalidBaseCredentials},
@@ -50,7 +50,7 @@ func TestClassify(t *testing.T) {
 		{"MinIO unknown key", "sts:AssumeRole", "", apiError(403, "InvalidAccessKeyId", ""), ErrInvalidBaseCredentials},
 		{"duration above max", "sts:AssumeRole", "", apiError(400, "ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."), ErrDurationExceedsMax},
 		{"role chaining limit", "sts:AssumeRole", "", apiError(400, "ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."), ErrDurationExceedsMax},
-		{"other validation error", "sts:AssumeRole", "", apiError(400, "ValidationError", "RoleSessionName failed to satisfy constraint"), nil},
+		{"other validation error", "sts:AssumeRole", "", apiError(400, "ValidationError", "RoleSessionName failed to satisfy constraint"), ErrRejected},
 		{"expired token on refresh", "sts:AssumeRole", "", apiError(403, "ExpiredToken", ""), ErrExpiredToken},
 		{"S3 denied", "s3:PutObject", "k", apiError(403, "AccessDenied", "Access Denied"), ErrS3AccessDenied},
 		{"S3 HEAD denied", "s3:HeadBucket", "", apiError(403, "Forbidden", ""), ErrS3AccessDenied},
@@ -68,7 +68,7 @@ func TestClassify(t *testing.T) {
 		{"skew", "s3:PutObject", "k", apiError(403, "RequestTimeTooSkewed", ""), ErrClockSkew},
 		{"checksum header refused with 400", "s3:PutObject", "k", apiError(400, "InvalidArgument", "x-amz-sdk-checksum-algorithm specified is invalid"), ErrUnsupported},
 		{"checksum header not implemented", "s3:UploadPart", "k", apiError(501, "NotImplemented", "Header 'x-amz-checksum-algorithm' with value 'CRC32' not implemented"), ErrUnsupported},
-		{"other invalid argument", "s3:PutObject", "k", apiError(400, "InvalidArgument", "Invalid metadata"), nil},
+		{"other invalid argument", "s3:PutObject", "k", apiError(400, "InvalidArgument", "Invalid metadata"), ErrRejected},
 		{"other not implemented", "s3:PutObject", "k", apiError(501, "NotImplemented", "A header you provided implies functionality that is not implemented"), ErrUnsupported},
 		{"explicit deny in a permissions boundary", "sts:AssumeRole", "", apiError(403, "AccessDenied",
 			"User: u is not authorized to perform: sts:AssumeRole on resource: r with an explicit deny in a permissions boundary"), ErrAssumeRoleDenied},
@@ -80,29 +80,27 @@ func TestClassify(t *testing.T) {
 			"Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"), ErrUnsupported},
 		{"STS signature expired", "sts:AssumeRole", "", apiError(403, "SignatureDoesNotMatch", "Signature expired: 20160609T184512Z is now earlier than 20160610T013008Z (20160610T014508Z - 15 min.)"), ErrClockSkew},
 		{"S3 signature expired", "s3:GetObject", "k", apiError(403, "SignatureDoesNotMatch", "Signature expired: 20160609T184512Z is now earlier than 20160610T013008Z"), ErrClockSkew},
-		{"S3 bad signature", "s3:GetObject", "k", apiError(403, "SignatureDoesNotMatch", "The request signature we calculated does not match"), nil},
+		{"S3 bad signature", "s3:GetObject", "k", apiError(403, "SignatureDoesNotMatch", "The request signature we calculated does not match"), ErrS3AccessDenied},
 		{"refused", "s3:PutObject", "k", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, ErrNetwork},
 		{"DNS", "sts:AssumeRole", "", &net.DNSError{Err: "no such host", Name: "sts.nowhere"}, ErrNetwork},
-		{"server error", "s3:PutObject", "k", apiError(500, "InternalError", ""), nil},
+		{"server error", "s3:PutObject", "k", apiError(500, "InternalError", ""), ErrUnavailable},
+		{"reply not S3's", "s3:GetObjectRetention", "k", &smithy.DeserializationError{Err: errors.New("XML syntax error on line 1: invalid UTF-8")}, ErrUnsupported},
+		{"unknown 4xx", "s3:PutObject", "k", apiError(409, "SomethingNew", "The store invented this."), ErrRejected},
+		{"unknown 5xx", "s3:PutObject", "k", apiError(503, "SomethingNew", ""), ErrUnavailable},
+		{"unknown 403 from a store", "s3:PutObject", "k", apiError(403, "NotEntitled", "Please enable R2 first."), ErrS3AccessDenied},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := Classify(tc.op, testTarget.WithKey(tc.key), tc.err)
-			for _, sentinel := range []error{ErrAssumeRoleDenied, ErrInvalidBaseCredentials, ErrDurationExceedsMax,
-				ErrExpiredToken, ErrS3AccessDenied, ErrRegionMismatch, ErrBucketNotFound, ErrKeyNotFound,
-				ErrClockSkew, ErrNetwork} {
-				assert.Equal(t, sentinel == tc.want, d.Kind == sentinel, "kind %v", sentinel)
-			}
+			assert.Equal(t, kindName(tc.want), kindName(d.Kind))
 			var api smithy.APIError
 			if errors.As(tc.err, &api) {
 				assert.Equal(t, api.ErrorCode(), d.Code)
 				assert.Equal(t, sdkerr.RequestID, d.RequestID)
 				assert.NotZero(t, d.StatusCode)
 			}
-			if tc.want != nil {
-				assert.NotEmpty(t, d.Cause)
-				if tc.want != ErrKeyNotFound {
-					assert.NotEmpty(t, d.Fix)
-				}
+			assert.NotEmpty(t, d.Cause)
+			if tc.want != ErrKeyNotFound {
+				assert.NotEmpty(t, d.Fix)
 			}
 			diagnoses = append(diagnoses, fmt.Sprintf("== %s\nclass: %s\ncause: %s\nfix:   %s\n", tc.name, kindName(d.Kind), d.Cause, d.Fix))
 		})

@@ -115,3 +115,29 @@ func neededAction(op string) (action string, onObjects bool) {
 	}
 	return "", false
 }
+
+// IsIntegrityCode reports whether code is a store's reply to a request
+// body it received unlike the one sent: its checksum or hash does not
+// match, or it is shorter than its Content-Length. Resending the body from
+// memory can help; the Store's retryer does, each code the same way.
+// RequestTimeout, their kin, is in the SDK's own retry list.
+func IsIntegrityCode(code string) bool {
+	switch code {
+	case "BadDigest", // AWS: the Content-MD5 or x-amz-checksum does not match
+		"XAmzContentSHA256Mismatch",   // AWS: the signed payload hash does not match
+		"IncompleteBody",              // AWS: fewer bytes than Content-Length
+		"XAmzContentChecksumMismatch": // MinIO: the x-amz-checksum does not match
+		return true
+	}
+	return false
+}
+
+// damagedBody diagnoses an integrity reply that lasted through the
+// retries: the bytes change on the way, every time.
+func damagedBody(e *failure, message string) {
+	e.Kind = ErrUnavailable
+	e.Cause = fmt.Sprintf("the store received the request's body damaged or short on every attempt (%s: %q): "+
+		"something between the recorder and the store changes or cuts the bytes", e.Code, message)
+	e.Fix = "check the network path to the store: a proxy, TLS-inspecting middlebox, load balancer or faulty network " +
+		"hardware; try again later; if it persists only with this store, ask its operator"
+}

@@ -15,10 +15,17 @@ func diagnoseS3(e *failure, api smithy.APIError, t Target) {
 	if diagnoseKMS(e, message, t) || diagnoseLock(e, message) {
 		return
 	}
+	if IsIntegrityCode(e.Code) {
+		damagedBody(e, message)
+		return
+	}
+	if diagnoseMultipart(e, message) || diagnoseStore(e, message, t) {
+		return
+	}
 	switch e.Code {
 	case "AccessDenied", "Forbidden":
 		s3Denied(e, message, t)
-	case "AllAccessDisabled":
+	case "AllAccessDisabled", "InvalidPayer":
 		e.Kind = ErrS3AccessDenied
 		e.Cause = fmt.Sprintf("AWS has disabled all access to bucket %s", t.Bucket)
 		e.Fix = "the bucket's owner must contact AWS Support; no setting of recstore or of the role can change this"
@@ -34,11 +41,20 @@ func diagnoseS3(e *failure, api smithy.APIError, t Target) {
 		bucketNotFound(e, t)
 	case "NoSuchBucket":
 		bucketNotFound(e, t)
-	case "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "InvalidAccessKeyId", "InvalidTokenId":
-		e.Kind = ErrExpiredToken
-		e.Cause = "S3 rejected the temporary session as expired or invalid"
-		e.Fix = "leave storageProviderDisableAuthRetry off so that recstore renews the session; " + fixExpired
+	case "InvalidObjectState":
+		e.Kind = ErrRejected
+		e.Cause = fmt.Sprintf("the object's state does not allow %s (%q): it is archived (S3 Glacier Flexible "+
+			"Retrieval or Deep Archive, or an Intelligent-Tiering archive tier), or a delete marker", e.Op, message)
+		e.Fix = "restore the archived object (S3 RestoreObject) before reading it, or read another version; a lifecycle " +
+			"rule of the bucket may be moving recordings to an archive class"
+	case "MissingAuthenticationToken":
+		sessionSignature(e, message, t)
+	case "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "InvalidAccessKeyId", "InvalidTokenId", "InvalidSecurity":
+		sessionRejected(e, message, t)
 	case "PermanentRedirect", "AuthorizationHeaderMalformed", "MovedPermanently":
+		if e.BucketRegion == "" {
+			e.BucketRegion = expectedRegion(message)
+		}
 		regionMismatch(e, t)
 	case "IllegalLocationConstraintException":
 		illegalLocation(e, message, t)
@@ -51,7 +67,9 @@ func diagnoseS3(e *failure, api smithy.APIError, t Target) {
 	case "SignatureDoesNotMatch":
 		if strings.HasPrefix(message, "Signature expired") {
 			skewed(e)
+			return
 		}
+		sessionSignature(e, message, t)
 	default:
 		switch {
 		case rejectsChecksum(e, message):
@@ -68,6 +86,51 @@ func diagnoseS3(e *failure, api smithy.APIError, t Target) {
 			unavailable(e, "S3")
 		}
 	}
+}
+
+// sessionRejected diagnoses S3 refusing the temporary session's keys.
+// AWS does so for an expired session; an S3-compatible store also for
+// keys it never issued: a session from another STS than its own, or keys
+// sent to another Region's endpoint, which some stores (B2) do not know.
+func sessionRejected(e *failure, message string, t Target) {
+	e.Kind = ErrExpiredToken
+	e.Cause = "S3 rejected the temporary session as expired or invalid"
+	e.Fix = "leave storageProviderDisableAuthRetry off so that recstore renews the session; " + fixExpired
+	if t.S3IsAWS {
+		return
+	}
+	e.Cause = fmt.Sprintf("the store does not accept the temporary session's keys (%s%s): the session expired, or the "+
+		"store never issued it: it came from an STS the store does not trust, or went to another Region's endpoint "+
+		"than the bucket's, whose keys the store does not know there", e.Code, quoted(message))
+	e.Fix = "set storageProviderEndpoint to the bucket's own endpoint (its Region) and storageProviderStsEndpoint to " +
+		"the store's STS; " + e.Fix
+}
+
+// expectedRegion is the Region an AuthorizationHeaderMalformed message
+// names, as AWS, MinIO and LocalStack word it: "the region 'us-east-1' is
+// wrong; expecting 'eu-central-1'"; "" if it names none.
+func expectedRegion(message string) string {
+	_, rest, found := strings.Cut(message, "expecting '")
+	if !found {
+		return ""
+	}
+	region, _, _ := strings.Cut(rest, "'")
+	return region
+}
+
+// sessionSignature diagnoses S3 computing another signature than the
+// recorder's. The request was signed with the temporary session's keys,
+// which STS gave and nobody typed, so neither base key is the cause: the
+// request was changed on its way, or the store signs for another Region
+// or another form of address than the recorder's.
+func sessionSignature(e *failure, message string, t Target) {
+	e.Kind = ErrS3AccessDenied
+	e.Cause = fmt.Sprintf("the store computed another signature than the recorder for %s (%q); the temporary "+
+		"session's keys come from STS, so no key is mistyped: the store expects signatures for another Region than "+
+		"storageProviderRegion (%s), or something on the way (a proxy, a load balancer) changed the request's host, "+
+		"path or headers", e.Op, message, t.Region)
+	e.Fix = "set storageProviderRegion to the Region the store signs for (an S3-compatible store's documentation names " +
+		"it: us-east-1 or auto for many), check storageProviderEndpoint, and let requests reach the store unchanged"
 }
 
 // s3Denied diagnoses a 403 from S3: from the message's named policy when
@@ -97,6 +160,9 @@ func s3Denied(e *failure, message string, t Target) {
 		e.Fix = accessFix(e.Op, t)
 	default:
 		e.Cause = fmt.Sprintf("the policy of role %s does not allow %s, or a Deny statement in the bucket policy refuses it", t.Role, action)
+		if !t.S3IsAWS && message != "" && !strings.HasPrefix(message, "Access Denied") {
+			e.Cause += fmt.Sprintf(" (the store's message: %q)", message)
+		}
 		e.Fix = accessFix(e.Op, t) + "; if the role allows it, look for a Deny statement in the bucket policy and its Condition"
 		if writesObject(e.Op) && t.SSE == "" {
 			e.Fix += encryptionDenyHint

@@ -35,9 +35,10 @@ func diagnoseSTS(e *failure, api smithy.APIError, t Target) {
 		e.Cause = "the secret access key does not belong to the access key ID (storageProviderAccessKeyId)"
 		e.Fix = "re-enter storageProviderSecretAccessKey: the secret created together with that access key. AWS shows it " +
 			"only once; if it is lost, create a new access key for the base IAM user and enter both"
-	case e.Code == "InvalidClientTokenId" || e.Code == "InvalidAccessKeyId" || e.Code == "IncompleteSignature":
+	case e.Code == "InvalidClientTokenId" || e.Code == "InvalidAccessKeyId" || e.Code == "IncompleteSignature" ||
+		e.Code == "MissingAuthenticationToken":
 		unknownBaseKey(e, t)
-	case e.Code == "ExpiredToken":
+	case e.Code == "ExpiredToken" || e.Code == "ExpiredTokenException" && !strings.HasPrefix(message, "Token expired"):
 		e.Kind = ErrExpiredToken
 		e.Cause = "the token presented while renewing the session had expired: the session duration is too short, or the clock is skewed"
 		e.Fix = fixExpired
@@ -54,7 +55,13 @@ func diagnoseSTS(e *failure, api smithy.APIError, t Target) {
 		e.Fix = fixDuration
 	case isWebIdentityRefusal(e.Code, message):
 		webIdentityRefused(e, message)
-	case e.Code == "RegionDisabledException":
+	case e.Code == "PackedPolicyTooLarge" || e.Code == "ValidationError" && strings.Contains(strings.ToLower(message), "tag"):
+		e.Kind = ErrRejected
+		e.Cause = fmt.Sprintf("STS refused the session tags the recorder sends (WithSessionTags): too many, too long "+
+			"or with characters STS does not take, once packed with the session (%s: %q)", e.Code, message)
+		e.Fix = "in the vendor's code, send fewer and shorter session tags (at most 50; keys up to 128 and values up to " +
+			"256 characters, letters, digits, spaces and _ . : / = + - @); or stop sending them"
+	case e.Code == "RegionDisabledException" || e.Code == "RegionDisabled":
 		e.Kind = ErrAssumeRoleDenied
 		e.Cause = fmt.Sprintf("STS is not activated in %s for the base IAM user's account", t.STSRegion)
 		e.Fix = fmt.Sprintf("activate STS in %s in that account's IAM console (Account settings, Security Token Service "+
@@ -150,7 +157,8 @@ const webIdentityDenied = "Not authorized to perform sts:AssumeRoleWithWebIdenti
 // isWebIdentityRefusal reports whether STS refused a web identity token:
 // the recorder's own identity, not the customer's role.
 func isWebIdentityRefusal(code, message string) bool {
-	return code == "InvalidIdentityToken" || code == "ExpiredTokenException" || strings.HasPrefix(message, webIdentityDenied)
+	return code == "InvalidIdentityToken" || code == "InvalidIdentityTokenException" ||
+		code == "ExpiredTokenException" && strings.HasPrefix(message, "Token expired") || strings.HasPrefix(message, webIdentityDenied)
 }
 
 // webIdentityRefused diagnoses STS refusing the web identity token with
