@@ -53,8 +53,11 @@ var (
 	// ErrNetwork: the endpoint could not be reached, or the connection broke
 	// before a reply (DNS, refused or reset connection, TLS).
 	ErrNetwork = diagnose.ErrNetwork
-	// ErrUnavailable: S3 or STS failed or throttled (HTTP 5xx, SlowDown,
-	// RequestTimeout) even after the SDK's retries. Trying later may work.
+	// ErrUnavailable: S3, STS or KMS failed or throttled (HTTP 5xx or 429,
+	// SlowDown, RequestTimeout, a reply that says to try again), a body
+	// reached the store damaged on every attempt, or the store is out of
+	// space or quota, even after the SDK's retries. Trying later may work;
+	// the fix says whether someone must act first.
 	ErrUnavailable = diagnose.ErrUnavailable
 	// ErrKMSAccessDenied: the role may not use the KMS key of SSE-KMS
 	// (kms:GenerateDataKey to write, kms:Decrypt to read or complete a
@@ -68,7 +71,9 @@ var (
 	ErrObjectLocked = diagnose.ErrObjectLocked
 	// ErrUnsupported: the S3-compatible store does not implement something
 	// recstore sent, such as the x-amz-checksum headers (HTTP 501
-	// NotImplemented, or 400 naming the header).
+	// NotImplemented, or 400 naming the header), demands a header AWS does
+	// not (moto's Content-MD5 on a copy into a locked bucket), or answers
+	// otherwise than AWS's API defines.
 	ErrUnsupported = diagnose.ErrUnsupported
 	// ErrRejected: S3, STS or KMS refused the request itself, for a reason
 	// other than the classes above: a request the store finds invalid, one
@@ -133,7 +138,7 @@ type Error struct {
 	Code         string // AWS error code, such as "AccessDenied"; empty when there was no reply
 	StatusCode   int    // HTTP status; 0 when there was no reply
 	RequestID    string // AWS request ID, for support cases
-	BucketRegion string // the bucket's Region, when S3 named it in its reply (x-amz-bucket-region)
+	BucketRegion string // the bucket's Region, when S3 named it in its reply (x-amz-bucket-region, or "expecting '...'")
 	Cause        string // the likely cause, for people
 	Fix          string // what to change, for people
 	Err          error  // the underlying error

@@ -400,3 +400,59 @@ func TestDamagedBodiesAreResent(t *testing.T) {
 		})
 	}
 }
+
+// TestMultipartEndsCleanly: a multipart upload that the store ends under
+// recstore (aborted by someone else: MinIO's own NoSuchUpload, after the
+// test aborts the upload as root, as a lifecycle rule would) or whose
+// completion it refuses (InvalidPart, EntityTooSmall, as R2 and LocalStack
+// answer) fails with a diagnosed ErrRejected, and leaves no multipart
+// upload and no object behind.
+func TestMultipartEndsCleanly(t *testing.T) {
+	e := requireEnv(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, code string
+		fault      func(r *http.Request) faultproxy.Fault
+	}{
+		{"aborted under the upload", "NoSuchUpload", func(r *http.Request) faultproxy.Fault {
+			if s3Operation(r) == "UploadPart" && r.URL.Query().Get("partNumber") == "2" {
+				key := strings.TrimPrefix(r.URL.Path, "/"+e.Bucket+"/")
+				_, err := e.Admin.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &e.Bucket, Key: &key,
+					UploadId: aws.String(r.URL.Query().Get("uploadId"))})
+				assert.NoError(t, err, "aborting as root") // on the proxy's goroutine: no FailNow
+			}
+			return faultproxy.Fault{}
+		}},
+		{"part list refused", "InvalidPart", func(r *http.Request) faultproxy.Fault {
+			if s3Operation(r) == "CompleteMultipartUpload" {
+				return faultproxy.Fault{Kind: faultproxy.Error, Status: 400, Code: "InvalidPart",
+					Message: "All non-trailing parts must have the same length."}
+			}
+			return faultproxy.Fault{}
+		}},
+		{"part too small", "EntityTooSmall", func(r *http.Request) faultproxy.Fault {
+			if s3Operation(r) == "CompleteMultipartUpload" {
+				return faultproxy.Fault{Kind: faultproxy.Error, Status: 400, Code: "EntityTooSmall",
+					Message: "Your proposed upload is smaller than the minimum allowed size"}
+			}
+			return faultproxy.Fault{}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, _ := proxied(t, e, tc.fault)
+			s := open(t, cfg, recstore.WithPartSize(recstore.MinPartSize))
+			key := "ends-cleanly/" + tc.code
+			_, err := s.Upload(ctx, key, bytes.NewReader(make([]byte, 2*recstore.MinPartSize+1)))
+			require.ErrorIs(t, err, recstore.ErrRejected, "%v", err)
+			var re *recstore.Error
+			require.ErrorAs(t, err, &re)
+			assert.Equal(t, tc.code, re.Code)
+			_, fix, ok := recstore.Diagnose(err)
+			require.True(t, ok)
+			assert.Contains(t, fix, "upload the recording again")
+			assert.Empty(t, pendingUploads(t, e, key), "no multipart upload left behind")
+			_, err = readBack(t, e, key)
+			assert.Error(t, err, "no object")
+		})
+	}
+}

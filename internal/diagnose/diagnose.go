@@ -21,6 +21,7 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // The classes of failure: the root package exports each under the same
@@ -130,7 +131,8 @@ func (f *failure) diagnose(api smithy.APIError, t Target) {
 		diagnoseBase(f, base)
 	case f.Code == "" && f.StatusCode == 0 && isNetworkError(f.Err):
 		f.Kind = ErrNetwork
-		f.Cause = "the endpoint could not be reached (DNS, refused connection or TLS)"
+		f.Cause = "the endpoint could not be reached, or the connection broke or timed out before a reply (DNS, a " +
+			"refused or reset connection, TLS, no reply in time)"
 		f.Fix = "check storageProviderRegion, storageProviderEndpoint and storageProviderStsEndpoint, DNS, proxies and firewalls"
 	case strings.HasPrefix(f.Op, "sts:"):
 		diagnoseSTS(f, api, t)
@@ -147,7 +149,12 @@ func isNetworkError(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
 		return true // the connection broke before a reply
 	}
+	var timeout net.Error
+	if errors.As(err, &timeout) && timeout.Timeout() {
+		return true // such as net/http's "timeout awaiting response headers"
+	}
 	var (
+		sendErr *smithyhttp.RequestSendError
 		opErr   *net.OpError
 		dnsErr  *net.DNSError
 		certErr *tls.CertificateVerificationError
@@ -155,6 +162,6 @@ func isNetworkError(err error) bool {
 		hostErr x509.HostnameError
 		recErr  tls.RecordHeaderError
 	)
-	return errors.As(err, &opErr) || errors.As(err, &dnsErr) || errors.As(err, &certErr) ||
+	return errors.As(err, &sendErr) || errors.As(err, &opErr) || errors.As(err, &dnsErr) || errors.As(err, &certErr) ||
 		errors.As(err, &authErr) || errors.As(err, &hostErr) || errors.As(err, &recErr)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/stretchr/testify/assert"
 
 	"github.com/auvious/recstore/internal/golden"
@@ -35,6 +36,13 @@ func kindName(kind error) string {
 	}
 	return "_OTHER"
 }
+
+// headerTimeout is net/http's error for a reply whose headers did not come in time.
+type headerTimeout struct{}
+
+func (headerTimeout) Error() string   { return "net/http: timeout awaiting response headers" }
+func (headerTimeout) Timeout() bool   { return true }
+func (headerTimeout) Temporary() bool { return true }
 
 func TestClassify(t *testing.T) {
 	var diagnoses []string
@@ -84,6 +92,7 @@ func TestClassify(t *testing.T) {
 		{"refused", "s3:PutObject", "k", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, ErrNetwork},
 		{"DNS", "sts:AssumeRole", "", &net.DNSError{Err: "no such host", Name: "sts.nowhere"}, ErrNetwork},
 		{"server error", "s3:PutObject", "k", apiError(500, "InternalError", ""), ErrUnavailable},
+		{"no reply in time", "s3:UploadPart", "k", &smithyhttp.RequestSendError{Err: headerTimeout{}}, ErrNetwork},
 		{"reply not S3's", "s3:GetObjectRetention", "k", &smithy.DeserializationError{Err: errors.New("XML syntax error on line 1: invalid UTF-8")}, ErrUnsupported},
 		{"unknown 4xx", "s3:PutObject", "k", apiError(409, "SomethingNew", "The store invented this."), ErrRejected},
 		{"unknown 5xx", "s3:PutObject", "k", apiError(503, "SomethingNew", ""), ErrUnavailable},
