@@ -223,6 +223,8 @@ func recordedStoreCases() []recordedCase {
 		{file: "moto-missing-object-lock-headers.xml", status: 400, op: "s3:PutObject", want: recstore.ErrUnsupported,
 			code: "MissingUploadObjectWithObjectLockHeaders", causeHint: "did not take recstore's CRC32 header",
 			fixHint: "set storageProviderChecksum to content-md5"},
+		{file: "versitygw-checksum-type-mismatch.xml", status: 400, op: "s3:UploadPart", want: recstore.ErrUnsupported,
+			code: "InvalidRequest", causeHint: "another checksum type", fixHint: "set storageProviderChecksum to content-md5"},
 		{file: "moto-lock-not-enabled.xml", status: 400, op: "s3:PutObject", want: recstore.ErrRejected, code: "InvalidRequest",
 			causeHint: "has no Object Lock", fixHint: "WithRetention"},
 	}

@@ -72,6 +72,13 @@ func diagnoseS3(e *failure, api smithy.APIError, t Target) {
 		sessionSignature(e, message, t)
 	default:
 		switch {
+		case strings.Contains(strings.ToLower(message), "checksum type mismatch"):
+			e.Kind = ErrUnsupported
+			e.Cause = fmt.Sprintf("the store found another checksum type on a part than the upload was created with (%q): "+
+				"recstore names CRC32 on the upload and sends it on every part, so the store (or something on the way) "+
+				"dropped or changed one of those headers", message)
+			e.Fix = "set storageProviderChecksum to content-md5: recstore then sends no checksum header on any request; " +
+				"if requests pass a proxy, let them reach the store unchanged"
 		case rejectsChecksum(e, message):
 			e.Kind = ErrUnsupported
 			e.Cause = "the store does not implement the x-amz-checksum headers that recstore sends to check uploads end to end"
