@@ -31,6 +31,12 @@
 // customers: one HTTP transport, one memory budget for part buffers
 // ([WithMemoryLimit]) and the STS counts, shared by all.
 //
+// A [Spool] ([OpenSpool]) is a durable local buffer in front of a Pool: a
+// recording is written to local disk ([Spool.Create], [Recording.Commit])
+// and delivered in the background to its tenant's bucket, exactly once,
+// through failures, restarts and crashes; [TenantConfigs] gives a tenant's
+// Config when it is needed, so that the spool's files hold no secret.
+//
 // Beside them, [Verify] is the product's Test button: it opens a Store for
 // a Config and runs, as checks, each step a recorder needs, from asking
 // STS who the base identity is to aborting a multipart upload; its

@@ -24,8 +24,12 @@ var (
 	// ErrInvalidArgument: an argument other than a key is invalid, such as a
 	// negative TTL or a nil reader. Nothing was sent.
 	ErrInvalidArgument = errors.New("recstore: invalid argument")
-	// ErrClosed: the Store (or Pool) was used after Close.
+	// ErrClosed: the Store (or Pool, or Spool) was used after Close.
 	ErrClosed = errors.New("recstore: store is closed")
+	// ErrSpoolFull: a Spool's Create or Write would go beyond its size
+	// limit (WithSpoolLimit), or its disk is full. Nothing already accepted
+	// is lost: a recording keeps what its earlier Writes accepted.
+	ErrSpoolFull = errors.New("recstore: spool full")
 
 	// ErrAssumeRoleDenied: STS refused sts:AssumeRole: the role's trust
 	// policy, the External ID, the base user's own policy, an explicit Deny,

@@ -8,7 +8,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
+	"io"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -101,6 +103,38 @@ func (s *Store) partsFingerprint(parts []types.CompletedPart) fingerprint {
 		sums = append(sums, sum...)
 	}
 	return fingerprint{checksum: fmt.Sprintf("CRC32:%s-%d", crc32Base64(crc32.ChecksumIEEE(sums)), len(parts))}
+}
+
+// streamFingerprint is the fingerprint Upload gives an object of size
+// bytes read from r: one PutObject below the part size, else parts of the
+// part size, the last one shorter. It reads r once, holding no part.
+func (s *Store) streamFingerprint(r io.Reader, size int64) (fingerprint, error) {
+	newHash := func() hash.Hash { return crc32.NewIEEE() }
+	if !s.crc32 {
+		newHash = md5.New
+	}
+	var sums []byte
+	parts := 0
+	for left := size; left > 0 || parts == 0; left -= s.partSize {
+		h := newHash()
+		if _, err := io.CopyN(h, r, min(left, s.partSize)); err != nil {
+			return fingerprint{}, err
+		}
+		sums, parts = h.Sum(sums), parts+1
+		if size < s.partSize {
+			break // one PutObject
+		}
+	}
+	switch {
+	case size < s.partSize && s.crc32:
+		return fingerprint{checksum: "CRC32:" + base64.StdEncoding.EncodeToString(sums)}, nil
+	case size < s.partSize:
+		return fingerprint{etag: hex.EncodeToString(sums)}, nil
+	case s.crc32:
+		return fingerprint{checksum: fmt.Sprintf("CRC32:%s-%d", crc32Base64(crc32.ChecksumIEEE(sums)), parts)}, nil
+	}
+	sum := md5.Sum(sums)
+	return fingerprint{etag: fmt.Sprintf("%s-%d", hex.EncodeToString(sum[:]), parts)}, nil
 }
 
 func crc32Base64(sum uint32) string {

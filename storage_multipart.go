@@ -197,28 +197,36 @@ func (u *multipartUpload) removeStrays(ctx context.Context) {
 	if u.strays <= 0 {
 		return
 	}
-	s := u.s
+	u.s.abortUploadsOf(ctx, u.key, u.full, u.started, u.id)
+}
+
+// abortUploadsOf aborts the multipart uploads of key (full, with the
+// prefix) initiated since started (less a minute of clock difference), but
+// keep: those a lost reply, or a process that died mid-upload, left. It
+// reports whether it could list them, and logs each one it leaves.
+func (s *Store) abortUploadsOf(ctx context.Context, key, full string, started time.Time, keep string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
 	var out *s3.ListMultipartUploadsOutput
-	err := s.run(ctx, "s3:ListMultipartUploads", u.key, func(ctx context.Context) (err error) {
-		out, err = s.s3.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &s.cfg.Bucket, Prefix: &u.full}, patientRetries)
+	err := s.run(ctx, "s3:ListMultipartUploads", key, func(ctx context.Context) (err error) {
+		out, err = s.s3.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &s.cfg.Bucket, Prefix: &full}, patientRetries)
 		return err
 	})
 	if err != nil {
-		s.tel.emit(ctx, eventStrayLeft, append(errorAttrs(err), attrKey.String(u.full))...)
-		return
+		s.tel.emit(ctx, eventStrayLeft, append(errorAttrs(err), attrKey.String(full))...)
+		return err
 	}
 	for _, up := range out.Uploads {
 		id := aws.ToString(up.UploadId)
-		if aws.ToString(up.Key) != u.full || id == u.id || aws.ToTime(up.Initiated).Before(u.started.Add(-time.Minute)) {
+		if aws.ToString(up.Key) != full || id == keep || aws.ToTime(up.Initiated).Before(started.Add(-time.Minute)) {
 			continue
 		}
-		attrs := []attribute.KeyValue{attrKey.String(u.full), attrUploadID.String(id)}
-		if err := s.abortUpload(ctx, u.key, u.full, id); err != nil {
+		attrs := []attribute.KeyValue{attrKey.String(full), attrUploadID.String(id)}
+		if err := s.abortUpload(ctx, key, full, id); err != nil {
 			s.tel.emit(ctx, eventStrayLeft, append(attrs, errorAttrs(err)...)...)
 			continue
 		}
 		s.tel.emit(ctx, eventStrayRemoved, attrs...)
 	}
+	return nil
 }

@@ -1,0 +1,289 @@
+package recstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+)
+
+// TenantConfigs gives the Config of a tenant when the spool delivers one of
+// its recordings, also after a restart: the spool keeps tenant names, keys
+// and upload options on disk, never a Config or its secrets.
+type TenantConfigs func(ctx context.Context, tenant string) (Config, error)
+
+// A Spool is a durable local buffer of recordings: a recording is written
+// to local disk at disk speed, never waiting on S3, and once committed it
+// is delivered to its tenant's bucket in the background, exactly once,
+// through failures, restarts and crashes. Its methods are safe for
+// concurrent use.
+type Spool struct {
+	journal journal
+	configs TenantConfigs
+	opts    spoolOptions
+	pool    *Pool
+	ownPool bool
+	lock    *os.File
+
+	mu        sync.Mutex
+	entries   map[string]*pending // committed, by ID
+	writing   map[*Recording]bool
+	used      int64         // bytes held: recordings written and pending
+	delivered int64         // since OpenSpool
+	changed   chan struct{} // closed and replaced on every change of entries
+	closed    bool
+
+	stop    context.CancelFunc
+	workers sync.WaitGroup
+}
+
+// A pending recording: a committed journal entry, and its delivery's state.
+type pending struct {
+	spoolEntry
+	attempts   int
+	next       time.Time
+	lastErr    error
+	delivering bool
+	cancel     context.CancelFunc // of the delivery in progress
+	discarded  bool
+}
+
+// SpoolStats is a summary of a spool.
+type SpoolStats struct {
+	Pending       int           // committed recordings not yet delivered
+	PendingBytes  int64         // their bytes
+	Writing       int           // recordings created and not yet committed or aborted
+	Delivered     int64         // recordings delivered since OpenSpool
+	Failing       int           // pending recordings whose last delivery attempt failed
+	Quarantined   int           // recordings found damaged on disk, kept in the quarantine directory
+	OldestPending time.Duration // how long the oldest pending recording has waited since its commit; alert on it
+}
+
+// A PendingRecording is a committed recording waiting for delivery.
+type PendingRecording struct {
+	Tenant, Key string
+	Size        int64
+	Committed   time.Time
+	Attempts    int       // delivery attempts since OpenSpool
+	NextAttempt time.Time // when the next attempt is due
+	LastError   error     // the last attempt's error (a diagnosed *Error for a failed request); nil before any
+	Incomplete  bool      // the process died while it was written: delivered as far as it was written
+}
+
+// OpenSpool opens (or creates) the spool in dir and resumes the delivery of
+// every recording committed there, and of those a crash left half written
+// (as incomplete). Only one process may have a directory open at a time.
+// Close stops delivery and keeps the files for the next OpenSpool.
+func OpenSpool(ctx context.Context, dir string, configs TenantConfigs, opts ...SpoolOption) (*Spool, error) {
+	o, err := newSpoolOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if configs == nil {
+		return nil, fmt.Errorf("%w: OpenSpool: configs is nil", ErrInvalidArgument)
+	}
+	s := &Spool{journal: journal{dir}, configs: configs, opts: o, pool: o.pool,
+		entries: map[string]*pending{}, writing: map[*Recording]bool{}, changed: make(chan struct{})}
+	if err := s.journal.init(); err != nil {
+		return nil, fmt.Errorf("recstore: spool directory %s: %w", dir, err)
+	}
+	if s.lock, err = lockDir(filepath.Join(dir, spoolLockFile)); err != nil {
+		return nil, err
+	}
+	if err := s.resume(); err != nil {
+		s.lock.Close()
+		return nil, err
+	}
+	if s.pool == nil {
+		if s.pool, err = NewPool(); err != nil {
+			s.lock.Close()
+			return nil, err
+		}
+		s.ownPool = true
+	}
+	workCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	for range o.workers {
+		s.workers.Add(1)
+		go s.work(workCtx) // owned by s: Close stops it
+	}
+	return s, nil
+}
+
+// resume loads the journal: committed recordings are pending again, and
+// those being written when the process died are committed as incomplete.
+func (s *Spool) resume() error {
+	entries, err := s.journal.load()
+	if err != nil {
+		return fmt.Errorf("recstore: reading the spool's journal: %w", err)
+	}
+	for _, e := range entries {
+		if e.State == stateWriting {
+			if e.Size, e.CRC32C, err = s.journal.checksum(e.ID); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+			e.State, e.Incomplete, e.Committed = stateCommitted, true, time.Now()
+			if err := s.journal.write(e); err != nil {
+				return err
+			}
+		}
+		s.entries[e.ID] = &pending{spoolEntry: *e}
+		s.used += e.Size
+		s.opts.logger.Info("recstore: spool: resumed", "tenant", e.Tenant, "key", e.Key, "bytes", e.Size,
+			"incomplete", e.Incomplete)
+	}
+	return nil
+}
+
+// Close stops delivery, waits for the deliveries in progress to stop, and
+// keeps every file: the next OpenSpool of the directory resumes them.
+// Recordings still being written stay as they are, and are delivered as
+// incomplete unless committed before. It closes the spool's own Pool.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	open := make([]*Recording, 0, len(s.writing))
+	for r := range s.writing {
+		open = append(open, r)
+	}
+	s.mu.Unlock()
+	s.stop()
+	s.workers.Wait()
+	var errs []error
+	for _, r := range open {
+		errs = append(errs, r.close())
+	}
+	if s.ownPool {
+		errs = append(errs, s.pool.Close())
+	}
+	return errors.Join(append(errs, s.lock.Close())...)
+}
+
+// Flush waits until every recording committed so far has been delivered
+// (or discarded, or quarantined), or ctx ends.
+func (s *Spool) Flush(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		left, changed := len(s.entries), s.changed
+		s.mu.Unlock()
+		if left == 0 {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("recstore: Flush: %d recordings still pending: %w", left, context.Cause(ctx))
+		}
+	}
+}
+
+// Stats summarises the spool.
+func (s *Spool) Stats() SpoolStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := SpoolStats{Pending: len(s.entries), Writing: len(s.writing), Delivered: s.delivered,
+		Quarantined: s.journal.quarantined()}
+	now := time.Now()
+	for _, p := range s.entries {
+		st.PendingBytes += p.Size
+		if p.lastErr != nil {
+			st.Failing++
+		}
+		st.OldestPending = max(st.OldestPending, now.Sub(p.Committed))
+	}
+	return st
+}
+
+// Pending lists the committed recordings waiting for delivery, oldest first.
+func (s *Spool) Pending() []PendingRecording {
+	s.mu.Lock()
+	list := make([]PendingRecording, 0, len(s.entries))
+	for _, p := range s.entries {
+		list = append(list, PendingRecording{Tenant: p.Tenant, Key: p.Key, Size: p.Size, Committed: p.Committed,
+			Attempts: p.attempts, NextAttempt: p.next, LastError: p.lastErr, Incomplete: p.Incomplete})
+	}
+	s.mu.Unlock()
+	slices.SortFunc(list, func(a, b PendingRecording) int { return a.Committed.Compare(b.Committed) })
+	return list
+}
+
+// Discard removes the pending recordings of tenant under key from the
+// spool on purpose, undelivered, and logs it. A delivery in progress is
+// cancelled (its multipart upload aborted); one that S3 had already
+// completed stays in the bucket.
+func (s *Spool) Discard(ctx context.Context, tenant, key string) error {
+	s.mu.Lock()
+	var found []*pending
+	for _, p := range s.entries {
+		if p.Tenant == tenant && p.Key == key {
+			found = append(found, p)
+		}
+	}
+	if len(found) == 0 {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: Discard: no pending recording of tenant %q under key %q", ErrKeyNotFound, tenant, key)
+	}
+	var errs []error
+	for _, p := range found {
+		p.discarded = true
+		if p.delivering {
+			p.cancel() // the worker removes it when the attempt returns
+			continue
+		}
+		errs = append(errs, s.forget(p))
+	}
+	s.mu.Unlock()
+	s.opts.logger.Warn("recstore: spool: discarded", "tenant", tenant, "key", key, "recordings", len(found))
+	return errors.Join(errs...)
+}
+
+// forget removes p's files and entry; s.mu is held.
+func (s *Spool) forget(p *pending) error {
+	delete(s.entries, p.ID)
+	s.used -= p.Size
+	s.notify()
+	return s.journal.remove(p.ID)
+}
+
+// notify wakes whoever waits for a change of entries; s.mu is held.
+func (s *Spool) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// reserve accounts n more bytes, or refuses them with ErrSpoolFull.
+func (s *Spool) reserve(n int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if s.opts.limit > 0 && s.used+n > s.opts.limit {
+		return fmt.Errorf("%w: %d bytes more would exceed WithSpoolLimit(%d), with %d bytes held; nothing was lost",
+			ErrSpoolFull, n, s.opts.limit, s.used)
+	}
+	s.used += n
+	return nil
+}
+
+func (s *Spool) unreserve(n int64) {
+	s.mu.Lock()
+	s.used -= n
+	s.mu.Unlock()
+}
+
+func newSpoolID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b)
+}

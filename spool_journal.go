@@ -1,0 +1,241 @@
+package recstore
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// The spool's directory: recordings/<id>.rec holds a recording's bytes and
+// recordings/<id>.json its journal entry, which is only ever replaced whole
+// (written beside, fsynced, renamed, and the directory fsynced), so that a
+// crash leaves either the old entry or the new one. quarantine/ keeps the
+// files of recordings found damaged. The directory is 0700 and its files
+// 0600; no entry holds a secret: a tenant's Config is asked for at delivery.
+const (
+	spoolRecordings = "recordings"
+	spoolQuarantine = "quarantine"
+	spoolLockFile   = "lock"
+	spoolDataExt    = ".rec"
+	spoolEntryExt   = ".json"
+)
+
+// castagnoli is the table of the spool files' checksums (CRC32C).
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// The states of a journal entry.
+const (
+	stateWriting   = "writing"   // Create'd, not yet committed: after a crash, delivered as incomplete
+	stateCommitted = "committed" // durable and handed over for delivery
+)
+
+// A spoolEntry is one recording's journal entry.
+type spoolEntry struct {
+	Version int         `json:"version"`
+	ID      string      `json:"id"`
+	Tenant  string      `json:"tenant"`
+	Key     string      `json:"key"`
+	Upload  spoolUpload `json:"upload"`
+	State   string      `json:"state"`
+	Size    int64       `json:"size"`    // committed: the data file's length
+	CRC32C  uint32      `json:"crc32c"`  // committed: the data file's checksum, as written
+	Created time.Time   `json:"created"` // when Create (or Adopt) began it
+	// Committed is when it was handed over for delivery.
+	Committed time.Time `json:"committed,omitzero"`
+	// Attempted is when delivery first began: from then on an object or a
+	// multipart upload may exist, which a resumed delivery reconciles.
+	Attempted time.Time `json:"attempted,omitzero"`
+	// Incomplete: the process died while it was being written; it is
+	// delivered as far as it was written, marked recstore-incomplete.
+	Incomplete bool `json:"incomplete,omitempty"`
+}
+
+// spoolUpload is what an Upload's options say, as the journal keeps them.
+type spoolUpload struct {
+	ContentType   string            `json:"contentType,omitempty"`
+	Metadata      map[string]string `json:"metadata,omitempty"`
+	RetentionMode RetentionMode     `json:"retentionMode,omitempty"`
+	RetainUntil   time.Time         `json:"retainUntil,omitzero"`
+	LegalHold     bool              `json:"legalHold,omitempty"`
+}
+
+// IncompleteMetadata is the user metadata key (x-amz-meta-recstore-incomplete)
+// of a recording delivered as far as it was written when its process died.
+const IncompleteMetadata = "recstore-incomplete"
+
+func newSpoolUpload(opts []UploadOption) spoolUpload {
+	var o uploadOptions
+	for _, opt := range opts {
+		opt.applyUpload(&o)
+	}
+	return spoolUpload{ContentType: o.contentType, Metadata: o.metadata, RetentionMode: o.retentionMode,
+		RetainUntil: o.retainUntil, LegalHold: o.legalHold}
+}
+
+// options are the UploadOptions of u, marked if the recording is incomplete.
+func (u spoolUpload) options(incomplete bool) []UploadOption {
+	metadata := u.Metadata
+	if incomplete {
+		metadata = map[string]string{IncompleteMetadata: "true"}
+		for k, v := range u.Metadata {
+			metadata[k] = v
+		}
+	}
+	return []UploadOption{uploadOption(func(o *uploadOptions) {
+		o.contentType, o.metadata, o.legalHold = u.ContentType, metadata, u.LegalHold
+		o.retentionMode, o.retainUntil = u.RetentionMode, u.RetainUntil
+	})}
+}
+
+// journal is the spool's directory.
+type journal struct{ dir string }
+
+func (j journal) data(id string) string {
+	return filepath.Join(j.dir, spoolRecordings, id+spoolDataExt)
+}
+func (j journal) entry(id string) string {
+	return filepath.Join(j.dir, spoolRecordings, id+spoolEntryExt)
+}
+
+// init creates the directory and its sub-directories, 0700.
+func (j journal) init() error {
+	for _, d := range []string{j.dir, filepath.Join(j.dir, spoolRecordings), filepath.Join(j.dir, spoolQuarantine)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+		if err := os.Chmod(d, 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write replaces e's journal entry whole and durably.
+func (j journal) write(e *spoolEntry) error {
+	e.Version = 1
+	body, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	tmp := j.entry(e.ID) + ".tmp"
+	if err := writeFileSync(tmp, body); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, j.entry(e.ID)); err != nil {
+		return err
+	}
+	return syncDir(filepath.Join(j.dir, spoolRecordings))
+}
+
+// remove deletes a recording's entry, then its data: a crash between the
+// two leaves data without an entry, which load removes.
+func (j journal) remove(id string) error {
+	if err := os.Remove(j.entry(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.Remove(j.data(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return syncDir(filepath.Join(j.dir, spoolRecordings))
+}
+
+// quarantine moves a recording's files to quarantine/, where they stay.
+func (j journal) quarantine(id string) error {
+	q := filepath.Join(j.dir, spoolQuarantine)
+	if err := os.Rename(j.data(id), filepath.Join(q, id+spoolDataExt)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.Rename(j.entry(id), filepath.Join(q, id+spoolEntryExt)); err != nil {
+		return err
+	}
+	return errors.Join(syncDir(q), syncDir(filepath.Join(j.dir, spoolRecordings)))
+}
+
+// quarantined counts the recordings in quarantine/.
+func (j journal) quarantined() int {
+	names, _ := filepath.Glob(filepath.Join(j.dir, spoolQuarantine, "*"+spoolEntryExt))
+	return len(names)
+}
+
+// load reads every entry, and removes what a crash left half done: entry
+// files being replaced, and data files whose entry was removed.
+func (j journal) load() ([]*spoolEntry, error) {
+	names, err := os.ReadDir(filepath.Join(j.dir, spoolRecordings))
+	if err != nil {
+		return nil, err
+	}
+	var entries []*spoolEntry
+	ids := map[string]bool{}
+	for _, n := range names {
+		name := n.Name()
+		switch {
+		case strings.HasSuffix(name, ".tmp"):
+			os.Remove(filepath.Join(j.dir, spoolRecordings, name))
+		case strings.HasSuffix(name, spoolEntryExt):
+			e, err := j.read(filepath.Join(j.dir, spoolRecordings, name))
+			if err != nil {
+				return nil, err
+			}
+			entries = append(entries, e)
+			ids[e.ID] = true
+		}
+	}
+	for _, n := range names {
+		if id, ok := strings.CutSuffix(n.Name(), spoolDataExt); ok && !ids[id] {
+			os.Remove(j.data(id))
+		}
+	}
+	return entries, nil
+}
+
+func (j journal) read(path string) (*spoolEntry, error) {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var e spoolEntry
+	if err := json.Unmarshal(body, &e); err != nil || e.Version != 1 || e.ID == "" {
+		return nil, fmt.Errorf("recstore: spool journal entry %s is not one this version reads (%v): move it aside to go on", path, err)
+	}
+	return &e, nil
+}
+
+// checksum reads a data file: its length and CRC32C.
+func (j journal) checksum(id string) (size int64, sum uint32, err error) {
+	f, err := os.Open(j.data(id))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	h := crc32.New(castagnoli)
+	size, err = io.Copy(h, f)
+	return size, h.Sum32(), err
+}
+
+func writeFileSync(path string, body []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(body)
+	if err == nil {
+		err = f.Sync()
+	}
+	return errors.Join(err, f.Close())
+}
+
+// syncDir makes the directory's entries (creations, renames, removals) durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
+}

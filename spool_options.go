@@ -1,0 +1,88 @@
+package recstore
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// A SpoolOption configures OpenSpool.
+type SpoolOption interface{ applySpool(*spoolOptions) }
+
+type spoolOption func(*spoolOptions)
+
+func (f spoolOption) applySpool(o *spoolOptions) { f(o) }
+
+type spoolOptions struct {
+	limit      int64 // bytes; 0: no limit but the disk's
+	workers    int
+	pool       *Pool
+	minBackoff time.Duration
+	maxBackoff time.Duration
+	logger     *slog.Logger
+}
+
+// Defaults of the Spool's options.
+const (
+	DefaultDeliveryWorkers = 4
+	DefaultSpoolMinBackoff = time.Second
+	DefaultSpoolMaxBackoff = 5 * time.Minute
+)
+
+// WithSpoolLimit bounds the bytes the spool holds, written and pending: a
+// Create or Write that would go beyond it fails at once with ErrSpoolFull,
+// so that the recorder can raise an alarm. Nothing already accepted is
+// evicted. Zero (the default) leaves only the disk's own limit.
+func WithSpoolLimit(bytes int64) SpoolOption {
+	return spoolOption(func(o *spoolOptions) { o.limit = bytes })
+}
+
+// WithDeliveryWorkers sets how many recordings the spool delivers at once
+// (DefaultDeliveryWorkers). Each delivery uploads its parts with the
+// Store's own concurrency, within the Pool's memory budget.
+func WithDeliveryWorkers(n int) SpoolOption {
+	return spoolOption(func(o *spoolOptions) { o.workers = n })
+}
+
+// WithSpoolPool makes the spool deliver through p, which the caller keeps
+// and closes, so that tenants share sessions, the memory budget and the STS
+// back-off with the rest of the service. Without it the spool has a Pool of
+// its own, closed by Close.
+func WithSpoolPool(p *Pool) SpoolOption {
+	return spoolOption(func(o *spoolOptions) { o.pool = p })
+}
+
+// WithSpoolBackoff bounds the wait before a failed delivery is tried again:
+// it starts at min and doubles, with jitter, up to max.
+func WithSpoolBackoff(min, max time.Duration) SpoolOption {
+	return spoolOption(func(o *spoolOptions) { o.minBackoff, o.maxBackoff = min, max })
+}
+
+// WithSpoolLogger gives the spool a logger for its events: a recording
+// delivered, failing, resumed after a restart, quarantined or discarded.
+func WithSpoolLogger(l *slog.Logger) SpoolOption {
+	return spoolOption(func(o *spoolOptions) { o.logger = l })
+}
+
+// newSpoolOptions applies opts over the defaults and checks them.
+func newSpoolOptions(opts []SpoolOption) (spoolOptions, error) {
+	o := spoolOptions{workers: DefaultDeliveryWorkers, minBackoff: DefaultSpoolMinBackoff, maxBackoff: DefaultSpoolMaxBackoff}
+	for _, opt := range opts {
+		opt.applySpool(&o)
+	}
+	var problems []string
+	if o.limit < 0 {
+		problems = append(problems, fmt.Sprintf("WithSpoolLimit(%d): must be 0 (no limit) or more", o.limit))
+	}
+	if o.workers < 1 {
+		problems = append(problems, fmt.Sprintf("WithDeliveryWorkers(%d): must be at least 1", o.workers))
+	}
+	if o.minBackoff <= 0 || o.maxBackoff < o.minBackoff {
+		problems = append(problems, fmt.Sprintf("WithSpoolBackoff(%v, %v): min must be positive and max at least min",
+			o.minBackoff, o.maxBackoff))
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	return o, optionsError(problems)
+}
