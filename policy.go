@@ -182,9 +182,11 @@ func GrantKMSKey(arn string) PolicyOption {
 
 // GrantMultipartCleanup grants s3:ListBucketMultipartUploads on the bucket,
 // beyond the spec's minimum, so that recstore can find and abort a stray
-// multipart upload left when a CreateMultipartUpload reply is lost. The
-// other safety net, which also covers a recorder that dies mid-upload, is
-// a bucket lifecycle rule that aborts incomplete multipart uploads.
+// multipart upload: one left when a CreateMultipartUpload reply is lost, or
+// by a Spool's delivery that a crash cut short, which the next OpenSpool
+// resumes. The other safety net, which also covers a recorder that dies
+// mid-upload without a Spool, is a bucket lifecycle rule that aborts
+// incomplete multipart uploads.
 func GrantMultipartCleanup() PolicyOption {
 	return policyOption(func(o *policyOptions) { o.multipartCleanup = true })
 }

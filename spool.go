@@ -133,7 +133,11 @@ func (s *Spool) resume() error {
 				return err
 			}
 		}
-		s.entries[e.ID] = &pending{spoolEntry: *e}
+		p := &pending{spoolEntry: *e}
+		if !e.LastAttempt.IsZero() { // a dead process's request may still land: let it first
+			p.next = e.LastAttempt.Add(s.opts.resume)
+		}
+		s.entries[e.ID] = p
 		s.used += e.Size
 		s.opts.logger.Info("recstore: spool: resumed", "tenant", e.Tenant, "key", e.Key, "bytes", e.Size,
 			"incomplete", e.Incomplete)

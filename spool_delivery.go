@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -87,16 +88,24 @@ func (s *Spool) deliver(ctx context.Context, p *pending) error {
 	if err != nil {
 		return err
 	}
-	if p.Attempted.IsZero() {
-		s.mu.Lock()
-		p.Attempted = time.Now().UTC()
-		entry := p.spoolEntry
-		s.mu.Unlock()
-		if err := s.journal.write(&entry); err != nil {
-			return fmt.Errorf("recstore: spool journal: %w", err)
+	first := p.Attempted.IsZero()
+	s.mu.Lock()
+	p.LastAttempt = time.Now().UTC()
+	if first {
+		p.Attempted = p.LastAttempt
+	}
+	if shape := store.shape(); !slices.Contains(p.Shapes, shape) {
+		p.Shapes = append(slices.Clone(p.Shapes), shape)
+	}
+	entry := p.spoolEntry
+	s.mu.Unlock()
+	if !first { // an earlier attempt may have stored it, or left a multipart upload
+		if stored, err := s.reconcile(ctx, store, p); stored || err != nil {
+			return err
 		}
-	} else if stored, err := s.reconcile(ctx, store, p); stored || err != nil {
-		return err
+	}
+	if err := s.journal.write(&entry); err != nil {
+		return fmt.Errorf("recstore: spool journal: %w", err)
 	}
 	f, err := os.Open(s.journal.data(p.ID))
 	if err != nil {
@@ -107,36 +116,48 @@ func (s *Spool) deliver(ctx context.Context, p *pending) error {
 	return err
 }
 
-// reconcile reports whether an earlier attempt at p already stored it, and
-// otherwise aborts the multipart uploads such an attempt may have left.
+// reconcile reports whether an earlier attempt at p already stored it, by
+// the fingerprint each shape its attempts used gives its bytes, and aborts
+// the multipart uploads such an attempt may have left.
 func (s *Spool) reconcile(ctx context.Context, store *Store, p *pending) (bool, error) {
-	f, err := os.Open(s.journal.data(p.ID))
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	want, err := store.streamFingerprint(f, p.Size)
-	if err != nil {
-		return false, err
-	}
 	full, err := store.objectKey("key", p.Key)
 	if err != nil {
 		return false, err
 	}
+	defer func() {
+		if err := store.abortUploadsOf(ctx, p.Key, full, p.Attempted, ""); err != nil {
+			s.opts.logger.Warn("recstore: spool: could not list the multipart uploads an earlier attempt may have left; "+
+				"the bucket's lifecycle rule for incomplete uploads removes them", "tenant", p.Tenant, "key", p.Key, "error", err)
+		}
+	}()
 	info, err := store.head(ctx, p.Key, full, "")
 	switch {
 	case errors.Is(err, ErrKeyNotFound):
+		return false, nil
 	case err != nil:
 		return false, err
-	case want.matches(info):
-		s.opts.logger.Info("recstore: spool: found delivered by an earlier attempt", "tenant", p.Tenant, "key", p.Key)
-		return true, nil
 	}
-	if err := store.abortUploadsOf(ctx, p.Key, full, p.Attempted, ""); err != nil {
-		s.opts.logger.Warn("recstore: spool: could not list the multipart uploads an earlier attempt may have left; "+
-			"the bucket's lifecycle rule for incomplete uploads removes them", "tenant", p.Tenant, "key", p.Key, "error", err)
+	for _, shape := range p.Shapes {
+		want, err := s.fingerprint(p, shape)
+		if err != nil {
+			return false, err
+		}
+		if want.matches(info) {
+			s.opts.logger.Info("recstore: spool: found delivered by an earlier attempt", "tenant", p.Tenant, "key", p.Key)
+			return true, nil
+		}
 	}
 	return false, nil
+}
+
+// fingerprint is the fingerprint an upload of shape gives p's bytes.
+func (s *Spool) fingerprint(p *pending, shape uploadShape) (fingerprint, error) {
+	f, err := os.Open(s.journal.data(p.ID))
+	if err != nil {
+		return fingerprint{}, err
+	}
+	defer f.Close()
+	return streamFingerprint(f, p.Size, shape)
 }
 
 // settle ends an attempt at p: a delivered or discarded recording leaves

@@ -51,6 +51,12 @@ type spoolEntry struct {
 	// Attempted is when delivery first began: from then on an object or a
 	// multipart upload may exist, which a resumed delivery reconciles.
 	Attempted time.Time `json:"attempted,omitzero"`
+	// LastAttempt is when the latest attempt began: a request it left in
+	// flight when its process died may still land for a while after.
+	LastAttempt time.Time `json:"lastAttempt,omitzero"`
+	// Shapes are the part sizes and checksum modes its attempts used: an
+	// object one of them stored has the fingerprint of its shape.
+	Shapes []uploadShape `json:"shapes,omitempty"`
 	// Incomplete: the process died while it was being written; it is
 	// delivered as far as it was written, marked recstore-incomplete.
 	Incomplete bool `json:"incomplete,omitempty"`

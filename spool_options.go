@@ -20,13 +20,15 @@ type spoolOptions struct {
 	minBackoff time.Duration
 	maxBackoff time.Duration
 	logger     *slog.Logger
+	resume     time.Duration
 }
 
 // Defaults of the Spool's options.
 const (
-	DefaultDeliveryWorkers = 4
-	DefaultSpoolMinBackoff = time.Second
-	DefaultSpoolMaxBackoff = 5 * time.Minute
+	DefaultDeliveryWorkers  = 4
+	DefaultSpoolMinBackoff  = time.Second
+	DefaultSpoolMaxBackoff  = 5 * time.Minute
+	DefaultSpoolResumeDelay = time.Minute
 )
 
 // WithSpoolLimit bounds the bytes the spool holds, written and pending: a
@@ -58,6 +60,16 @@ func WithSpoolBackoff(min, max time.Duration) SpoolOption {
 	return spoolOption(func(o *spoolOptions) { o.minBackoff, o.maxBackoff = min, max })
 }
 
+// WithSpoolResumeDelay sets how long OpenSpool waits before it resumes a
+// delivery that a process which died had begun (DefaultSpoolResumeDelay,
+// counted from that attempt's start): a request the dead process left in
+// flight may still be completed by S3 (a PutObject whose body it received,
+// a CompleteMultipartUpload in progress), and would otherwise land after
+// the resumed delivery looked for it, as a second version.
+func WithSpoolResumeDelay(d time.Duration) SpoolOption {
+	return spoolOption(func(o *spoolOptions) { o.resume = d })
+}
+
 // WithSpoolLogger gives the spool a logger for its events: a recording
 // delivered, failing, resumed after a restart, quarantined or discarded.
 func WithSpoolLogger(l *slog.Logger) SpoolOption {
@@ -66,7 +78,8 @@ func WithSpoolLogger(l *slog.Logger) SpoolOption {
 
 // newSpoolOptions applies opts over the defaults and checks them.
 func newSpoolOptions(opts []SpoolOption) (spoolOptions, error) {
-	o := spoolOptions{workers: DefaultDeliveryWorkers, minBackoff: DefaultSpoolMinBackoff, maxBackoff: DefaultSpoolMaxBackoff}
+	o := spoolOptions{workers: DefaultDeliveryWorkers, minBackoff: DefaultSpoolMinBackoff, maxBackoff: DefaultSpoolMaxBackoff,
+		resume: DefaultSpoolResumeDelay}
 	for _, opt := range opts {
 		opt.applySpool(&o)
 	}
@@ -80,6 +93,9 @@ func newSpoolOptions(opts []SpoolOption) (spoolOptions, error) {
 	if o.minBackoff <= 0 || o.maxBackoff < o.minBackoff {
 		problems = append(problems, fmt.Sprintf("WithSpoolBackoff(%v, %v): min must be positive and max at least min",
 			o.minBackoff, o.maxBackoff))
+	}
+	if o.resume < 0 {
+		problems = append(problems, fmt.Sprintf("WithSpoolResumeDelay(%v): must not be negative", o.resume))
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)

@@ -57,7 +57,8 @@ func (se *spoolEnv) open(t *testing.T, opts ...recstore.SpoolOption) *recstore.S
 	pool, err := recstore.NewPool(recstore.WithStoreOptions(recstore.WithPartSize(recstore.MinPartSize)))
 	require.NoError(t, err)
 	t.Cleanup(func() { pool.Close() })
-	opts = append([]recstore.SpoolOption{recstore.WithSpoolPool(pool), recstore.WithSpoolBackoff(20*time.Millisecond, 200*time.Millisecond)}, opts...)
+	opts = append([]recstore.SpoolOption{recstore.WithSpoolPool(pool), recstore.WithSpoolBackoff(20*time.Millisecond, 200*time.Millisecond),
+		recstore.WithSpoolResumeDelay(0)}, opts...) // no process died with a request in flight
 	sp, err := recstore.OpenSpool(context.Background(), se.dir, se.configs, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { sp.Close() })
@@ -210,8 +211,9 @@ func TestSpoolRestart(t *testing.T) {
 // one version in a versioned bucket.
 func TestSpoolExactlyOnce(t *testing.T) {
 	e := requireEnv(t)
-	cfg := e.Config(e.AddRole("spool-versioned", sandbox.RolePolicy(versionedBucket(t, e))))
-	cfg.Bucket = "versioned-" + e.Bucket[len("recordings-"):]
+	bucket := versionedBucketNamed(t, e, "spool-once")
+	cfg := e.Config(e.AddRole("spool-once", sandbox.RolePolicy(bucket)))
+	cfg.Bucket = bucket
 	for _, tc := range []struct {
 		name     string
 		size     int

@@ -105,32 +105,43 @@ func (s *Store) partsFingerprint(parts []types.CompletedPart) fingerprint {
 	return fingerprint{checksum: fmt.Sprintf("CRC32:%s-%d", crc32Base64(crc32.ChecksumIEEE(sums)), len(parts))}
 }
 
-// streamFingerprint is the fingerprint Upload gives an object of size
-// bytes read from r: one PutObject below the part size, else parts of the
-// part size, the last one shorter. It reads r once, holding no part.
-func (s *Store) streamFingerprint(r io.Reader, size int64) (fingerprint, error) {
+// An uploadShape is what an Upload's fingerprint depends on besides the
+// bytes: the part size and the checksum mode of the Store that sent it.
+type uploadShape struct {
+	PartSize int64 `json:"partSize"`
+	MD5      bool  `json:"md5,omitempty"` // ChecksumContentMD5
+}
+
+// shape is the shape of s's uploads.
+func (s *Store) shape() uploadShape { return uploadShape{PartSize: s.partSize, MD5: !s.crc32} }
+
+// streamFingerprint is the fingerprint an Upload of shape gives an object
+// of size bytes read from r: one PutObject below the part size, else parts
+// of the part size, the last one shorter. It reads r once, holding no part.
+func streamFingerprint(r io.Reader, size int64, shape uploadShape) (fingerprint, error) {
 	newHash := func() hash.Hash { return crc32.NewIEEE() }
-	if !s.crc32 {
+	if shape.MD5 {
 		newHash = md5.New
 	}
+	partSize := shape.PartSize
 	var sums []byte
 	parts := 0
-	for left := size; left > 0 || parts == 0; left -= s.partSize {
+	for left := size; left > 0 || parts == 0; left -= partSize {
 		h := newHash()
-		if _, err := io.CopyN(h, r, min(left, s.partSize)); err != nil {
+		if _, err := io.CopyN(h, r, min(left, partSize)); err != nil {
 			return fingerprint{}, err
 		}
 		sums, parts = h.Sum(sums), parts+1
-		if size < s.partSize {
+		if size < partSize {
 			break // one PutObject
 		}
 	}
 	switch {
-	case size < s.partSize && s.crc32:
+	case size < partSize && !shape.MD5:
 		return fingerprint{checksum: "CRC32:" + base64.StdEncoding.EncodeToString(sums)}, nil
-	case size < s.partSize:
+	case size < partSize:
 		return fingerprint{etag: hex.EncodeToString(sums)}, nil
-	case s.crc32:
+	case !shape.MD5:
 		return fingerprint{checksum: fmt.Sprintf("CRC32:%s-%d", crc32Base64(crc32.ChecksumIEEE(sums)), parts)}, nil
 	}
 	sum := md5.Sum(sums)
