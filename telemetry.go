@@ -259,7 +259,7 @@ func errorClasses() []struct {
 		name string
 	}{
 		{ErrInvalidConfig, "ErrInvalidConfig"}, {ErrInvalidKey, "ErrInvalidKey"},
-		{ErrInvalidArgument, "ErrInvalidArgument"}, {ErrClosed, "ErrClosed"},
+		{ErrInvalidArgument, "ErrInvalidArgument"}, {ErrClosed, "ErrClosed"}, {ErrSpoolFull, "ErrSpoolFull"},
 		{ErrAssumeRoleDenied, "ErrAssumeRoleDenied"}, {ErrInvalidBaseCredentials, "ErrInvalidBaseCredentials"},
 		{ErrDurationExceedsMax, "ErrDurationExceedsMax"}, {ErrExpiredToken, "ErrExpiredToken"},
 		{ErrS3AccessDenied, "ErrS3AccessDenied"}, {ErrRegionMismatch, "ErrRegionMismatch"},
