@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/faultproxy"
 	"github.com/auvious/recstore/internal/sandbox"
 )
 
@@ -377,4 +379,41 @@ func TestSpoolFilesArePrivate(t *testing.T) {
 		}
 		return nil
 	}))
+}
+
+// TestSpoolWritesWhileS3Stalls: while every S3 request stalls, 256 MiB are
+// written to a recording and committed without a single S3 request (so
+// nothing the recorder writes can wait on S3); the delivery completes once
+// S3 answers again.
+func TestSpoolWritesWhileS3Stalls(t *testing.T) {
+	e := requireEnv(t)
+	var stalled atomic.Bool
+	stalled.Store(true)
+	cfg, proxy := proxied(t, e, func(*http.Request) faultproxy.Fault {
+		if stalled.Load() {
+			return faultproxy.Fault{Kind: faultproxy.Latency, Delay: 500 * time.Millisecond}
+		}
+		return faultproxy.Fault{}
+	})
+	se := newSpoolEnv(t, cfg)
+	sp := se.open(t)
+	ctx := context.Background()
+	rec, err := sp.Create(ctx, "acme", "calls/long.webm")
+	require.NoError(t, err)
+	chunk := bytes.Repeat([]byte("0123456789abcdef"), 64<<10) // 1 MiB
+	start := time.Now()
+	for range 256 {
+		_, err := rec.Write(chunk)
+		require.NoError(t, err)
+	}
+	assert.Empty(t, proxy.Counts(), "no S3 request while the recording is written")
+	require.NoError(t, rec.Commit())
+	t.Logf("256 MiB written and committed in %v while S3 stalled", time.Since(start))
+	assert.Equal(t, 1, sp.Stats().Pending, "not delivered while S3 stalls")
+
+	stalled.Store(false)
+	flush(t, sp)
+	out, err := e.Admin.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &e.Bucket, Key: aws.String("acme/calls/long.webm")})
+	require.NoError(t, err)
+	assert.Equal(t, int64(256<<20), aws.ToInt64(out.ContentLength))
 }
