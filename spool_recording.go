@@ -35,9 +35,6 @@ func (s *Spool) Create(ctx context.Context, tenant, key string, opts ...UploadOp
 	if err := checkSpoolKey("Create", tenant, key); err != nil {
 		return nil, err
 	}
-	if err := s.reserve(0); err != nil {
-		return nil, err
-	}
 	if err := s.full(); err != nil {
 		return nil, err
 	}
@@ -59,10 +56,14 @@ func (s *Spool) Create(ctx context.Context, tenant, key string, opts ...UploadOp
 	return r, nil
 }
 
-// full reports ErrSpoolFull when the limit is already reached.
+// full reports ErrClosed after Close, and ErrSpoolFull when the limit is
+// already reached.
 func (s *Spool) full() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
 	if s.opts.limit > 0 && s.used >= s.opts.limit {
 		return fmt.Errorf("%w: the spool holds %d bytes, its limit (WithSpoolLimit)", ErrSpoolFull, s.used)
 	}

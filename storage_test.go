@@ -87,10 +87,7 @@ func keylessBases(t *testing.T, e *sandbox.Env, name string) (webIdentity, podId
 // versionedBucket creates a bucket with versioning on.
 func versionedBucket(t *testing.T, e *sandbox.Env) string {
 	t.Helper()
-	name := "versioned-" + e.Bucket[len("recordings-"):]
-	require.NoError(t, e.CreateBucket(context.Background(), name))
-	require.NoError(t, e.EnableVersioning(context.Background(), name))
-	return name
+	return versionedBucketNamed(t, e, "versioned")
 }
 
 // TestStoreShortRootUser runs the acceptance suite against a MinIO whose
