@@ -39,19 +39,25 @@ type Spool struct {
 	changed   chan struct{} // closed and replaced on every change of entries
 	closed    bool
 
+	workCtx context.Context // ends with Close: the workers' and live uploads'
 	stop    context.CancelFunc
 	workers sync.WaitGroup
 }
 
-// A pending recording: a committed journal entry, and its delivery's state.
+// A pending recording: a committed (or discarded) recording, as it was
+// admitted, its journal record as delivery changes it, and its delivery's
+// state.
 type pending struct {
-	spoolEntry
+	spoolEntry // as admitted: its identity, size and sums do not change
+	rec        *record
+	live       <-chan struct{} // closed when the upload while it was written stops; nil if none
 	attempts   int
 	next       time.Time
 	lastErr    error
 	delivering bool
 	cancel     context.CancelFunc // of the delivery in progress
-	discarded  bool
+	discarded  bool               // its multipart upload is to be aborted, and its files removed
+	uncertain  bool               // an earlier attempt may have stored it: reconcile first
 }
 
 // SpoolStats is a summary of a spool.
@@ -107,11 +113,10 @@ func OpenSpool(ctx context.Context, dir string, configs TenantConfigs, opts ...S
 		}
 		s.ownPool = true
 	}
-	workCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	s.stop = stop
+	s.workCtx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
 	for range o.workers {
 		s.workers.Add(1)
-		go s.work(workCtx) // owned by s: Close stops it
+		go s.work(s.workCtx) // owned by s: Close stops it
 	}
 	return s, nil
 }
@@ -125,22 +130,30 @@ func (s *Spool) resume() error {
 	}
 	for _, e := range entries {
 		if e.State == stateWriting {
-			if e.Size, e.CRC32C, err = s.journal.checksum(e.ID); err != nil && !errors.Is(err, os.ErrNotExist) {
+			sums, err := sumFile(s.journal.data(e.ID))
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
 				return err
 			}
-			e.State, e.Incomplete, e.Committed = stateCommitted, true, time.Now()
+			if sums == nil {
+				sums = &blockSums{}
+			}
+			e.State, e.Size, e.Sums, e.Incomplete, e.Committed = stateCommitted, sums.size, sums.encode(), true, time.Now().UTC()
 			if err := s.journal.write(e); err != nil {
 				return err
 			}
 		}
-		p := &pending{spoolEntry: *e}
+		p := &pending{spoolEntry: *e, rec: &record{j: s.journal, e: *e}, attempts: e.Failures,
+			discarded: e.State == stateDiscarded, uncertain: !e.Attempted.IsZero()}
 		if !e.LastAttempt.IsZero() { // a dead process's request may still land: let it first
 			p.next = e.LastAttempt.Add(s.opts.resume)
+		}
+		if e.LastError != "" {
+			p.lastErr = errors.New(e.LastError)
 		}
 		s.entries[e.ID] = p
 		s.used += e.Size
 		s.opts.logger.Info("recstore: spool: resumed", "tenant", e.Tenant, "key", e.Key, "bytes", e.Size,
-			"incomplete", e.Incomplete)
+			"incomplete", e.Incomplete, "discarded", p.discarded)
 	}
 	return nil
 }
@@ -199,6 +212,10 @@ func (s *Spool) Stats() SpoolStats {
 		Quarantined: s.journal.quarantined()}
 	now := time.Now()
 	for _, p := range s.entries {
+		if p.discarded {
+			st.Pending--
+			continue
+		}
 		st.PendingBytes += p.Size
 		if p.lastErr != nil {
 			st.Failing++
@@ -213,6 +230,9 @@ func (s *Spool) Pending() []PendingRecording {
 	s.mu.Lock()
 	list := make([]PendingRecording, 0, len(s.entries))
 	for _, p := range s.entries {
+		if p.discarded {
+			continue
+		}
 		list = append(list, PendingRecording{Tenant: p.Tenant, Key: p.Key, Size: p.Size, Committed: p.Committed,
 			Attempts: p.attempts, NextAttempt: p.next, LastError: p.lastErr, Incomplete: p.Incomplete})
 	}
@@ -223,8 +243,8 @@ func (s *Spool) Pending() []PendingRecording {
 
 // Discard removes the pending recordings of tenant under key from the
 // spool on purpose, undelivered, and logs it. A delivery in progress is
-// cancelled (its multipart upload aborted); one that S3 had already
-// completed stays in the bucket.
+// cancelled; the parts it sent are aborted in the background (Flush waits
+// for that). A recording S3 had already completed stays in the bucket.
 func (s *Spool) Discard(ctx context.Context, tenant, key string) error {
 	s.mu.Lock()
 	var found []*pending
@@ -240,11 +260,16 @@ func (s *Spool) Discard(ctx context.Context, tenant, key string) error {
 	var errs []error
 	for _, p := range found {
 		p.discarded = true
-		if p.delivering {
-			p.cancel() // the worker removes it when the attempt returns
-			continue
+		switch {
+		case p.delivering:
+			p.cancel() // the worker settles it when the attempt returns
+		case p.rec.get().Multipart != nil:
+			p.next = time.Now() // a worker aborts its upload, then removes it
+			errs = append(errs, p.rec.update(func(e *spoolEntry) { e.State = stateDiscarded }))
+			s.notify()
+		default:
+			errs = append(errs, s.forget(p))
 		}
-		errs = append(errs, s.forget(p))
 	}
 	s.mu.Unlock()
 	s.opts.logger.Warn("recstore: spool: discarded", "tenant", tenant, "key", key, "recordings", len(found))
@@ -256,7 +281,7 @@ func (s *Spool) forget(p *pending) error {
 	delete(s.entries, p.ID)
 	s.used -= p.Size
 	s.notify()
-	return s.journal.remove(p.ID)
+	return p.rec.remove()
 }
 
 // notify wakes whoever waits for a change of entries; s.mu is held.

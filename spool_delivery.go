@@ -68,86 +68,139 @@ func (s *Spool) claim(ctx context.Context) (*pending, context.Context, bool) {
 }
 
 // deliver makes one attempt to store p in its tenant's bucket, exactly
-// once: a recording whose delivery began before (in this process or one
+// once: it first waits for the upload while p was written to stop, then
+// resumes the multipart upload that or an earlier attempt began. A
+// recording an earlier attempt may have stored (in this process or one
 // that died) is first looked for in the bucket, by the checksum Upload
 // would give it, and the multipart uploads a dead attempt left are
-// aborted.
+// aborted. A discarded recording has its upload aborted instead.
 func (s *Spool) deliver(ctx context.Context, p *pending) error {
-	size, sum, err := s.journal.checksum(p.ID)
-	if err != nil {
-		return fmt.Errorf("recstore: reading the spool file of %q: %w", p.Key, err)
+	if p.live != nil {
+		select {
+		case <-p.live:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	if size != p.Size || sum != p.CRC32C {
-		return fmt.Errorf("%w: %q has %d bytes of CRC32C %08x, written as %d bytes of %08x", errDamaged, p.Key, size, sum, p.Size, p.CRC32C)
-	}
-	cfg, err := s.configs(ctx, p.Tenant)
-	if err != nil {
-		return fmt.Errorf("recstore: the Config of tenant %q (TenantConfigs): %w", p.Tenant, err)
-	}
-	store, err := s.pool.Store(ctx, p.Tenant, cfg)
+	store, err := s.storeOf(ctx, p.Tenant)
 	if err != nil {
 		return err
 	}
-	first := p.Attempted.IsZero()
 	s.mu.Lock()
-	p.LastAttempt = time.Now().UTC()
-	if first {
-		p.Attempted = p.LastAttempt
-	}
-	if shape := store.shape(); !slices.Contains(p.Shapes, shape) {
-		p.Shapes = append(slices.Clone(p.Shapes), shape)
-	}
-	entry := p.spoolEntry
+	discarded := p.discarded
 	s.mu.Unlock()
-	if !first { // an earlier attempt may have stored it, or left a multipart upload
+	if discarded {
+		return s.cleanUp(ctx, store, p)
+	}
+	if err := noteAttempt(p.rec, store); err != nil {
+		return fmt.Errorf("recstore: spool journal: %w", err)
+	}
+	uncertain := p.uncertain
+	if uncertain {
 		if stored, err := s.reconcile(ctx, store, p); stored || err != nil {
 			return err
 		}
-	}
-	if err := s.journal.write(&entry); err != nil {
-		return fmt.Errorf("recstore: spool journal: %w", err)
+		p.uncertain = false
 	}
 	f, err := os.Open(s.journal.data(p.ID))
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %v", errDamaged, err)
 	}
 	defer f.Close()
-	_, err = store.Upload(ctx, p.Key, f, p.Upload.options(p.Incomplete)...)
+	sums := decodeSums(p.Sums)
+	if p.rec.get().Multipart == nil && p.Size < store.partSize {
+		_, err = store.Upload(ctx, p.Key, &verifyingReader{r: f, size: p.Size, want: sums}, p.Upload.options(p.Incomplete)...)
+		return err
+	}
+	fu, err := openUpload(ctx, store, p.rec, f, uncertain)
+	if err != nil {
+		return err
+	}
+	_, err = fu.finish(ctx, p.Size, sums)
 	return err
+}
+
+// storeOf is the Store of tenant, with the Config TenantConfigs gives.
+func (s *Spool) storeOf(ctx context.Context, tenant string) (*Store, error) {
+	cfg, err := s.configs(ctx, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("recstore: the Config of tenant %q (TenantConfigs): %w", tenant, err)
+	}
+	return s.pool.Store(ctx, tenant, cfg)
+}
+
+// noteAttempt records that an attempt with store's shape begins: from now
+// on an object or a multipart upload may exist.
+func noteAttempt(rec *record, store *Store) error {
+	return rec.update(func(e *spoolEntry) {
+		e.LastAttempt = time.Now().UTC()
+		if e.Attempted.IsZero() {
+			e.Attempted = e.LastAttempt
+		}
+		if shape := store.shape(); !slices.Contains(e.Shapes, shape) {
+			e.Shapes = append(e.Shapes, shape)
+		}
+	})
 }
 
 // reconcile reports whether an earlier attempt at p already stored it, by
 // the fingerprint each shape its attempts used gives its bytes, and aborts
-// the multipart uploads such an attempt may have left.
+// the multipart uploads such an attempt may have left: all of them if it
+// did, all but the recorded one (which delivery resumes) if not.
 func (s *Spool) reconcile(ctx context.Context, store *Store, p *pending) (bool, error) {
 	full, err := store.objectKey("key", p.Key)
 	if err != nil {
 		return false, err
 	}
-	defer func() {
-		if err := store.abortUploadsOf(ctx, p.Key, full, p.Attempted, ""); err != nil {
-			s.opts.logger.Warn("recstore: spool: could not list the multipart uploads an earlier attempt may have left; "+
-				"the bucket's lifecycle rule for incomplete uploads removes them", "tenant", p.Tenant, "key", p.Key, "error", err)
-		}
-	}()
+	e := p.rec.get()
 	info, err := store.head(ctx, p.Key, full, "")
-	switch {
-	case errors.Is(err, ErrKeyNotFound):
-		return false, nil
-	case err != nil:
+	if err != nil && !errors.Is(err, ErrKeyNotFound) {
 		return false, err
 	}
-	for _, shape := range p.Shapes {
-		want, err := s.fingerprint(p, shape)
-		if err != nil {
-			return false, err
+	landed := false
+	for _, shape := range e.Shapes {
+		if err != nil || landed {
+			break
 		}
-		if want.matches(info) {
-			s.opts.logger.Info("recstore: spool: found delivered by an earlier attempt", "tenant", p.Tenant, "key", p.Key)
-			return true, nil
+		want, ferr := s.fingerprint(p, shape)
+		if ferr != nil {
+			return false, ferr
+		}
+		landed = want.matches(info)
+	}
+	keep := ""
+	if m := e.Multipart; m != nil && !landed {
+		keep = m.ID
+	} else if m != nil {
+		store.abortUpload(ctx, p.Key, full, m.ID) // if it is the one that landed, it is gone already
+	}
+	if err := store.abortUploadsOf(ctx, p.Key, full, e.Attempted, keep); err != nil {
+		s.opts.logger.Info("recstore: spool: could not list the multipart uploads an earlier attempt may have left; "+
+			"the bucket's lifecycle rule for incomplete uploads removes them", "tenant", p.Tenant, "key", p.Key, "error", err)
+	}
+	if landed {
+		s.opts.logger.Info("recstore: spool: found delivered by an earlier attempt", "tenant", p.Tenant, "key", p.Key)
+	}
+	return landed, nil
+}
+
+// cleanUp aborts the multipart upload of a discarded recording, and those
+// an attempt that died may have left.
+func (s *Spool) cleanUp(ctx context.Context, store *Store, p *pending) error {
+	full, err := store.objectKey("key", p.Key)
+	if err != nil {
+		return err
+	}
+	e := p.rec.get()
+	if m := e.Multipart; m != nil {
+		if err := store.abortUpload(ctx, p.Key, full, m.ID); err != nil {
+			return err
 		}
 	}
-	return false, nil
+	if !e.Attempted.IsZero() {
+		store.abortUploadsOf(ctx, p.Key, full, e.Attempted, "")
+	}
+	return nil
 }
 
 // fingerprint is the fingerprint an upload of shape gives p's bytes.
@@ -165,13 +218,26 @@ func (s *Spool) fingerprint(p *pending, shape uploadShape) (fingerprint, error) 
 // back-off. An attempt cut short by Close counts for nothing.
 func (s *Spool) settle(ctx context.Context, p *pending, err error) {
 	s.mu.Lock()
+	discarded := p.discarded
+	s.mu.Unlock()
+	failed := err != nil && ctx.Err() == nil && !errors.Is(err, errDamaged)
+	var recErr error
+	switch {
+	case failed && !discarded:
+		recErr = p.rec.update(func(e *spoolEntry) { e.Failures, e.LastError = e.Failures+1, err.Error() })
+	case discarded && p.rec.get().Multipart != nil:
+		recErr = p.rec.update(func(e *spoolEntry) { e.State = stateDiscarded })
+	}
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	p.delivering = false
 	p.cancel()
 	log := s.opts.logger.With("tenant", p.Tenant, "key", p.Key)
 	switch {
-	case p.discarded:
-		s.forget(p)
+	case discarded && (err == nil || p.rec.get().Multipart == nil):
+		if ferr := s.forget(p); ferr != nil {
+			log.Warn("recstore: spool: discarded, but its files could not be removed", "error", ferr)
+		}
 	case err == nil:
 		s.delivered++
 		if ferr := s.forget(p); ferr != nil {
@@ -184,17 +250,23 @@ func (s *Spool) settle(ctx context.Context, p *pending, err error) {
 		delete(s.entries, p.ID)
 		s.used -= p.Size
 		s.notify()
-		if qerr := s.journal.quarantine(p.ID); qerr != nil {
+		if qerr := p.rec.quarantine(); qerr != nil {
 			err = errors.Join(err, qerr)
 		}
 		log.Error("recstore: spool: quarantined, not uploaded", "error", err, "dir", spoolQuarantine)
 	default:
 		p.attempts++
-		p.lastErr = err
+		p.uncertain = true
 		p.next = time.Now().Add(s.backoff(p.attempts))
 		s.notify()
+		if discarded {
+			log.Warn("recstore: spool: aborting a discarded recording's upload failed", "attempts", p.attempts, "error", err)
+			return
+		}
+		p.lastErr = err
 		cause, fix, _ := Diagnose(err)
-		log.Warn("recstore: spool: delivery failed", "attempts", p.attempts, "next", p.next, "error", err, "cause", cause, "fix", fix)
+		log.Warn("recstore: spool: delivery failed", "attempts", p.attempts, "next", p.next, "error", err, "cause", cause,
+			"fix", fix, "journal", recErr)
 	}
 }
 

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -26,13 +26,11 @@ const (
 	spoolEntryExt   = ".json"
 )
 
-// castagnoli is the table of the spool files' checksums (CRC32C).
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // The states of a journal entry.
 const (
 	stateWriting   = "writing"   // Create'd, not yet committed: after a crash, delivered as incomplete
 	stateCommitted = "committed" // durable and handed over for delivery
+	stateDiscarded = "discarded" // aborted or discarded: its multipart upload is aborted, then its files removed
 )
 
 // A spoolEntry is one recording's journal entry.
@@ -43,9 +41,10 @@ type spoolEntry struct {
 	Key     string      `json:"key"`
 	Upload  spoolUpload `json:"upload"`
 	State   string      `json:"state"`
-	Size    int64       `json:"size"`    // committed: the data file's length
-	CRC32C  uint32      `json:"crc32c"`  // committed: the data file's checksum, as written
-	Created time.Time   `json:"created"` // when Create (or Adopt) began it
+	Size    int64       `json:"size"` // committed: the data file's length
+	// Sums are the CRC32Cs of the data file's blocks, as written (blockSums).
+	Sums    []byte    `json:"sums,omitempty"`
+	Created time.Time `json:"created"` // when Create (or Adopt) began it
 	// Committed is when it was handed over for delivery.
 	Committed time.Time `json:"committed,omitzero"`
 	// Attempted is when delivery first began: from then on an object or a
@@ -57,9 +56,34 @@ type spoolEntry struct {
 	// Shapes are the part sizes and checksum modes its attempts used: an
 	// object one of them stored has the fingerprint of its shape.
 	Shapes []uploadShape `json:"shapes,omitempty"`
+	// Multipart is the multipart upload in progress, if any.
+	Multipart *spoolMultipart `json:"multipart,omitempty"`
+	// Failures counts the failed attempts, and LastError is the last one's
+	// error (secret-free, as every recstore error is), for recstore spool ls.
+	Failures  int    `json:"failures,omitempty"`
+	LastError string `json:"lastError,omitempty"`
 	// Incomplete: the process died while it was being written; it is
 	// delivered as far as it was written, marked recstore-incomplete.
 	Incomplete bool `json:"incomplete,omitempty"`
+}
+
+// A spoolMultipart is the multipart upload of a recording in progress:
+// begun while it was written or by a delivery, and resumed by the next.
+type spoolMultipart struct {
+	ID      string      `json:"id"`
+	Shape   uploadShape `json:"shape"`
+	Started time.Time   `json:"started"`
+	// Marked: created with the recstore-incomplete metadata.
+	Marked bool `json:"marked,omitempty"`
+	// Parts are the parts S3 confirmed.
+	Parts []spoolPart `json:"parts,omitempty"`
+}
+
+// A spoolPart is one part S3 confirmed, as CompleteMultipartUpload names it.
+type spoolPart struct {
+	Number int32  `json:"n"`
+	ETag   string `json:"etag"`
+	CRC32  string `json:"crc32,omitempty"`
 }
 
 // spoolUpload is what an Upload's options say, as the journal keeps them.
@@ -213,18 +237,6 @@ func (j journal) read(path string) (*spoolEntry, error) {
 	return &e, nil
 }
 
-// checksum reads a data file: its length and CRC32C.
-func (j journal) checksum(id string) (size int64, sum uint32, err error) {
-	f, err := os.Open(j.data(id))
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	h := crc32.New(castagnoli)
-	size, err = io.Copy(h, f)
-	return size, h.Sum32(), err
-}
-
 func writeFileSync(path string, body []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -244,4 +256,70 @@ func syncDir(dir string) error {
 		return err
 	}
 	return errors.Join(d.Sync(), d.Close())
+}
+
+// A record is a recording's journal entry as it changes: each change is
+// written whole and durably before it counts. A Recording, its upload while
+// it is written, and its delivery share one.
+type record struct {
+	j    journal
+	mu   sync.Mutex
+	e    spoolEntry
+	gone bool // removed: changes fail
+}
+
+// errRecordGone: the recording was removed (aborted, discarded,
+// delivered) while a change to its entry was under way.
+var errRecordGone = errors.New("recstore: the spool recording was removed")
+
+// update applies change to the entry and writes it.
+func (r *record) update(change func(e *spoolEntry)) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.gone {
+		return errRecordGone
+	}
+	next := r.e
+	if m := next.Multipart; m != nil {
+		m := *m
+		m.Parts = slices.Clone(m.Parts)
+		next.Multipart = &m
+	}
+	next.Shapes = slices.Clone(next.Shapes)
+	change(&next)
+	if err := r.j.write(&next); err != nil {
+		return err
+	}
+	r.e = next
+	return nil
+}
+
+// get is the entry as last written.
+func (r *record) get() spoolEntry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.e
+}
+
+// isGone reports whether the entry was removed or quarantined.
+func (r *record) isGone() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gone
+}
+
+// remove deletes the entry and its data; later updates fail.
+func (r *record) remove() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gone = true
+	return r.j.remove(r.e.ID)
+}
+
+// quarantine moves the entry and its data to quarantine/.
+func (r *record) quarantine() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gone = true
+	return r.j.quarantine(r.e.ID)
 }

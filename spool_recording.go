@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash"
-	"hash/crc32"
 	"io"
 	"os"
 	"sync"
@@ -18,41 +16,57 @@ import (
 // it. Its methods are safe for concurrent use, though a recording is
 // usually written by one goroutine.
 type Recording struct {
-	s     *Spool
-	mu    sync.Mutex
-	entry spoolEntry
-	file  *os.File
-	crc   hash.Hash32
-	size  int64
-	done  error // non-nil once committed, aborted or closed: what Write then returns
+	s    *Spool
+	rec  *record
+	key  string
+	mu   sync.Mutex
+	file *os.File
+	sums blockSums
+	done error // non-nil once committed, aborted or closed: what Write then returns
+
+	grew     chan struct{} // a block was completed: the live upload may send a part
+	ended    chan struct{} // closed by Commit, Abort and Close
+	liveDone chan struct{} // closed when the live upload stops
 }
 
 // Create begins a recording of tenant under key, on local disk. The key is
 // checked as Upload checks it (without the tenant's KeyPrefix, which the
 // spool learns at delivery). It fails with ErrSpoolFull when the spool is
-// at its limit.
+// at its limit. Once a part's worth is written, the spool begins to upload
+// its parts in the background (sendWhileWriting), so that after Commit
+// only the last part and CompleteMultipartUpload remain.
 func (s *Spool) Create(ctx context.Context, tenant, key string, opts ...UploadOption) (*Recording, error) {
-	if err := checkSpoolKey("Create", tenant, key); err != nil {
+	upload, err := checkSpoolRecording("Create", tenant, key, opts)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.full(); err != nil {
 		return nil, err
 	}
-	e := spoolEntry{ID: newSpoolID(), Tenant: tenant, Key: key, Upload: newSpoolUpload(opts), State: stateWriting,
+	e := spoolEntry{ID: newSpoolID(), Tenant: tenant, Key: key, Upload: upload, State: stateWriting,
 		Created: time.Now().UTC()}
-	f, err := os.OpenFile(s.journal.data(e.ID), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(s.journal.data(e.ID), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, spoolDiskError("Create", err)
 	}
-	if err := s.journal.write(&e); err != nil {
+	rec := &record{j: s.journal, e: e}
+	if err := s.journal.write(&rec.e); err != nil {
 		f.Close()
 		os.Remove(s.journal.data(e.ID))
 		return nil, spoolDiskError("Create", err)
 	}
-	r := &Recording{s: s, entry: e, file: f, crc: crc32.New(castagnoli)}
+	r := &Recording{s: s, rec: rec, key: key, file: f,
+		grew: make(chan struct{}, 1), ended: make(chan struct{}), liveDone: make(chan struct{})}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		rec.remove()
+		f.Close()
+		return nil, ErrClosed
+	}
 	s.writing[r] = true
-	s.mu.Unlock()
+	s.workers.Add(1)
+	go s.sendWhileWriting(s.workCtx, r) // owned by s: Close stops it
 	return r, nil
 }
 
@@ -85,55 +99,85 @@ func (r *Recording) Write(p []byte) (int, error) {
 	n, err := r.file.Write(p)
 	if err != nil {
 		r.s.unreserve(int64(len(p)))
-		if terr := r.file.Truncate(r.size); terr != nil { // keep the file what Write accepted
+		if terr := r.file.Truncate(r.sums.size); terr != nil { // keep the file what Write accepted
 			err = errors.Join(err, terr)
 		}
-		r.file.Seek(r.size, io.SeekStart)
+		r.file.Seek(r.sums.size, io.SeekStart)
 		return 0, spoolDiskError("Write", err)
 	}
-	r.crc.Write(p[:n])
-	r.size += int64(n)
+	blocks := len(r.sums.sums)
+	r.sums.write(p[:n])
+	if len(r.sums.sums) > blocks {
+		select {
+		case r.grew <- struct{}{}:
+		default: // already signalled
+		}
+	}
 	return n, nil
 }
 
+// written are the sums of the complete blocks written so far, and the
+// bytes they cover.
+func (r *Recording) written() ([]uint32, int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sums.complete()
+}
+
 // Commit makes the recording durable (its data and journal entry are
-// fsynced) and hands it over for delivery. After Commit, Write fails.
+// fsynced) and hands it over for delivery. It never waits on S3. After
+// Commit, Write fails.
 func (r *Recording) Commit() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.done != nil {
 		return r.done
 	}
-	err := r.file.Sync()
-	err = errors.Join(err, r.file.Close())
-	if err != nil {
-		r.done = fmt.Errorf("recstore: Commit %q: %w", r.entry.Key, err)
-		return spoolDiskError("Commit", err)
+	if err := r.file.Sync(); err != nil {
+		return spoolDiskError("Commit", err) // the recording stays open: Commit may be tried again
 	}
-	r.done = fmt.Errorf("%w: the recording %q is committed", ErrClosed, r.entry.Key)
-	r.entry.State, r.entry.Size, r.entry.CRC32C, r.entry.Committed = stateCommitted, r.size, r.crc.Sum32(), time.Now().UTC()
-	if err := r.s.journal.write(&r.entry); err != nil {
+	r.end(fmt.Errorf("%w: the recording %q is committed", ErrClosed, r.key))
+	err := r.rec.update(func(e *spoolEntry) {
+		e.State, e.Size, e.Sums, e.Committed = stateCommitted, r.sums.size, r.sums.encode(), time.Now().UTC()
+	})
+	if err != nil {
 		return spoolDiskError("Commit", err) // stays "writing": the next OpenSpool delivers it as incomplete
 	}
-	r.s.admit(&r.entry, r)
+	r.s.admit(r.rec, r)
 	return nil
 }
 
-// Abort discards the recording and its files. After Abort, Write fails.
+// Abort discards the recording and its files, and the parts already sent
+// (their multipart upload is aborted in the background). After Abort,
+// Write fails.
 func (r *Recording) Abort() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.done != nil {
 		return r.done
 	}
-	r.done = fmt.Errorf("%w: the recording %q was aborted", ErrClosed, r.entry.Key)
+	r.end(fmt.Errorf("%w: the recording %q was aborted", ErrClosed, r.key))
+	s := r.s
+	if r.rec.get().Multipart == nil {
+		err := r.rec.remove() // an upload the live goroutine starts now fails to record, and is aborted
+		s.mu.Lock()
+		delete(s.writing, r)
+		s.used -= r.sums.size
+		s.mu.Unlock()
+		return err
+	}
+	if err := r.rec.update(func(e *spoolEntry) { e.State, e.Size = stateDiscarded, r.sums.size }); err != nil {
+		return spoolDiskError("Abort", err)
+	}
+	s.admit(r.rec, r)
+	return nil
+}
+
+// end closes the file and stops the live upload; r.mu is held.
+func (r *Recording) end(done error) {
+	r.done = done
 	r.file.Close()
-	err := r.s.journal.remove(r.entry.ID)
-	r.s.mu.Lock()
-	delete(r.s.writing, r)
-	r.s.used -= r.size
-	r.s.mu.Unlock()
-	return err
+	close(r.ended)
 }
 
 // close closes the file of a recording still being written, when its
@@ -144,19 +188,23 @@ func (r *Recording) close() error {
 	if r.done != nil {
 		return nil
 	}
-	r.done = ErrClosed
-	return r.file.Close()
+	r.end(ErrClosed)
+	return nil
 }
 
-// admit hands a committed entry over for delivery; w, if not nil, is the
-// Recording that wrote it.
-func (s *Spool) admit(e *spoolEntry, w *Recording) {
+// admit hands a committed (or discarded) recording over to the workers;
+// w, if not nil, is the Recording that wrote it, whose live upload its
+// delivery waits for.
+func (s *Spool) admit(rec *record, w *Recording) {
+	e := rec.get()
+	p := &pending{spoolEntry: e, rec: rec, next: time.Now(), discarded: e.State == stateDiscarded}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if w != nil {
 		delete(s.writing, w)
+		p.live = w.liveDone
 	}
-	s.entries[e.ID] = &pending{spoolEntry: *e, next: time.Now()}
+	s.entries[e.ID] = p
 	s.notify()
 }
 
@@ -181,7 +229,8 @@ func (s *Spool) Put(ctx context.Context, tenant, key string, r io.Reader, opts .
 // (no second copy), else copied and fsynced, and committed. The file at
 // path is gone once Adopt returns nil.
 func (s *Spool) Adopt(ctx context.Context, tenant, key, path string, opts ...UploadOption) error {
-	if err := checkSpoolKey("Adopt", tenant, key); err != nil {
+	upload, err := checkSpoolRecording("Adopt", tenant, key, opts)
+	if err != nil {
 		return err
 	}
 	info, err := os.Stat(path)
@@ -191,21 +240,21 @@ func (s *Spool) Adopt(ctx context.Context, tenant, key, path string, opts ...Upl
 	if err := s.reserve(info.Size()); err != nil {
 		return err
 	}
-	e := spoolEntry{ID: newSpoolID(), Tenant: tenant, Key: key, Upload: newSpoolUpload(opts), Created: time.Now().UTC()}
+	e := spoolEntry{ID: newSpoolID(), Tenant: tenant, Key: key, Upload: upload, Created: time.Now().UTC()}
 	if err := s.takeFile(path, s.journal.data(e.ID)); err != nil {
 		s.unreserve(info.Size())
 		return spoolDiskError("Adopt", err)
 	}
-	size, sum, err := s.journal.checksum(e.ID)
+	sums, err := sumFile(s.journal.data(e.ID))
 	if err == nil {
-		s.unreserve(info.Size() - size)
-		e.State, e.Size, e.CRC32C, e.Committed = stateCommitted, size, sum, time.Now().UTC()
+		s.unreserve(info.Size() - sums.size)
+		e.State, e.Size, e.Sums, e.Committed = stateCommitted, sums.size, sums.encode(), time.Now().UTC()
 		err = s.journal.write(&e)
 	}
 	if err != nil {
 		return spoolDiskError("Adopt", err) // the data file without an entry is removed by the next OpenSpool
 	}
-	s.admit(&e, nil)
+	s.admit(&record{j: s.journal, e: e}, nil)
 	return nil
 }
 
@@ -239,13 +288,22 @@ func (s *Spool) takeFile(src, dst string) error {
 	return os.Remove(src)
 }
 
-// checkSpoolKey checks tenant and key before anything is written.
-func checkSpoolKey(op, tenant, key string) error {
+// checkSpoolRecording checks tenant, key and the upload options before
+// anything is written, and gives the options as the journal keeps them.
+func checkSpoolRecording(op, tenant, key string, opts []UploadOption) (spoolUpload, error) {
 	if tenant == "" {
-		return fmt.Errorf("%w: %s: the tenant is empty", ErrInvalidArgument, op)
+		return spoolUpload{}, fmt.Errorf("%w: %s: the tenant is empty", ErrInvalidArgument, op)
 	}
-	_, err := (&Store{}).checkKey("key", key)
-	return err
+	if _, err := (&Store{}).checkKey("key", key); err != nil {
+		return spoolUpload{}, err
+	}
+	u := newSpoolUpload(opts)
+	if u.RetentionMode != "" || !u.RetainUntil.IsZero() {
+		if err := checkRetention(op, key, u.RetentionMode, u.RetainUntil); err != nil {
+			return spoolUpload{}, err
+		}
+	}
+	return u, nil
 }
 
 // spoolDiskError is a local disk failure of op: a full disk is ErrSpoolFull.

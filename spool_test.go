@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -381,20 +383,26 @@ func TestSpoolFilesArePrivate(t *testing.T) {
 	}))
 }
 
-// TestSpoolWritesWhileS3Stalls: while every S3 request stalls, 256 MiB are
-// written to a recording and committed without a single S3 request (so
-// nothing the recorder writes can wait on S3); the delivery completes once
-// S3 answers again.
+// TestSpoolWritesWhileS3Stalls: while every S3 request hangs (the upload
+// while writing has asked S3 and waits), 256 MiB are written to a
+// recording and committed, so nothing the recorder writes waits on S3; the
+// delivery completes once S3 answers again.
 func TestSpoolWritesWhileS3Stalls(t *testing.T) {
 	e := requireEnv(t)
-	var stalled atomic.Bool
-	stalled.Store(true)
-	cfg, proxy := proxied(t, e, func(*http.Request) faultproxy.Fault {
-		if stalled.Load() {
-			return faultproxy.Fault{Kind: faultproxy.Latency, Delay: 500 * time.Millisecond}
-		}
+	release := make(chan struct{})
+	var waiting atomic.Int32
+	cfg, _ := proxied(t, e, func(*http.Request) faultproxy.Fault {
+		waiting.Add(1)
+		<-release
 		return faultproxy.Fault{}
 	})
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
 	se := newSpoolEnv(t, cfg)
 	sp := se.open(t)
 	ctx := context.Background()
@@ -406,14 +414,61 @@ func TestSpoolWritesWhileS3Stalls(t *testing.T) {
 		_, err := rec.Write(chunk)
 		require.NoError(t, err)
 	}
-	assert.Empty(t, proxy.Counts(), "no S3 request while the recording is written")
 	require.NoError(t, rec.Commit())
-	t.Logf("256 MiB written and committed in %v while S3 stalled", time.Since(start))
-	assert.Equal(t, 1, sp.Stats().Pending, "not delivered while S3 stalls")
+	t.Logf("256 MiB written and committed in %v while S3 hung", time.Since(start))
+	require.Eventually(t, func() bool { return waiting.Load() > 0 }, 30*time.Second, 10*time.Millisecond,
+		"the upload while writing asked S3")
+	assert.Equal(t, 1, sp.Stats().Pending, "not delivered while S3 hangs")
 
-	stalled.Store(false)
+	close(release)
 	flush(t, sp)
 	out, err := e.Admin.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &e.Bucket, Key: aws.String("acme/calls/long.webm")})
 	require.NoError(t, err)
 	assert.Equal(t, int64(256<<20), aws.ToInt64(out.ContentLength))
+}
+
+// TestSpoolSendsPartsWhileWriting: the parts of a recording are uploaded
+// while it is written, so that after Commit only the last part and
+// CompleteMultipartUpload remain; the object is byte-exact.
+func TestSpoolSendsPartsWhileWriting(t *testing.T) {
+	e := requireEnv(t)
+	var committed atomic.Bool
+	var mu sync.Mutex
+	before, after := map[string]int{}, map[string]int{}
+	cfg, _ := proxied(t, e, func(r *http.Request) faultproxy.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		if committed.Load() {
+			after[s3Operation(r)]++
+		} else {
+			before[s3Operation(r)]++
+		}
+		return faultproxy.Fault{}
+	})
+	se := newSpoolEnv(t, cfg)
+	sp := se.open(t)
+	ctx := context.Background()
+	rec, err := sp.Create(ctx, "acme", "calls/live.webm")
+	require.NoError(t, err)
+	want := bytes.Repeat([]byte("live recording "), (3*recstore.MinPartSize+777)/15)
+	for chunk := range slices.Chunk(want, 1<<20-3) {
+		_, err := rec.Write(chunk)
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return before["UploadPart"] == 3
+	}, 30*time.Second, 10*time.Millisecond, "the three whole parts are sent while the recording is open")
+	committed.Store(true)
+	require.NoError(t, rec.Commit())
+	flush(t, sp)
+	mu.Lock()
+	assert.Equal(t, map[string]int{"CreateMultipartUpload": 1, "UploadPart": 3}, before, "before Commit")
+	assert.Equal(t, map[string]int{"UploadPart": 1, "CompleteMultipartUpload": 1}, after, "after Commit: the last part and Complete")
+	mu.Unlock()
+	body, _, err := stored(t, e, e.Bucket, "acme", "calls/live.webm")
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(want, body), "byte-exact")
+	assert.Empty(t, pendingUploads(t, e, "acme/calls/live.webm"))
 }

@@ -230,3 +230,33 @@ func (s *Store) abortUploadsOf(ctx context.Context, key, full string, started ti
 	}
 	return nil
 }
+
+// resumeMultipart is the upload id of key, which an earlier attempt (of
+// this process or one that died) started at started, so that the parts it
+// sent need not be sent again.
+func (s *Store) resumeMultipart(key, id string, started time.Time) (*multipartUpload, error) {
+	full, err := s.checkKey("key", key)
+	return &multipartUpload{s: s, key: key, full: full, id: id, started: started}, err
+}
+
+// listParts lists the parts S3 holds of the upload, by number. It needs
+// s3:ListMultipartUploadParts, beyond the spec's minimum.
+func (u *multipartUpload) listParts(ctx context.Context) (map[int32]types.Part, error) {
+	parts := map[int32]types.Part{}
+	in := &s3.ListPartsInput{Bucket: &u.s.cfg.Bucket, Key: &u.full, UploadId: &u.id}
+	pages := s3.NewListPartsPaginator(u.s.s3, in)
+	for pages.HasMorePages() {
+		var page *s3.ListPartsOutput
+		err := u.s.run(ctx, "s3:ListMultipartUploadParts", u.key, func(ctx context.Context) (err error) {
+			page, err = pages.NextPage(ctx)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page.Parts {
+			parts[aws.ToInt32(p.PartNumber)] = p
+		}
+	}
+	return parts, nil
+}

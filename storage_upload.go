@@ -89,16 +89,33 @@ func (s *Store) readFirstPart(ctx context.Context, r io.Reader) (first []byte, r
 		s.heldBuffers(int64(cap(first)))
 		return first, func() { s.heldBuffers(-int64(cap(first))) }, err
 	}
-	buf, err := s.budget.get(ctx, s.partSize)
+	buf, release, err := s.partBuffer(ctx, "s3:PutObject")
 	if err != nil {
-		return nil, func() {}, classify("s3:PutObject", s.session.target, err)
+		return nil, release, err
 	}
-	s.heldBuffers(s.partSize)
 	n, err := io.ReadFull(r, buf)
 	if err == io.ErrUnexpectedEOF {
 		err = io.EOF
 	}
-	return buf[:n], func() { s.heldBuffers(-s.partSize); s.budget.put(buf) }, err
+	return buf[:n], release, err
+}
+
+// partBuffer takes a buffer of one part for op: from the memory budget,
+// waiting for one if it is spent, or a new one when there is no budget.
+// release gives it back.
+func (s *Store) partBuffer(ctx context.Context, op string) (buf []byte, release func(), err error) {
+	if s.budget == nil {
+		buf = make([]byte, s.partSize)
+	} else if buf, err = s.budget.get(ctx, s.partSize); err != nil {
+		return nil, func() {}, classify(op, s.session.target, err)
+	}
+	s.heldBuffers(s.partSize)
+	return buf, func() {
+		s.heldBuffers(-s.partSize)
+		if s.budget != nil {
+			s.budget.put(buf)
+		}
+	}, nil
 }
 
 // heldBuffers notes that uploads hold delta more bytes of part buffers.
@@ -268,11 +285,7 @@ func serverTime(md middleware.Metadata) time.Time {
 // aborts it on any failure.
 func (s *Store) uploadMultipart(ctx context.Context, key string, r io.Reader, first []byte, o uploadOptions) (ObjectInfo, error) {
 	var size int64
-	lockMode, retainUntil, legalHold := o.lockHeaders()
-	info, err := s.runMultipart(ctx, key, s3.CreateMultipartUploadInput{
-		ContentType: optional(o.contentType), Metadata: o.metadata, ChecksumAlgorithm: s.checksumAlgorithm(),
-		ObjectLockMode: lockMode, ObjectLockRetainUntilDate: retainUntil, ObjectLockLegalHoldStatus: legalHold,
-	}, func(u *multipartUpload) (parts []types.CompletedPart, err error) {
+	info, err := s.runMultipart(ctx, key, s.createInput(o), func(u *multipartUpload) (parts []types.CompletedPart, err error) {
 		parts, size, err = s.sendParts(ctx, u, r, first)
 		return parts, err
 	})
@@ -281,6 +294,15 @@ func (s *Store) uploadMultipart(ctx context.Context, key string, r io.Reader, fi
 	}
 	info.Size, info.ContentType, info.Metadata = size, o.contentType, o.metadata
 	return info, nil
+}
+
+// createInput is the CreateMultipartUpload of an upload with options o.
+func (s *Store) createInput(o uploadOptions) s3.CreateMultipartUploadInput {
+	lockMode, retainUntil, legalHold := o.lockHeaders()
+	return s3.CreateMultipartUploadInput{
+		ContentType: optional(o.contentType), Metadata: o.metadata, ChecksumAlgorithm: s.checksumAlgorithm(),
+		ObjectLockMode: lockMode, ObjectLockRetainUntilDate: retainUntil, ObjectLockLegalHoldStatus: legalHold,
+	}
 }
 
 // sendParts uploads first and the parts read from r, at most s.concurrency

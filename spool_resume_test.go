@@ -1,0 +1,136 @@
+package recstore_test
+
+import (
+	"bytes"
+	"context"
+	"maps"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/auvious/recstore"
+	"github.com/auvious/recstore/internal/faultproxy"
+	"github.com/auvious/recstore/internal/sandbox"
+)
+
+// opCounter counts the S3 requests through a proxy, by operation and
+// phase, and answers with the fault its rule gives.
+type opCounter struct {
+	mu     sync.Mutex
+	phase  int
+	counts []map[string]int
+	rule   func(op string, phase int) faultproxy.Fault
+}
+
+func newOpCounter(t *testing.T, e *sandbox.Env, rule func(op string, phase int) faultproxy.Fault) (*opCounter, recstore.Config) {
+	c := &opCounter{counts: []map[string]int{{}}, rule: rule}
+	cfg, _ := proxied(t, e, func(r *http.Request) faultproxy.Fault {
+		op := s3Operation(r)
+		c.mu.Lock()
+		c.counts[c.phase][op]++
+		phase := c.phase
+		c.mu.Unlock()
+		return c.rule(op, phase)
+	})
+	return c, cfg
+}
+
+// next begins the next phase.
+func (c *opCounter) next() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.phase++
+	c.counts = append(c.counts, map[string]int{})
+}
+
+func (c *opCounter) of(phase int) map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.counts[phase])
+}
+
+// writeParts writes data to a new recording of acme in 1 MiB chunks less a
+// few bytes, so that writes and parts do not align.
+func writeParts(t *testing.T, sp *recstore.Spool, key string, data []byte) *recstore.Recording {
+	t.Helper()
+	rec, err := sp.Create(context.Background(), "acme", key)
+	require.NoError(t, err)
+	for chunk := range slices.Chunk(data, 1<<20-3) {
+		_, err := rec.Write(chunk)
+		require.NoError(t, err)
+	}
+	return rec
+}
+
+// TestSpoolResumesUpload: a delivery whose CompleteMultipartUpload fails
+// keeps its parts; a new spool on the directory (after Close, as after a
+// restart) lists them and completes the upload without sending one again.
+func TestSpoolResumesUpload(t *testing.T) {
+	e := requireEnv(t)
+	counter, cfg := newOpCounter(t, e, func(op string, phase int) faultproxy.Fault {
+		if op == "CompleteMultipartUpload" && phase == 0 {
+			return faultproxy.InternalError()
+		}
+		return faultproxy.Fault{}
+	})
+	se := newSpoolEnv(t, cfg)
+	sp := se.open(t)
+	want := bytes.Repeat([]byte("resumed "), (4*recstore.MinPartSize+100)/8)
+	require.NoError(t, writeParts(t, sp, "calls/resumed.webm", want).Commit())
+	require.Eventually(t, func() bool { return sp.Stats().Failing == 1 }, 30*time.Second, 10*time.Millisecond)
+	require.NoError(t, sp.Close())
+	assert.Equal(t, 5, counter.of(0)["UploadPart"], "every part was sent once before the failure")
+	pending := pendingUploads(t, e, "acme/calls/resumed.webm")
+	assert.Len(t, pending, 1, "the failed delivery keeps its upload for the next")
+
+	counter.next()
+	sp = se.open(t)
+	flush(t, sp)
+	phase := counter.of(1)
+	assert.Zero(t, phase["UploadPart"], "no part is sent again: %v", phase)
+	assert.Equal(t, 1, phase["ListParts"], "the parts S3 holds are listed")
+	assert.Equal(t, 1, phase["CompleteMultipartUpload"])
+	body, _, err := stored(t, e, e.Bucket, "acme", "calls/resumed.webm")
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(want, body), "byte-exact")
+	assert.Empty(t, pendingUploads(t, e, "acme/calls/resumed.webm"))
+}
+
+// TestSpoolAbortRemovesParts: aborting a recording whose parts are being
+// sent, or discarding a committed one whose upload is under way, leaves no
+// object, no multipart upload and no spool file.
+func TestSpoolAbortRemovesParts(t *testing.T) {
+	e := requireEnv(t)
+	for _, how := range []string{"abort", "discard"} {
+		t.Run(how, func(t *testing.T) {
+			counter, cfg := newOpCounter(t, e, func(op string, phase int) faultproxy.Fault {
+				if op == "CompleteMultipartUpload" {
+					return faultproxy.InternalError() // a discarded recording's delivery never completes
+				}
+				return faultproxy.Fault{}
+			})
+			se := newSpoolEnv(t, cfg)
+			sp := se.open(t)
+			key := "calls/" + how + ".webm"
+			rec := writeParts(t, sp, key, bytes.Repeat([]byte("x"), 3*recstore.MinPartSize+10))
+			require.Eventually(t, func() bool { return counter.of(0)["UploadPart"] == 3 }, 30*time.Second, 10*time.Millisecond)
+			if how == "abort" {
+				require.NoError(t, rec.Abort())
+			} else {
+				require.NoError(t, rec.Commit())
+				require.Eventually(t, func() bool { return sp.Stats().Failing == 1 }, 30*time.Second, 10*time.Millisecond)
+				require.NoError(t, sp.Discard(context.Background(), "acme", key))
+			}
+			flush(t, sp)
+			assert.Empty(t, pendingUploads(t, e, "acme/"+key), "the parts sent are aborted")
+			_, _, err := stored(t, e, e.Bucket, "acme", key)
+			assert.Error(t, err, "no object")
+			assert.Empty(t, spoolFiles(t, se.dir, "recordings"))
+		})
+	}
+}
