@@ -30,6 +30,7 @@ type Spool struct {
 	pool    *Pool
 	ownPool bool
 	lock    *os.File
+	tel     *spoolTelemetry
 
 	mu        sync.Mutex
 	entries   map[string]*pending // committed, by ID
@@ -113,6 +114,7 @@ func OpenSpool(ctx context.Context, dir string, configs TenantConfigs, opts ...S
 		}
 		s.ownPool = true
 	}
+	s.tel = newSpoolTelemetry(o.telemetry.tracer(), o.telemetry.meter(), s.Stats)
 	s.workCtx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
 	for range o.workers {
 		s.workers.Add(1)
@@ -183,6 +185,7 @@ func (s *Spool) Close() error {
 	if s.ownPool {
 		errs = append(errs, s.pool.Close())
 	}
+	errs = append(errs, s.tel.close())
 	return errors.Join(append(errs, s.lock.Close())...)
 }
 

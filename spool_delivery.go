@@ -22,7 +22,9 @@ func (s *Spool) work(ctx context.Context) {
 		if !ok {
 			return
 		}
+		attempt, span := s.tel.startAttempt(attempt, p)
 		err := s.deliver(attempt, p)
+		endSpan(span, err, errorType(err))
 		s.settle(ctx, p, err)
 	}
 }
@@ -240,6 +242,7 @@ func (s *Spool) settle(ctx context.Context, p *pending, err error) {
 		}
 	case err == nil:
 		s.delivered++
+		s.tel.ended(ctx, p.Tenant, nil)
 		if ferr := s.forget(p); ferr != nil {
 			log.Warn("recstore: spool: delivered, but its files could not be removed", "error", ferr)
 		}
@@ -264,6 +267,7 @@ func (s *Spool) settle(ctx context.Context, p *pending, err error) {
 			return
 		}
 		p.lastErr = err
+		s.tel.ended(ctx, p.Tenant, err)
 		cause, fix, _ := Diagnose(err)
 		log.Warn("recstore: spool: delivery failed", "attempts", p.attempts, "next", p.next, "error", err, "cause", cause,
 			"fix", fix, "journal", recErr)

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // A SpoolOption configures OpenSpool.
@@ -21,6 +24,7 @@ type spoolOptions struct {
 	maxBackoff time.Duration
 	logger     *slog.Logger
 	resume     time.Duration
+	telemetry  telemetryOptions // its providers; the logger is WithSpoolLogger's
 }
 
 // Defaults of the Spool's options.
@@ -74,6 +78,24 @@ func WithSpoolResumeDelay(d time.Duration) SpoolOption {
 // delivered, failing, resumed after a restart, quarantined or discarded.
 func WithSpoolLogger(l *slog.Logger) SpoolOption {
 	return spoolOption(func(o *spoolOptions) { o.logger = l })
+}
+
+// WithSpoolTracerProvider makes the spool trace its delivery attempts
+// through tp: a span recstore.spool.Deliver for each, a root (delivery
+// runs in the background, for no caller), with the tenant, key, size and
+// attempt number; the Store's spans of the attempt are its children (they
+// use the Pool's provider, WithStoreOptions(WithTracerProvider)). Without
+// it the spool uses otel.GetTracerProvider().
+func WithSpoolTracerProvider(tp trace.TracerProvider) SpoolOption {
+	return spoolOption(func(o *spoolOptions) { o.telemetry.tracerProvider = tp })
+}
+
+// WithSpoolMeterProvider makes the spool record its metrics through mp:
+// recordings pending, their bytes, the oldest one's age, quarantined,
+// delivered, and failed attempts by tenant and error class (the README
+// lists them). Without it the spool uses otel.GetMeterProvider().
+func WithSpoolMeterProvider(mp metric.MeterProvider) SpoolOption {
+	return spoolOption(func(o *spoolOptions) { o.telemetry.meterProvider = mp })
 }
 
 // newSpoolOptions applies opts over the defaults and checks them.

@@ -31,9 +31,10 @@ import (
 // bucket through role cfg; broken tenants get a wrong External ID (their
 // role refuses them) until healed.
 type spoolEnv struct {
-	dir    string
-	cfg    recstore.Config
-	broken map[string]*atomic.Bool
+	dir       string
+	cfg       recstore.Config
+	broken    map[string]*atomic.Bool
+	storeOpts []recstore.Option // beyond small parts
 }
 
 func newSpoolEnv(t *testing.T, cfg recstore.Config, broken ...string) *spoolEnv {
@@ -58,7 +59,8 @@ func (se *spoolEnv) configs(_ context.Context, tenant string) (recstore.Config, 
 // when t ends.
 func (se *spoolEnv) open(t *testing.T, opts ...recstore.SpoolOption) *recstore.Spool {
 	t.Helper()
-	pool, err := recstore.NewPool(recstore.WithStoreOptions(recstore.WithPartSize(recstore.MinPartSize)))
+	pool, err := recstore.NewPool(recstore.WithStoreOptions(append([]recstore.Option{recstore.WithPartSize(recstore.MinPartSize)},
+		se.storeOpts...)...))
 	require.NoError(t, err)
 	t.Cleanup(func() { pool.Close() })
 	opts = append([]recstore.SpoolOption{recstore.WithSpoolPool(pool), recstore.WithSpoolBackoff(20*time.Millisecond, 200*time.Millisecond),

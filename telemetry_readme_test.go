@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 // readmeSection returns the README's section under heading, up to the next.
@@ -53,6 +54,7 @@ func TestREADMEListsInstruments(t *testing.T) {
 	}
 	m := &namingMeter{}
 	newInstruments(m)
+	newSpoolTelemetry(tracenoop.Tracer{}, m, func() SpoolStats { return SpoolStats{} })
 	assert.ElementsMatch(t, m.names, got)
 }
 
@@ -75,6 +77,16 @@ func (m *namingMeter) Int64UpDownCounter(name string, opts ...metric.Int64UpDown
 func (m *namingMeter) Float64Histogram(name string, opts ...metric.Float64HistogramOption) (metric.Float64Histogram, error) {
 	m.names = append(m.names, name+" histogram "+metric.NewFloat64HistogramConfig(opts...).Unit())
 	return m.Meter.Float64Histogram(name, opts...)
+}
+
+func (m *namingMeter) Int64ObservableGauge(name string, opts ...metric.Int64ObservableGaugeOption) (metric.Int64ObservableGauge, error) {
+	m.names = append(m.names, name+" gauge "+metric.NewInt64ObservableGaugeConfig(opts...).Unit())
+	return m.Meter.Int64ObservableGauge(name, opts...)
+}
+
+func (m *namingMeter) Float64ObservableGauge(name string, opts ...metric.Float64ObservableGaugeOption) (metric.Float64ObservableGauge, error) {
+	m.names = append(m.names, name+" gauge "+metric.NewFloat64ObservableGaugeConfig(opts...).Unit())
+	return m.Meter.Float64ObservableGauge(name, opts...)
 }
 
 // TestErrorTypeNamesEverySentinel: each exported Err* sentinel of
