@@ -77,10 +77,23 @@ type PendingRecording struct {
 	Tenant, Key string
 	Size        int64
 	Committed   time.Time
-	Attempts    int       // delivery attempts since OpenSpool
+	Attempts    int       // failed delivery attempts, across restarts
 	NextAttempt time.Time // when the next attempt is due
-	LastError   error     // the last attempt's error (a diagnosed *Error for a failed request); nil before any
+	LastError   error     // the last failed attempt's error (a diagnosed *Error for a failed request, also after a restart); nil before any
 	Incomplete  bool      // the process died while it was written: delivered as far as it was written
+	// Writing: being written (ListSpool only): by the process that has the
+	// spool open, or, if none has, cut short by its death, and delivered as
+	// incomplete by the next OpenSpool.
+	Writing bool
+	created time.Time
+}
+
+// since is when the recording began to wait: its commit, or its creation.
+func (p PendingRecording) since() time.Time {
+	if p.Committed.IsZero() {
+		return p.created
+	}
+	return p.Committed
 }
 
 // OpenSpool opens (or creates) the spool in dir and resumes the delivery of
@@ -149,9 +162,7 @@ func (s *Spool) resume() error {
 		if !e.LastAttempt.IsZero() { // a dead process's request may still land: let it first
 			p.next = e.LastAttempt.Add(s.opts.resume)
 		}
-		if e.LastError != "" {
-			p.lastErr = errors.New(e.LastError)
-		}
+		p.lastErr = e.LastError.restore()
 		s.entries[e.ID] = p
 		s.used += e.Size
 		s.opts.logger.Info("recstore: spool: resumed", "tenant", e.Tenant, "key", e.Key, "bytes", e.Size,

@@ -226,7 +226,7 @@ func (s *Spool) settle(ctx context.Context, p *pending, err error) {
 	var recErr error
 	switch {
 	case failed && !discarded:
-		recErr = p.rec.update(func(e *spoolEntry) { e.Failures, e.LastError = e.Failures+1, err.Error() })
+		recErr = p.rec.update(func(e *spoolEntry) { e.Failures, e.LastError = e.Failures+1, failureOf(err) })
 	case discarded && p.rec.get().Multipart != nil:
 		recErr = p.rec.update(func(e *spoolEntry) { e.State = stateDiscarded })
 	}

@@ -26,6 +26,10 @@ const (
 	spoolEntryExt   = ".json"
 )
 
+// spoolVersion is the version of the journal's entries this code writes
+// and reads.
+const spoolVersion = 2
+
 // The states of a journal entry.
 const (
 	stateWriting   = "writing"   // Create'd, not yet committed: after a crash, delivered as incomplete
@@ -59,9 +63,10 @@ type spoolEntry struct {
 	// Multipart is the multipart upload in progress, if any.
 	Multipart *spoolMultipart `json:"multipart,omitempty"`
 	// Failures counts the failed attempts, and LastError is the last one's
-	// error (secret-free, as every recstore error is), for recstore spool ls.
-	Failures  int    `json:"failures,omitempty"`
-	LastError string `json:"lastError,omitempty"`
+	// error (secret-free, as every recstore error is), for Pending after a
+	// restart and for recstore spool ls.
+	Failures  int           `json:"failures,omitempty"`
+	LastError *spoolFailure `json:"lastError,omitempty"`
 	// Incomplete: the process died while it was being written; it is
 	// delivered as far as it was written, marked recstore-incomplete.
 	Incomplete bool `json:"incomplete,omitempty"`
@@ -148,7 +153,7 @@ func (j journal) init() error {
 
 // write replaces e's journal entry whole and durably.
 func (j journal) write(e *spoolEntry) error {
-	e.Version = 1
+	e.Version = spoolVersion
 	body, err := json.Marshal(e)
 	if err != nil {
 		return err
@@ -197,29 +202,47 @@ func (j journal) quarantined() int {
 // load reads every entry, and removes what a crash left half done: entry
 // files being replaced, and data files whose entry was removed.
 func (j journal) load() ([]*spoolEntry, error) {
+	entries, err := j.entries()
+	if err != nil {
+		return nil, err
+	}
+	names, err := os.ReadDir(filepath.Join(j.dir, spoolRecordings))
+	if err != nil {
+		return nil, err
+	}
+	ids := map[string]bool{}
+	for _, e := range entries {
+		ids[e.ID] = true
+	}
+	for _, n := range names {
+		id, data := strings.CutSuffix(n.Name(), spoolDataExt)
+		if strings.HasSuffix(n.Name(), ".tmp") || data && !ids[id] {
+			os.Remove(filepath.Join(j.dir, spoolRecordings, n.Name()))
+		}
+	}
+	return entries, nil
+}
+
+// entries reads every entry and changes nothing, so that it may read the
+// directory of a spool another process has open. An entry removed while
+// it reads is left out.
+func (j journal) entries() ([]*spoolEntry, error) {
 	names, err := os.ReadDir(filepath.Join(j.dir, spoolRecordings))
 	if err != nil {
 		return nil, err
 	}
 	var entries []*spoolEntry
-	ids := map[string]bool{}
 	for _, n := range names {
-		name := n.Name()
-		switch {
-		case strings.HasSuffix(name, ".tmp"):
-			os.Remove(filepath.Join(j.dir, spoolRecordings, name))
-		case strings.HasSuffix(name, spoolEntryExt):
-			e, err := j.read(filepath.Join(j.dir, spoolRecordings, name))
-			if err != nil {
-				return nil, err
-			}
-			entries = append(entries, e)
-			ids[e.ID] = true
+		if !strings.HasSuffix(n.Name(), spoolEntryExt) {
+			continue
 		}
-	}
-	for _, n := range names {
-		if id, ok := strings.CutSuffix(n.Name(), spoolDataExt); ok && !ids[id] {
-			os.Remove(j.data(id))
+		e, err := j.read(filepath.Join(j.dir, spoolRecordings, n.Name()))
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			return nil, err
+		default:
+			entries = append(entries, e)
 		}
 	}
 	return entries, nil
@@ -231,7 +254,7 @@ func (j journal) read(path string) (*spoolEntry, error) {
 		return nil, err
 	}
 	var e spoolEntry
-	if err := json.Unmarshal(body, &e); err != nil || e.Version != 1 || e.ID == "" {
+	if err := json.Unmarshal(body, &e); err != nil || e.Version != spoolVersion || e.ID == "" {
 		return nil, fmt.Errorf("recstore: spool journal entry %s is not one this version reads (%v): move it aside to go on", path, err)
 	}
 	return &e, nil

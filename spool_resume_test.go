@@ -134,3 +134,52 @@ func TestSpoolAbortRemovesParts(t *testing.T) {
 		})
 	}
 }
+
+// TestSpoolKeepsDiagnosis: a failing recording's attempts and diagnosis
+// outlive the process: after a restart Pending gives the same diagnosed
+// error (errors.Is still matches its class), and ListSpool reads them from
+// the directory of a spool another process has open, with the recordings
+// being written.
+func TestSpoolKeepsDiagnosis(t *testing.T) {
+	e := requireEnv(t)
+	se := newSpoolEnv(t, e.Config(e.Role), "acme")
+	sp := se.open(t)
+	ctx := context.Background()
+	require.NoError(t, sp.Put(ctx, "acme", "calls/denied.webm", bytes.NewReader([]byte("waits"))))
+	require.Eventually(t, func() bool { return sp.Stats().Failing == 1 }, 30*time.Second, 10*time.Millisecond)
+	before := sp.Pending()[0]
+	wantCause, wantFix, ok := recstore.Diagnose(before.LastError)
+	require.True(t, ok)
+	writing, err := sp.Create(ctx, "globex", "calls/open.webm")
+	require.NoError(t, err)
+	_, err = writing.Write([]byte("so far"))
+	require.NoError(t, err)
+
+	listed, err := recstore.ListSpool(se.dir)
+	require.NoError(t, err)
+	require.Len(t, listed, 2)
+	assert.Equal(t, "calls/denied.webm", listed[0].Key, "oldest first")
+	assert.GreaterOrEqual(t, listed[0].Attempts, 1)
+	assert.ErrorIs(t, listed[0].LastError, recstore.ErrAssumeRoleDenied)
+	assert.Equal(t, before.LastError.Error(), listed[0].LastError.Error())
+	cause, fix, _ := recstore.Diagnose(listed[0].LastError)
+	assert.Equal(t, []string{wantCause, wantFix}, []string{cause, fix})
+	assert.True(t, listed[1].Writing)
+	assert.Equal(t, int64(len("so far")), listed[1].Size)
+
+	require.NoError(t, sp.Close())
+	sp = se.open(t)
+	var after recstore.PendingRecording
+	for _, p := range sp.Pending() {
+		if p.Key == "calls/denied.webm" {
+			after = p
+		}
+	}
+	require.NotNil(t, after.LastError, "the diagnosis outlives the process")
+	assert.ErrorIs(t, after.LastError, recstore.ErrAssumeRoleDenied)
+	var rerr *recstore.Error
+	require.ErrorAs(t, after.LastError, &rerr)
+	assert.Equal(t, "sts:AssumeRole", rerr.Op)
+	cause, fix, _ = recstore.Diagnose(after.LastError)
+	assert.Equal(t, []string{wantCause, wantFix}, []string{cause, fix})
+}

@@ -235,6 +235,13 @@ func endSpan(span trace.Span, err error, class string) {
 	span.End()
 }
 
+// ErrorType names the class of err as recstore's telemetry does (the
+// error.type attribute): the name of the sentinel it matches, such as
+// "ErrS3AccessDenied", "context.Canceled" or "context.DeadlineExceeded",
+// or "_OTHER". It suits a metric's label or a JSON field; errors.Is is the
+// way to test for a class in code.
+func ErrorType(err error) string { return errorType(err) }
+
 // errorType is the class of err for telemetry: the name of the sentinel
 // it matches (such as "ErrS3AccessDenied"), "context.Canceled" or
 // "context.DeadlineExceeded" for a caller's cancellation, or "_OTHER"

@@ -48,6 +48,7 @@ func commands() []command {
 	return []command{
 		verifyCommand(), uploadCommand(), downloadCommand(), copyCommand(), removeCommand(),
 		listCommand(), statCommand(), presignCommand(), retainCommand(), holdCommand(), policyCommand(), configCommand(),
+		spoolCommand(),
 	}
 }
 
