@@ -133,16 +133,16 @@ func (r *Recording) Commit() error {
 	if r.done != nil {
 		return r.done
 	}
-	if err := r.file.Sync(); err != nil {
-		return spoolDiskError("Commit", err) // the recording stays open: Commit may be tried again
+	err := r.file.Sync()
+	if err == nil {
+		err = r.rec.update(func(e *spoolEntry) {
+			e.State, e.Size, e.Sums, e.Committed = stateCommitted, r.sums.size, r.sums.encode(), time.Now().UTC()
+		})
+	}
+	if err != nil { // the recording stays open, as it was: Commit may be tried again, once the disk has room
+		return spoolDiskError("Commit", err)
 	}
 	r.end(fmt.Errorf("%w: the recording %q is committed", ErrClosed, r.key))
-	err := r.rec.update(func(e *spoolEntry) {
-		e.State, e.Size, e.Sums, e.Committed = stateCommitted, r.sums.size, r.sums.encode(), time.Now().UTC()
-	})
-	if err != nil {
-		return spoolDiskError("Commit", err) // stays "writing": the next OpenSpool delivers it as incomplete
-	}
 	r.s.admit(r.rec, r)
 	return nil
 }
