@@ -68,6 +68,7 @@ type SpoolStats struct {
 	Writing       int           // recordings created and not yet committed or aborted
 	Delivered     int64         // recordings delivered since OpenSpool
 	Failing       int           // pending recordings whose last delivery attempt failed
+	Held          int           // pending recordings held for the application to decide (WithHoldIncomplete)
 	Quarantined   int           // recordings found damaged on disk, kept in the quarantine directory
 	OldestPending time.Duration // how long the oldest pending recording has waited since its commit; alert on it
 }
@@ -81,6 +82,7 @@ type PendingRecording struct {
 	NextAttempt time.Time // when the next attempt is due
 	LastError   error     // the last failed attempt's error (a diagnosed *Error for a failed request, also after a restart); nil before any
 	Incomplete  bool      // the process died while it was written: delivered as far as it was written
+	Held        bool      // incomplete, and held for the application to Release or Discard (WithHoldIncomplete)
 	// Writing: being written (ListSpool only): by the process that has the
 	// spool open, or, if none has, cut short by its death, and delivered as
 	// incomplete by the next OpenSpool.
@@ -153,6 +155,7 @@ func (s *Spool) resume() error {
 				sums = &blockSums{}
 			}
 			e.State, e.Size, e.Sums, e.Incomplete, e.Committed = stateCommitted, sums.size, sums.encode(), true, time.Now().UTC()
+			e.Held = s.opts.hold
 			if err := s.journal.write(e); err != nil {
 				return err
 			}
@@ -231,6 +234,9 @@ func (s *Spool) Stats() SpoolStats {
 			continue
 		}
 		st.PendingBytes += p.Size
+		if p.rec.held() {
+			st.Held++
+		}
 		if p.lastErr != nil {
 			st.Failing++
 		}
@@ -248,7 +254,7 @@ func (s *Spool) Pending() []PendingRecording {
 			continue
 		}
 		list = append(list, PendingRecording{Tenant: p.Tenant, Key: p.Key, Size: p.Size, Committed: p.Committed,
-			Attempts: p.attempts, NextAttempt: p.next, LastError: p.lastErr, Incomplete: p.Incomplete})
+			Attempts: p.attempts, NextAttempt: p.next, LastError: p.lastErr, Incomplete: p.Incomplete, Held: p.rec.held()})
 	}
 	s.mu.Unlock()
 	slices.SortFunc(list, func(a, b PendingRecording) int { return a.Committed.Compare(b.Committed) })
@@ -287,6 +293,30 @@ func (s *Spool) Discard(ctx context.Context, tenant, key string) error {
 	}
 	s.mu.Unlock()
 	s.opts.logger.Warn("recstore: spool: discarded", "tenant", tenant, "key", key, "recordings", len(found))
+	return errors.Join(errs...)
+}
+
+// Release delivers the held recordings of tenant under key
+// (WithHoldIncomplete), marked recstore-incomplete, as far as they were
+// written.
+func (s *Spool) Release(ctx context.Context, tenant, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	found := 0
+	for _, p := range s.entries {
+		if p.Tenant != tenant || p.Key != key || p.discarded || !p.rec.held() {
+			continue
+		}
+		found++
+		errs = append(errs, p.rec.update(func(e *spoolEntry) { e.Held = false }))
+		p.next = time.Now()
+	}
+	if found == 0 {
+		return fmt.Errorf("%w: Release: no held recording of tenant %q under key %q", ErrKeyNotFound, tenant, key)
+	}
+	s.notify()
+	s.opts.logger.Info("recstore: spool: released", "tenant", tenant, "key", key, "recordings", found)
 	return errors.Join(errs...)
 }
 

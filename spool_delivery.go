@@ -43,7 +43,8 @@ func (s *Spool) claim(ctx context.Context) (*pending, context.Context, bool) {
 		}
 		var due *pending
 		for _, p := range s.entries {
-			if !p.delivering && busy[p.Tenant] < max(1, s.opts.workers-1) && (due == nil || p.next.Before(due.next)) {
+			if !p.delivering && !p.rec.held() && busy[p.Tenant] < max(1, s.opts.workers-1) &&
+				(due == nil || p.next.Before(due.next)) {
 				due = p
 			}
 		}

@@ -70,6 +70,9 @@ type spoolEntry struct {
 	// Incomplete: the process died while it was being written; it is
 	// delivered as far as it was written, marked recstore-incomplete.
 	Incomplete bool `json:"incomplete,omitempty"`
+	// Held: an incomplete recording that WithHoldIncomplete keeps until
+	// the application releases or discards it.
+	Held bool `json:"held,omitempty"`
 }
 
 // A spoolMultipart is the multipart upload of a recording in progress:
@@ -322,6 +325,13 @@ func (r *record) get() spoolEntry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.e
+}
+
+// held reports whether the entry is held (WithHoldIncomplete).
+func (r *record) held() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.e.Held
 }
 
 // isGone reports whether the entry was removed or quarantined.

@@ -24,6 +24,7 @@ type spoolOptions struct {
 	maxBackoff time.Duration
 	logger     *slog.Logger
 	resume     time.Duration
+	hold       bool // WithHoldIncomplete
 	telemetry  telemetryOptions // its providers; the logger is WithSpoolLogger's
 }
 
@@ -78,6 +79,16 @@ func WithSpoolResumeDelay(d time.Duration) SpoolOption {
 // delivered, failing, resumed after a restart, quarantined or discarded.
 func WithSpoolLogger(l *slog.Logger) SpoolOption {
 	return spoolOption(func(o *spoolOptions) { o.logger = l })
+}
+
+// WithHoldIncomplete makes the spool hold the recordings that a process
+// died while writing, instead of delivering them as far as they were
+// written (marked recstore-incomplete): they wait in Pending, with Held
+// and Incomplete set, until the application decides: Release delivers
+// one, Discard removes it. They count in Stats (Held, and OldestPending,
+// so that one left undecided raises the alert).
+func WithHoldIncomplete() SpoolOption {
+	return spoolOption(func(o *spoolOptions) { o.hold = true })
 }
 
 // WithSpoolTracerProvider makes the spool trace its delivery attempts

@@ -211,6 +211,43 @@ func TestSpoolRestart(t *testing.T) {
 	assert.Equal(t, "42", meta["call"])
 }
 
+// TestSpoolHoldIncomplete: with WithHoldIncomplete, recordings a process
+// left half written are held, not delivered, until the application
+// releases one (delivered, marked incomplete) or discards another.
+func TestSpoolHoldIncomplete(t *testing.T) {
+	e := requireEnv(t)
+	se := newSpoolEnv(t, e.Config(e.Role))
+	sp := se.open(t)
+	ctx := context.Background()
+	for _, key := range []string{"calls/kept.webm", "calls/dropped.webm"} {
+		rec, err := sp.Create(ctx, "acme", key)
+		require.NoError(t, err)
+		_, err = rec.Write([]byte("cut short"))
+		require.NoError(t, err)
+	}
+	require.NoError(t, sp.Close())
+
+	sp = se.open(t, recstore.WithHoldIncomplete())
+	require.Equal(t, 2, sp.Stats().Held)
+	for _, p := range sp.Pending() {
+		assert.True(t, p.Held && p.Incomplete, "%s is held", p.Key)
+	}
+	time.Sleep(300 * time.Millisecond) // several back-off rounds: nothing held is delivered
+	_, _, err := stored(t, e, e.Bucket, "acme", "calls/kept.webm")
+	require.Error(t, err, "not delivered while held")
+	assert.ErrorIs(t, sp.Release(ctx, "acme", "calls/other.webm"), recstore.ErrKeyNotFound)
+	require.NoError(t, sp.Release(ctx, "acme", "calls/kept.webm"))
+	require.NoError(t, sp.Discard(ctx, "acme", "calls/dropped.webm"))
+	flush(t, sp)
+	got, meta, err := stored(t, e, e.Bucket, "acme", "calls/kept.webm")
+	require.NoError(t, err)
+	assert.Equal(t, "cut short", string(got))
+	assert.Equal(t, "true", meta[recstore.IncompleteMetadata])
+	_, _, err = stored(t, e, e.Bucket, "acme", "calls/dropped.webm")
+	assert.Error(t, err, "discarded")
+	assert.Empty(t, spoolFiles(t, se.dir, "recordings"))
+}
+
 // TestSpoolExactlyOnce: a recording whose delivery completed but whose
 // journal still says pending (the process died in between) is recognised
 // in the bucket by its checksum, single or multipart, and not stored again:
