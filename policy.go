@@ -184,7 +184,10 @@ func GrantKMSKey(arn string) PolicyOption {
 // beyond the spec's minimum, so that recstore can find and abort a stray
 // multipart upload: one left when a CreateMultipartUpload reply is lost, or
 // by a Spool's delivery that a crash cut short, which the next OpenSpool
-// resumes. The other safety net, which also covers a recorder that dies
+// resumes. It also grants s3:ListMultipartUploadParts on the objects, so
+// that a Spool resuming an upload checks which parts S3 holds (without it,
+// the Spool trusts its journal, and CompleteMultipartUpload checks the
+// parts). The other safety net, which also covers a recorder that dies
 // mid-upload without a Spool, is a bucket lifecycle rule that aborts
 // incomplete multipart uploads.
 func GrantMultipartCleanup() PolicyOption {
@@ -244,6 +247,8 @@ func RolePolicy(cfg Config, opts ...PolicyOption) (Policy, error) {
 	}
 	if o.multipartCleanup {
 		statements[0].Action = append(statements[0].Action, "s3:ListBucketMultipartUploads")
+		objects := &statements[len(statements)-1]
+		objects.Action = append(objects.Action, "s3:ListMultipartUploadParts")
 	}
 	if o.encryptionCheck {
 		statements[0].Action = append(statements[0].Action, "s3:GetEncryptionConfiguration")

@@ -166,6 +166,9 @@ func TestPolicyMultipartCleanup(t *testing.T) {
 		assert.Contains(t, p.Statement[0].Action, "s3:ListBucketMultipartUploads")
 		assert.Equal(t, "arn:aws:s3:::recordings", p.Statement[0].Resource, "a bucket action, on the bucket")
 		assert.Nil(t, p.Statement[0].Condition, "ListBucketMultipartUploads takes no s3:prefix condition")
+		objects := p.Statement[len(p.Statement)-1]
+		assert.Contains(t, objects.Action, "s3:ListMultipartUploadParts", "ListParts is an object action")
+		assert.Equal(t, "arn:aws:s3:::recordings/"+prefix+"*", objects.Resource)
 	}
 }
 

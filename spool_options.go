@@ -24,7 +24,7 @@ type spoolOptions struct {
 	maxBackoff time.Duration
 	logger     *slog.Logger
 	resume     time.Duration
-	hold       bool // WithHoldIncomplete
+	hold       bool             // WithHoldIncomplete
 	telemetry  telemetryOptions // its providers; the logger is WithSpoolLogger's
 }
 

@@ -247,7 +247,7 @@ func (u *multipartUpload) listParts(ctx context.Context) (map[int32]types.Part, 
 	pages := s3.NewListPartsPaginator(u.s.s3, in)
 	for pages.HasMorePages() {
 		var page *s3.ListPartsOutput
-		err := u.s.run(ctx, "s3:ListMultipartUploadParts", u.key, func(ctx context.Context) (err error) {
+		err := u.s.run(ctx, "s3:ListParts", u.key, func(ctx context.Context) (err error) {
 			page, err = pages.NextPage(ctx)
 			return err
 		})

@@ -216,7 +216,25 @@ func (v *verification) checkMultipart(ctx context.Context) Check {
 	if err := v.abortProbe(ctx); err != nil {
 		return fail(err)
 	}
-	return pass(detail)
+	return pass(detail + v.strayCleanup(ctx))
+}
+
+// strayCleanup says whether recstore can find and abort a multipart upload
+// that a crash of a Spool, or a lost CreateMultipartUpload reply, leaves:
+// only if the role may list the uploads; if not, only the bucket's
+// lifecycle rule removes it.
+func (v *verification) strayCleanup(ctx context.Context) string {
+	err := v.probes.listUploads(ctx, v.keys.multipart)
+	switch {
+	case err == nil:
+		return "; the role may list multipart uploads, so recstore aborts any that a crash or a lost reply leaves"
+	case errors.Is(err, ErrS3AccessDenied):
+		return "; the role may not list multipart uploads (s3:ListBucketMultipartUploads), so an upload that a crash " +
+			"of a Spool or a lost reply leaves is removed only by the bucket's lifecycle rule for incomplete multipart " +
+			"uploads (AbortIncompleteMultipartUpload): make sure the bucket has one, or grant the permission " +
+			"(recstore policy --multipart-cleanup)"
+	}
+	return ""
 }
 
 // abortProbe aborts the multipart probe, if one is open.

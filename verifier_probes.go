@@ -291,3 +291,20 @@ func newReplyError(resp *http.Response, body []byte) *replyError {
 
 func (e *replyError) HTTPStatusCode() int      { return e.status }
 func (e *replyError) ServiceRequestID() string { return e.requestID }
+
+// listUploads lists the multipart uploads of key, as a Spool's resumed
+// delivery and a lost CreateMultipartUpload reply do to find the strays
+// they must abort (s3:ListBucketMultipartUploads, beyond the spec's
+// minimum).
+func (p probes) listUploads(ctx context.Context, key string) error {
+	s := p.s
+	full, err := s.objectKey("key", key)
+	if err != nil {
+		return err
+	}
+	return s.run(ctx, "s3:ListMultipartUploads", key, func(ctx context.Context) error {
+		_, err := s.s3.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &s.cfg.Bucket, Prefix: &full,
+			MaxUploads: aws.Int32(1)})
+		return err
+	})
+}

@@ -330,3 +330,26 @@ func TestVerifyCopyMismatch(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyMultipartCleanup: the multipart check says whether the role may
+// list multipart uploads, and, where it may not, that only the bucket's
+// lifecycle rule removes an upload a crash leaves, and how to grant it.
+func TestVerifyMultipartCleanup(t *testing.T) {
+	e := requireEnv(t)
+	granted, err := recstore.RolePolicy(recstore.Config{Bucket: e.Bucket}, recstore.GrantMultipartCleanup())
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name, policy, says string
+	}{
+		{"minimum", sandbox.RolePolicy(e.Bucket), "removed only by the bucket's lifecycle rule for incomplete multipart uploads"},
+		{"granted", granted.String(), "the role may list multipart uploads, so recstore aborts any"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := e.Config(e.AddRole("cleanup-"+tc.name, tc.policy))
+			r := recstore.Verify(context.Background(), cfg)
+			c := check(t, r, "multipart")
+			assert.Equal(t, recstore.StatusPass, c.Status, c.Detail)
+			assert.Contains(t, c.Detail, tc.says)
+		})
+	}
+}

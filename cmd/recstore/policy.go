@@ -24,7 +24,7 @@ func policyGrants() []policyGrant {
 		{flag: "kms-key", value: "<key ARN>", option: recstore.GrantKMSKey,
 			usage: "`ARN` of the KMS key encrypting the bucket: adds kms:GenerateDataKey and kms:Decrypt"},
 		{flag: "multipart-cleanup", option: func(string) recstore.PolicyOption { return recstore.GrantMultipartCleanup() },
-			usage: "add s3:ListBucketMultipartUploads, so that recstore can remove a stray upload left by a lost reply"},
+			usage: "add s3:ListBucketMultipartUploads and s3:ListMultipartUploadParts, so that recstore can remove a stray upload left by a lost reply or a crash, and a spool resumes an upload from the parts S3 holds"},
 		{flag: "encryption-check", option: func(string) recstore.PolicyOption { return recstore.GrantEncryptionCheck() },
 			usage: "add s3:GetEncryptionConfiguration, so that verify can compare the bucket's default encryption with the config"},
 		{flag: "object-lock", option: func(string) recstore.PolicyOption { return recstore.GrantObjectLock() },

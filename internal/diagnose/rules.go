@@ -112,6 +112,10 @@ func neededAction(op string) (action string, onObjects bool) {
 		return op, false
 	case "s3:GetObjectLockConfiguration":
 		return "s3:GetBucketObjectLockConfiguration", false
+	case "s3:ListMultipartUploads":
+		return "s3:ListBucketMultipartUploads", false
+	case "s3:ListParts":
+		return "s3:ListMultipartUploadParts", true
 	}
 	return "", false
 }
