@@ -37,6 +37,7 @@ type Spool struct {
 	writing   map[*Recording]bool
 	used      int64         // bytes held: recordings written and pending
 	delivered int64         // since OpenSpool
+	removing  int           // forgotten recordings whose files are being removed
 	changed   chan struct{} // closed and replaced on every change of entries
 	closed    bool
 
@@ -123,7 +124,7 @@ func OpenSpool(ctx context.Context, dir string, configs TenantConfigs, opts ...S
 		return nil, err
 	}
 	if s.pool == nil {
-		if s.pool, err = NewPool(); err != nil {
+		if s.pool, err = NewPool(WithMemoryLimit(DefaultSpoolMemoryLimit)); err != nil {
 			s.lock.Close()
 			return nil, err
 		}
@@ -208,9 +209,9 @@ func (s *Spool) Close() error {
 func (s *Spool) Flush(ctx context.Context) error {
 	for {
 		s.mu.Lock()
-		left, changed := len(s.entries), s.changed
+		left, removing, changed := len(s.entries), s.removing, s.changed
 		s.mu.Unlock()
-		if left == 0 {
+		if left == 0 && removing == 0 {
 			return nil
 		}
 		select {
@@ -278,6 +279,7 @@ func (s *Spool) Discard(ctx context.Context, tenant, key string) error {
 		return fmt.Errorf("%w: Discard: no pending recording of tenant %q under key %q", ErrKeyNotFound, tenant, key)
 	}
 	var errs []error
+	var gone []*record
 	for _, p := range found {
 		p.discarded = true
 		switch {
@@ -288,10 +290,12 @@ func (s *Spool) Discard(ctx context.Context, tenant, key string) error {
 			errs = append(errs, p.rec.update(func(e *spoolEntry) { e.State = stateDiscarded }))
 			s.notify()
 		default:
-			errs = append(errs, s.forget(p))
+			s.forget(p)
+			gone = append(gone, p.rec)
 		}
 	}
 	s.mu.Unlock()
+	errs = append(errs, s.removeFiles(gone...))
 	s.opts.logger.Warn("recstore: spool: discarded", "tenant", tenant, "key", key, "recordings", len(found))
 	return errors.Join(errs...)
 }
@@ -320,12 +324,30 @@ func (s *Spool) Release(ctx context.Context, tenant, key string) error {
 	return errors.Join(errs...)
 }
 
-// forget removes p's files and entry; s.mu is held.
-func (s *Spool) forget(p *pending) error {
+// forget takes p out of the spool; s.mu is held. The caller then removes
+// its files with removeFiles, once s.mu is released: removing a large file
+// takes a while, and no Write or Create should wait for it.
+func (s *Spool) forget(p *pending) {
 	delete(s.entries, p.ID)
 	s.used -= p.Size
+	s.removing++
+}
+
+// removeFiles removes the files of recordings forget took out; s.mu is
+// not held.
+func (s *Spool) removeFiles(recs ...*record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	var errs []error
+	for _, r := range recs {
+		errs = append(errs, r.remove())
+	}
+	s.mu.Lock()
+	s.removing -= len(recs)
 	s.notify()
-	return p.rec.remove()
+	s.mu.Unlock()
+	return errors.Join(errs...)
 }
 
 // notify wakes whoever waits for a change of entries; s.mu is held.

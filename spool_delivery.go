@@ -111,15 +111,30 @@ func (s *Spool) deliver(ctx context.Context, p *pending) error {
 	}
 	defer f.Close()
 	sums := decodeSums(p.Sums)
-	if p.rec.get().Multipart == nil && p.Size < store.partSize {
+	if p.Size < store.partSize { // one PutObject, as Upload would send it
+		if m := p.rec.get().Multipart; m != nil { // begun with a larger part size: not this Store's shape
+			if err := (&fileUpload{store: store, rec: p.rec, key: p.Key}).forget(ctx, m.ID, m.Started); err != nil {
+				return err
+			}
+		}
 		_, err = store.Upload(ctx, p.Key, &verifyingReader{r: f, size: p.Size, want: sums}, p.Upload.options(p.Incomplete)...)
 		return err
 	}
-	fu, err := openUpload(ctx, store, p.rec, f, uncertain)
+	return s.uploadFile(ctx, store, p, f, sums, uncertain)
+}
+
+// uploadFile sends p's file as a multipart upload, resumed if one was
+// begun, as one Upload of the Store: its span (the SDK's spans its
+// children) and its metrics are an Upload's.
+func (s *Spool) uploadFile(ctx context.Context, store *Store, p *pending, f *os.File, sums []uint32, list bool) (err error) {
+	ctx, c := store.begin(ctx, opUpload, p.Key)
+	var info ObjectInfo
+	defer func() { c.endUpload(info, err) }()
+	fu, err := openUpload(ctx, store, p.rec, f, list)
 	if err != nil {
 		return err
 	}
-	_, err = fu.finish(ctx, p.Size, sums)
+	info, err = fu.finish(ctx, p.Size, sums)
 	return err
 }
 
@@ -231,6 +246,16 @@ func (s *Spool) settle(ctx context.Context, p *pending, err error) {
 	case discarded && p.rec.get().Multipart != nil:
 		recErr = p.rec.update(func(e *spoolEntry) { e.State = stateDiscarded })
 	}
+	if s.account(ctx, p, discarded, err, recErr) {
+		if ferr := s.removeFiles(p.rec); ferr != nil {
+			s.opts.logger.Warn("recstore: spool: its files could not be removed", "tenant", p.Tenant, "key", p.Key, "error", ferr)
+		}
+	}
+}
+
+// account records the outcome of an attempt at p, and reports whether p
+// left the spool, so that its files are to be removed.
+func (s *Spool) account(ctx context.Context, p *pending, discarded bool, err, recErr error) (gone bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p.delivering = false
@@ -238,16 +263,14 @@ func (s *Spool) settle(ctx context.Context, p *pending, err error) {
 	log := s.opts.logger.With("tenant", p.Tenant, "key", p.Key)
 	switch {
 	case discarded && (err == nil || p.rec.get().Multipart == nil):
-		if ferr := s.forget(p); ferr != nil {
-			log.Warn("recstore: spool: discarded, but its files could not be removed", "error", ferr)
-		}
+		s.forget(p)
+		return true
 	case err == nil:
 		s.delivered++
 		s.tel.ended(ctx, p.Tenant, nil)
-		if ferr := s.forget(p); ferr != nil {
-			log.Warn("recstore: spool: delivered, but its files could not be removed", "error", ferr)
-		}
+		s.forget(p)
 		log.Info("recstore: spool: delivered", "bytes", p.Size, "attempts", p.attempts+1, "incomplete", p.Incomplete)
+		return true
 	case ctx.Err() != nil:
 		s.notify()
 	case errors.Is(err, errDamaged):
@@ -265,7 +288,7 @@ func (s *Spool) settle(ctx context.Context, p *pending, err error) {
 		s.notify()
 		if discarded {
 			log.Warn("recstore: spool: aborting a discarded recording's upload failed", "attempts", p.attempts, "error", err)
-			return
+			return false
 		}
 		p.lastErr = err
 		s.tel.ended(ctx, p.Tenant, err)
@@ -273,6 +296,7 @@ func (s *Spool) settle(ctx context.Context, p *pending, err error) {
 		log.Warn("recstore: spool: delivery failed", "attempts", p.attempts, "next", p.next, "error", err, "cause", cause,
 			"fix", fix, "journal", recErr)
 	}
+	return false
 }
 
 // backoff is the wait after the n-th failed attempt: it doubles from the

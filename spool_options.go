@@ -34,6 +34,11 @@ const (
 	DefaultSpoolMinBackoff  = time.Second
 	DefaultSpoolMaxBackoff  = 5 * time.Minute
 	DefaultSpoolResumeDelay = time.Minute
+	// DefaultSpoolMemoryLimit is the memory budget of a Spool's own Pool
+	// (WithMemoryLimit): its part buffers, reused, for the parts sent while
+	// recordings are written and for the deliveries, at full speed with the
+	// default workers, part size and concurrency.
+	DefaultSpoolMemoryLimit = DefaultDeliveryWorkers * DefaultConcurrency * DefaultPartSize
 )
 
 // WithSpoolLimit bounds the bytes the spool holds, written and pending: a
@@ -53,8 +58,11 @@ func WithDeliveryWorkers(n int) SpoolOption {
 
 // WithSpoolPool makes the spool deliver through p, which the caller keeps
 // and closes, so that tenants share sessions, the memory budget and the STS
-// back-off with the rest of the service. Without it the spool has a Pool of
-// its own, closed by Close.
+// back-off with the rest of the service. Give p a WithMemoryLimit: the
+// spool's part buffers then come from its budget and are reused, however
+// many recordings are open; without one, each part sent takes a new
+// buffer. Without WithSpoolPool the spool has a Pool of its own, with a
+// budget of DefaultSpoolMemoryLimit, closed by Close.
 func WithSpoolPool(p *Pool) SpoolOption {
 	return spoolOption(func(o *spoolOptions) { o.pool = p })
 }

@@ -191,6 +191,7 @@ func (fu *fileUpload) finish(ctx context.Context, size int64, sums []uint32) (Ob
 	if err != nil {
 		return ObjectInfo{}, fu.restartOn(ctx, err)
 	}
+	info.Size = size
 	return info, nil
 }
 

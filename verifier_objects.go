@@ -227,12 +227,10 @@ func (v *verification) strayCleanup(ctx context.Context) string {
 	err := v.probes.listUploads(ctx, v.keys.multipart)
 	switch {
 	case err == nil:
-		return "; the role may list multipart uploads, so recstore aborts any that a crash or a lost reply leaves"
+		return "; the role may list multipart uploads, so recstore aborts any a crash leaves"
 	case errors.Is(err, ErrS3AccessDenied):
-		return "; the role may not list multipart uploads (s3:ListBucketMultipartUploads), so an upload that a crash " +
-			"of a Spool or a lost reply leaves is removed only by the bucket's lifecycle rule for incomplete multipart " +
-			"uploads (AbortIncompleteMultipartUpload): make sure the bucket has one, or grant the permission " +
-			"(recstore policy --multipart-cleanup)"
+		return "; without s3:ListBucketMultipartUploads, only the bucket's lifecycle rule for incomplete uploads " +
+			"removes one a crash leaves (recstore policy --multipart-cleanup)"
 	}
 	return ""
 }

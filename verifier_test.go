@@ -341,8 +341,8 @@ func TestVerifyMultipartCleanup(t *testing.T) {
 	for _, tc := range []struct {
 		name, policy, says string
 	}{
-		{"minimum", sandbox.RolePolicy(e.Bucket), "removed only by the bucket's lifecycle rule for incomplete multipart uploads"},
-		{"granted", granted.String(), "the role may list multipart uploads, so recstore aborts any"},
+		{"minimum", sandbox.RolePolicy(e.Bucket), "only the bucket's lifecycle rule for incomplete uploads removes one a crash leaves"},
+		{"granted", granted.String(), "the role may list multipart uploads, so recstore aborts any a crash leaves"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := e.Config(e.AddRole("cleanup-"+tc.name, tc.policy))

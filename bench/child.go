@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/auvious/recstore"
@@ -43,8 +44,16 @@ func runChild(args []string) error {
 	size := fs.Int64("size", -1, "upload size, or -1 for unknown")
 	count := fs.Int("count", 1, "concurrent uploads, for the uploads op")
 	rate := fs.Int64("rate", 0, "bytes per second of each upload's stream, for the uploads op; 0 for no limit")
+	out := fs.String("out", "", "where a spool op writes what it measured")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if strings.HasPrefix(*op, "spool-") { // the spool directory in file
+		t, err := childTarget()
+		if err != nil {
+			return err
+		}
+		return runSpoolChild(*op, *file, *key, *size, *rate, *out, t)
 	}
 	if *op == "tenants" { // Configs in file, the result to key
 		return runTenants(*file, *key, int(*size))

@@ -3,7 +3,8 @@
 // throughput and peak memory of uploads and downloads, small-object
 // latency, STS calls, Verify's cost in HeadBucket round trips, and a Pool
 // of many tenants (STS calls, TCP connections, peak RSS) beside a broken
-// tenant's STS calls under the back-off.
+// tenant's STS calls under the back-off, and the Spool (its CPU beside a
+// direct Upload, Commit to delivery, bytes resent after a crash, resume).
 //
 //	cd bench && go run .          # the full run (a 1 GiB stream, a 256 MiB file, ...)
 //	cd bench && go run . -smoke   # a few MiB, to check the harness works
@@ -57,6 +58,8 @@ type settings struct {
 	slowRate           int64           // bytes per second of a slow stream
 	budget             int64           // WithMemoryLimit of the budget rows
 	tls                bool            // the concurrent uploads over HTTPS too
+	spoolSize          int64           // of the spool scenarios' live recording
+	spoolPending       int             // recordings the spool resume scenario opens
 	only               map[string]bool // scenarios to run; empty runs all
 }
 
@@ -94,6 +97,7 @@ func parseFlags() settings {
 	flag.StringVar(&peers, "peers", "aws-sdk-tm,minio-go,rclone,mc", "peers to compare with; empty for none")
 	tenantFlags(&s)
 	concurrencyFlags(&s)
+	spoolFlags(&s)
 	only := flag.String("only", "", `comma-separated scenarios to run, such as "upload stream,verify"; empty runs all`)
 	flag.Parse()
 	if peers != "" {
@@ -109,6 +113,7 @@ func parseFlags() settings {
 		s.streamSize, s.fileSize, s.small, s.stsOps, s.rounds = 12<<20, 6<<20, 64, 200, 1
 		s.tenants, s.brokenUploads, s.brokenFor = 20, 100, 2*time.Second
 		s.counts, s.uploadSize, s.slowRate, s.budget = "2", 17<<20, 64<<20, 32<<20
+		s.spoolSize, s.spoolPending = 40<<20, 50
 	}
 	return s
 }
@@ -143,6 +148,9 @@ func run(s settings) error {
 	}
 	if s.runs("broken tenant") {
 		b.brokenTenant(s)
+	}
+	if s.runs("spool") {
+		b.spool(s)
 	}
 	b.print(os.Stdout, s)
 	for _, r := range b.results {

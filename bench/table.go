@@ -33,6 +33,8 @@ func rate(r result) string {
 	switch {
 	case r.err != nil:
 		return "failed"
+	case strings.HasPrefix(r.scenario, "spool crash"), strings.HasPrefix(r.scenario, "spool resume"):
+		return "" // their figures are in the note
 	case r.ops == 0 && r.elapsed == 0:
 		return "not run"
 	case r.scenario == "STS calls", strings.HasPrefix(r.scenario, "broken tenant"):
