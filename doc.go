@@ -32,10 +32,13 @@
 // ([WithMemoryLimit]) and the STS counts, shared by all.
 //
 // A [Spool] ([OpenSpool]) is a durable local buffer in front of a Pool: a
-// recording is written to local disk ([Spool.Create], [Recording.Commit])
-// and delivered in the background to its tenant's bucket, exactly once,
-// through failures, restarts and crashes; [TenantConfigs] gives a tenant's
-// Config when it is needed, so that the spool's files hold no secret.
+// recording is written to local disk ([Spool.Create], [Recording.Commit]),
+// never waiting on S3, while its parts are already uploaded, and it is
+// delivered to its tenant's bucket exactly once, through failures,
+// restarts and crashes, resuming its multipart upload where it stopped;
+// [TenantConfigs] gives a tenant's Config when it is needed, so that the
+// spool's files hold no secret. [ListSpool] reads what a spool directory
+// holds.
 //
 // Beside them, [Verify] is the product's Test button: it opens a Store for
 // a Config and runs, as checks, each step a recorder needs, from asking

@@ -25,10 +25,7 @@ type spoolTelemetry struct {
 // newSpoolTelemetry creates the Spool's instruments on m, observing stats.
 func newSpoolTelemetry(tracer trace.Tracer, m metric.Meter, stats func() SpoolStats) *spoolTelemetry {
 	var nop noop.Meter
-	counter := func(name, unit, desc string) metric.Int64Counter {
-		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
-		return orNoop(c, err, nop.Int64Counter)
-	}
+	counter := func(name, unit, desc string) metric.Int64Counter { return int64Counter(m, name, unit, desc) }
 	gauge := func(name, unit, desc string) metric.Int64ObservableGauge {
 		g, err := m.Int64ObservableGauge(name, metric.WithUnit(unit), metric.WithDescription(desc))
 		return orNoop(g, err, nop.Int64ObservableGauge)

@@ -28,10 +28,7 @@ func durationBuckets() []float64 {
 // reported the error to otel.Handle.
 func newInstruments(m metric.Meter) *instruments {
 	var nop noop.Meter
-	counter := func(name, unit, desc string) metric.Int64Counter {
-		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
-		return orNoop(c, err, nop.Int64Counter)
-	}
+	counter := func(name, unit, desc string) metric.Int64Counter { return int64Counter(m, name, unit, desc) }
 	upDown := func(name, unit, desc string) metric.Int64UpDownCounter {
 		c, err := m.Int64UpDownCounter(name, metric.WithUnit(unit), metric.WithDescription(desc))
 		return orNoop(c, err, nop.Int64UpDownCounter)
@@ -61,6 +58,12 @@ func newInstruments(m metric.Meter) *instruments {
 		}
 	}
 	return inst
+}
+
+// int64Counter creates a counter on m, or a no-op one if m refuses it.
+func int64Counter(m metric.Meter, name, unit, desc string) metric.Int64Counter {
+	c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+	return orNoop(c, err, noop.Meter{}.Int64Counter)
 }
 
 // orNoop returns inst, or the no-op instrument of the same kind if the

@@ -149,9 +149,7 @@ func run(s settings) error {
 	if s.runs("broken tenant") {
 		b.brokenTenant(s)
 	}
-	if s.runs("spool") {
-		b.spool(s)
-	}
+	b.spool(s)
 	b.print(os.Stdout, s)
 	for _, r := range b.results {
 		if r.err != nil {

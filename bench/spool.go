@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -51,42 +53,63 @@ type spoolReport struct {
 	Open              time.Duration `json:"open,omitempty"`
 }
 
+// spool runs the spool scenarios: all with -only spool, or those named
+// (spool-cpu, spool-live, spool-crash, spool-resume).
 func (b *bench) spool(s settings) {
-	b.spoolCPU(s)
-	b.spoolLive(s)
-	b.spoolCrash(s, "after Commit")
-	b.spoolCrash(s, "mid-write")
-	b.spoolResume(s)
+	all := s.runs("spool")
+	if all || s.only["spool-cpu"] {
+		b.spoolCPU(s)
+	}
+	if all || s.only["spool-live"] {
+		b.spoolLive(s)
+	}
+	if all || s.only["spool-crash"] {
+		b.spoolCrash(s, "after Commit")
+		b.spoolCrash(s, "mid-write")
+	}
+	if all || s.only["spool-resume"] {
+		b.spoolResume(s)
+	}
 }
 
 // spoolCPU runs the same stream through a direct Upload and through a
-// Spool, each in a child, and compares their CPU seconds per GiB.
+// Spool, each in a child, taking turns for -rounds rounds, and compares
+// their median CPU seconds per GiB.
 func (b *bench) spoolCPU(s settings) {
 	scenario := fmt.Sprintf("spool stream %d MiB", s.streamSize>>20)
-	var direct result
-	for _, c := range []string{"recstore", "recstore-spool"} {
-		fmt.Fprintf(os.Stderr, "bench: %s %s...\n", c, scenario)
-		r := result{client: c, scenario: scenario, bytes: s.streamSize}
-		args := []string{"-client", "recstore", "-op", "upload", "-key", "bench/spool/direct", "-size", "-1"}
-		if c == "recstore-spool" {
-			args = []string{"-op", "spool-put", "-file", b.spoolDir(c), "-key", "bench/spool/spooled"}
+	clients := []string{"recstore", "recstore-spool"}
+	rounds := make([][]result, len(clients))
+	for round := range max(1, s.rounds) {
+		for i, c := range clients {
+			fmt.Fprintf(os.Stderr, "bench: %s %s, round %d...\n", c, scenario, round+1)
+			args := []string{"-client", "recstore", "-op", "upload", "-key", "bench/spool/direct", "-size", "-1"}
+			if c == "recstore-spool" {
+				args = []string{"-op", "spool-put", "-file", b.spoolDir(c), "-key", "bench/spool/spooled"}
+			}
+			r := result{client: c, scenario: scenario, bytes: s.streamSize}
+			var cpu time.Duration
+			r.elapsed, r.peakRSS, cpu, r.err = runMeasuredCPU(b.childCmd(args...), stream(s.streamSize))
+			r.cpuPerGiB = cpu.Seconds() / (float64(r.bytes) / (1 << 30))
+			rounds[i] = append(rounds[i], r)
 		}
-		var cpu time.Duration
-		cmd := b.childCmd(args...)
-		r.elapsed, r.peakRSS, cpu, r.err = runMeasuredCPU(cmd, stream(s.streamSize))
-		if cmd.ProcessState != nil {
-			fmt.Fprintf(os.Stderr, "bench: %s: user %v, system %v\n", c, cmd.ProcessState.UserTime(), cmd.ProcessState.SystemTime())
-		}
-		r.cpuPerGiB = cpu.Seconds() / (float64(r.bytes) / (1 << 30))
-		switch {
-		case c == "recstore":
-			direct = r
-			r.note = "Upload, direct"
-		case direct.cpuPerGiB > 0 && r.err == nil:
-			r.note = fmt.Sprintf("%.2f x Upload's CPU (target 1.3)", r.cpuPerGiB/direct.cpuPerGiB)
-		}
-		b.results = append(b.results, r)
 	}
+	direct, spooled := medianCPU(rounds[0]), medianCPU(rounds[1])
+	direct.note = fmt.Sprintf("Upload, direct; median of %d", len(rounds[0]))
+	if direct.err == nil && spooled.err == nil && direct.cpuPerGiB > 0 {
+		spooled.note = fmt.Sprintf("%.2f x Upload's CPU (target 1.3); median of %d", spooled.cpuPerGiB/direct.cpuPerGiB, len(rounds[1]))
+	}
+	b.results = append(b.results, direct, spooled)
+}
+
+// medianCPU is the round of median CPU per GiB, or the first that failed.
+func medianCPU(rounds []result) result {
+	for _, r := range rounds {
+		if r.err != nil {
+			return r
+		}
+	}
+	slices.SortFunc(rounds, func(a, b result) int { return cmp.Compare(a.cpuPerGiB, b.cpuPerGiB) })
+	return rounds[len(rounds)/2]
 }
 
 // spoolLive writes a recording at the slow rate through a Spool, and
