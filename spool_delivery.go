@@ -135,6 +135,11 @@ func (s *Spool) uploadFile(ctx context.Context, store *Store, p *pending, f *os.
 		return err
 	}
 	info, err = fu.finish(ctx, p.Size, sums)
+	if errors.Is(err, errDamaged) { // the parts sent before are of a recording that will not be delivered
+		if ferr := fu.forget(ctx, fu.u.id, fu.u.started); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
+	}
 	return err
 }
 

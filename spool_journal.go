@@ -46,7 +46,7 @@ type spoolEntry struct {
 	Upload  spoolUpload `json:"upload"`
 	State   string      `json:"state"`
 	Size    int64       `json:"size"` // committed: the data file's length
-	// Sums are the CRC32Cs of the data file's blocks, as written (blockSums).
+	// Sums are the CRC-32s of the data file's blocks, as written (blockSums).
 	Sums    []byte    `json:"sums,omitempty"`
 	Created time.Time `json:"created"` // when Create (or Adopt) began it
 	// Committed is when it was handed over for delivery.

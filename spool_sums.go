@@ -15,15 +15,18 @@ import (
 // are).
 const spoolBlock = 1 << 20
 
-// castagnoli is the table of the spool files' checksums (CRC32C).
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// blockTable is the table of the spool files' checksums: CRC-32 (IEEE),
+// the checksum recstore's uploads send in crc32 mode, so that a part's own
+// checksum, computed once, both checks the part against the blocks
+// (crc32Combine) and goes with it to S3, which checks it again.
+var blockTable = crc32.IEEETable
 
-// blockSums are the CRC32Cs of a spool file's blocks, computed as it is
+// blockSums are the CRC-32s of a spool file's blocks, computed as it is
 // written: every block but the last is spoolBlock long. They are kept in
 // the journal as 4 bytes each, big-endian.
 type blockSums struct {
 	sums    []uint32
-	partial uint32 // the CRC32C of the last block's bytes so far
+	partial uint32 // the CRC-32 of the last block's bytes so far
 	size    int64
 }
 
@@ -31,7 +34,7 @@ type blockSums struct {
 func (b *blockSums) write(p []byte) {
 	for len(p) > 0 {
 		n := min(int64(len(p)), spoolBlock-b.size%spoolBlock)
-		b.partial = crc32.Update(b.partial, castagnoli, p[:n])
+		b.partial = crc32.Update(b.partial, blockTable, p[:n])
 		b.size += n
 		p = p[n:]
 		if b.size%spoolBlock == 0 {
@@ -101,14 +104,14 @@ func verifySpan(f io.ReaderAt, size int64, sums []uint32, off int64, data []byte
 		}
 		sum, err := crcOfRange(f, 0, start, off)
 		if err == nil {
-			sum = crc32.Update(sum, castagnoli, data[max(start, off)-off:min(stop, end)-off])
+			sum = crc32.Update(sum, blockTable, data[max(start, off)-off:min(stop, end)-off])
 			sum, err = crcOfRange(f, sum, end, stop)
 		}
 		if err != nil {
 			return err
 		}
 		if sum != sums[b] {
-			return fmt.Errorf("%w: bytes %d to %d have CRC32C %08x, written as %08x", errDamaged, start, stop, sum, sums[b])
+			return fmt.Errorf("%w: bytes %d to %d have CRC-32 %08x, written as %08x", errDamaged, start, stop, sum, sums[b])
 		}
 	}
 	return nil
@@ -123,12 +126,88 @@ func crcOfRange(f io.ReaderAt, sum uint32, off, end int64) (uint32, error) {
 	r := io.NewSectionReader(f, off, end-off)
 	for {
 		n, err := r.Read(buf)
-		sum = crc32.Update(sum, castagnoli, buf[:n])
+		sum = crc32.Update(sum, blockTable, buf[:n])
 		switch {
 		case err == io.EOF: // a file cut short ends early: its sum then differs
 			return sum, nil
 		case err != nil:
 			return 0, err
 		}
+	}
+}
+
+// partSum checks a part of data, read at off from a file of size bytes,
+// against sums, computing the part's CRC-32 in the same pass, and returns
+// it: the checksum its UploadPart carries. It needs the part to start on
+// a block and end on one or at the end of the file (as parts of a
+// multiple of spoolBlock do); ok is false otherwise, and the caller
+// checks with verifySpan.
+func partSum(size int64, sums []uint32, off int64, data []byte) (sum uint32, ok bool, err error) {
+	end := off + int64(len(data))
+	if off%spoolBlock != 0 || end%spoolBlock != 0 && end != size || len(data) == 0 {
+		return 0, false, nil
+	}
+	first, last := off/spoolBlock, (end+spoolBlock-1)/spoolBlock
+	if last > int64(len(sums)) {
+		return 0, true, fmt.Errorf("%w: bytes from %d have no recorded checksum", errDamaged, int64(len(sums))*spoolBlock)
+	}
+	var want uint32
+	for b := first; b < last; b++ {
+		want = crc32Combine(want, sums[b], min((b+1)*spoolBlock, size)-b*spoolBlock)
+	}
+	if sum = crc32.Checksum(data, blockTable); sum != want {
+		return 0, true, fmt.Errorf("%w: bytes %d to %d have CRC-32 %08x, written as %08x", errDamaged, off, end, sum, want)
+	}
+	return sum, true, nil
+}
+
+// crc32Combine is the CRC-32 (IEEE) of A followed by B, from their CRCs
+// and B's length: zlib's crc32_combine, which multiplies crc1 by x^(8 len2)
+// modulo the polynomial, by squaring an operator matrix over GF(2).
+func crc32Combine(crc1, crc2 uint32, len2 int64) uint32 {
+	if len2 <= 0 {
+		return crc1
+	}
+	var even, odd [32]uint32
+	odd[0] = crc32.IEEE // the operator for one zero bit
+	row := uint32(1)
+	for n := 1; n < 32; n++ {
+		odd[n] = row
+		row <<= 1
+	}
+	gf2Square(&even, &odd) // two zero bits
+	gf2Square(&odd, &even) // four
+	for {
+		gf2Square(&even, &odd) // apply len2's bits, from one zero byte up
+		if len2&1 != 0 {
+			crc1 = gf2Times(&even, crc1)
+		}
+		if len2 >>= 1; len2 == 0 {
+			break
+		}
+		gf2Square(&odd, &even)
+		if len2&1 != 0 {
+			crc1 = gf2Times(&odd, crc1)
+		}
+		if len2 >>= 1; len2 == 0 {
+			break
+		}
+	}
+	return crc1 ^ crc2
+}
+
+func gf2Times(mat *[32]uint32, vec uint32) uint32 {
+	var sum uint32
+	for i := 0; vec != 0; i, vec = i+1, vec>>1 {
+		if vec&1 != 0 {
+			sum ^= mat[i]
+		}
+	}
+	return sum
+}
+
+func gf2Square(square, mat *[32]uint32) {
+	for n := range 32 {
+		square[n] = gf2Times(mat, mat[n])
 	}
 }

@@ -2,6 +2,7 @@ package recstore
 
 import (
 	"bytes"
+	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -79,5 +80,49 @@ func TestBlockSumsEmpty(t *testing.T) {
 	sums := decodeSums(b.encode())
 	assert.Equal(t, []uint32{0}, sums)
 	_, err := io.Copy(io.Discard, &verifyingReader{r: bytes.NewReader(nil), size: 0, want: sums})
+	assert.NoError(t, err)
+}
+
+// TestCRC32Combine: the combined CRC of two pieces is the CRC of both,
+// for lengths from none to several blocks.
+func TestCRC32Combine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(32, 1))
+	data := make([]byte, 3*spoolBlock+5)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	for _, cut := range []int{0, 1, 7, 4096, spoolBlock, len(data) - 1, len(data)} {
+		a, b := data[:cut], data[cut:]
+		got := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), int64(len(b)))
+		assert.Equal(t, crc32.ChecksumIEEE(data), got, "cut at %d", cut)
+	}
+}
+
+// TestPartSum: an aligned part's CRC-32 is checked against the blocks in
+// one pass; a changed byte fails it; an unaligned part is left to
+// verifySpan.
+func TestPartSum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 1))
+	data := make([]byte, 5*spoolBlock+123)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	var b blockSums
+	b.write(data)
+	sums := decodeSums(b.encode())
+	size := int64(len(data))
+	for _, part := range []struct{ off, end int64 }{{0, 2 * spoolBlock}, {2 * spoolBlock, 4 * spoolBlock}, {4 * spoolBlock, size}} {
+		sum, ok, err := partSum(size, sums, part.off, data[part.off:part.end])
+		require.NoError(t, err)
+		assert.True(t, ok)
+		assert.Equal(t, crc32.ChecksumIEEE(data[part.off:part.end]), sum)
+	}
+	damaged := bytes.Clone(data[2*spoolBlock : 4*spoolBlock])
+	damaged[100] ^= 1
+	_, ok, err := partSum(size, sums, 2*spoolBlock, damaged)
+	assert.True(t, ok)
+	assert.ErrorIs(t, err, errDamaged)
+	_, ok, err = partSum(size, sums, 100, data[100:spoolBlock])
+	assert.False(t, ok, "not on a block: verifySpan's")
 	assert.NoError(t, err)
 }

@@ -350,27 +350,42 @@ func TestSpoolLimit(t *testing.T) {
 }
 
 // TestSpoolQuarantine: a spool file damaged on disk is never uploaded: it
-// is moved to the quarantine directory, counted and kept.
+// is moved to the quarantine directory, counted and kept. A multipart one
+// whose first part was sent before the damaged one is found leaves no
+// multipart upload.
 func TestSpoolQuarantine(t *testing.T) {
 	e := requireEnv(t)
-	se := newSpoolEnv(t, e.Config(e.Role), "acme")
-	sp := se.open(t)
-	ctx := context.Background()
-	require.NoError(t, sp.Put(ctx, "acme", "calls/damaged.webm", strings.NewReader("bytes that will rot")))
-	data, err := filepath.Glob(filepath.Join(se.dir, "recordings", "*.rec"))
-	require.NoError(t, err)
-	require.Len(t, data, 1)
-	body, err := os.ReadFile(data[0])
-	require.NoError(t, err)
-	body[3] ^= 0x20
-	require.NoError(t, os.WriteFile(data[0], body, 0o600))
+	for _, tc := range []struct {
+		name string
+		body []byte
+		flip int
+	}{
+		{"single", []byte("bytes that will rot"), 3},
+		{"multipart", bytes.Repeat([]byte("a part "), (3*recstore.MinPartSize)/7), recstore.MinPartSize + 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			se := newSpoolEnv(t, e.Config(e.Role), "acme")
+			sp := se.open(t)
+			ctx := context.Background()
+			key := "calls/damaged-" + tc.name + ".webm"
+			require.NoError(t, sp.Put(ctx, "acme", key, bytes.NewReader(tc.body)))
+			data, err := filepath.Glob(filepath.Join(se.dir, "recordings", "*.rec"))
+			require.NoError(t, err)
+			require.Len(t, data, 1)
+			body, err := os.ReadFile(data[0])
+			require.NoError(t, err)
+			body[tc.flip] ^= 0x20
+			require.NoError(t, os.WriteFile(data[0], body, 0o600))
 
-	se.broken["acme"].Store(false)
-	flush(t, sp)
-	_, _, err = stored(t, e, e.Bucket, "acme", "calls/damaged.webm")
-	assert.Error(t, err, "not uploaded")
-	assert.Equal(t, 1, sp.Stats().Quarantined)
-	assert.Len(t, spoolFiles(t, se.dir, "quarantine"), 2, "its data and journal entry are kept")
+			se.broken["acme"].Store(false)
+			flush(t, sp)
+			_, _, err = stored(t, e, e.Bucket, "acme", key)
+			assert.Error(t, err, "not uploaded")
+			assert.Equal(t, 1, sp.Stats().Quarantined)
+			assert.Len(t, spoolFiles(t, se.dir, "quarantine"), 2, "its data and journal entry are kept")
+			assert.Empty(t, pendingUploads(t, e, "acme/"+key), "no part is left")
+		})
+	}
 }
 
 // TestSpoolDiscard removes a pending recording on purpose.

@@ -139,10 +139,7 @@ func (fu *fileUpload) sendPart(ctx context.Context, num int32, size int64, sums 
 	if _, err := fu.f.ReadAt(data, off); err != nil {
 		return fmt.Errorf("%w: reading bytes %d to %d: %v", errDamaged, off, off+int64(len(data)), err)
 	}
-	if err := verifySpan(fu.f, size, sums, off, data); err != nil {
-		return err
-	}
-	part, err := fu.u.uploadPart(ctx, num, data)
+	part, err := fu.checkAndSend(ctx, num, size, sums, off, data)
 	if err != nil {
 		return err
 	}
@@ -156,6 +153,25 @@ func (fu *fileUpload) sendPart(ctx context.Context, num int32, size int64, sums 
 		e.Multipart.Parts = append(e.Multipart.Parts, spoolPart{Number: num, ETag: aws.ToString(part.ETag),
 			CRC32: aws.ToString(part.ChecksumCRC32)})
 	})
+}
+
+// checkAndSend checks part num, read at off, against the block sums, and
+// sends it. A part on blocks is checked by its own CRC-32, in crc32 mode
+// the checksum its request carries too, so that it is computed once.
+func (fu *fileUpload) checkAndSend(ctx context.Context, num int32, size int64, sums []uint32, off int64, data []byte) (
+	types.CompletedPart, error) {
+	sum, aligned, err := partSum(size, sums, off, data)
+	switch {
+	case err != nil:
+		return types.CompletedPart{}, err
+	case !aligned:
+		if err := verifySpan(fu.f, size, sums, off, data); err != nil {
+			return types.CompletedPart{}, err
+		}
+	case fu.store.crc32:
+		return fu.u.uploadPartWithSum(ctx, num, data, sum)
+	}
+	return fu.u.uploadPart(ctx, num, data)
 }
 
 func (fu *fileUpload) has(num int32) bool {

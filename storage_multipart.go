@@ -90,7 +90,18 @@ func (s *Store) startMultipart(ctx context.Context, key string, in s3.CreateMult
 func (u *multipartUpload) uploadID() string { return u.id }
 
 // uploadPart sends part num of the upload.
-func (u *multipartUpload) uploadPart(ctx context.Context, num int32, data []byte) (_ types.CompletedPart, err error) {
+func (u *multipartUpload) uploadPart(ctx context.Context, num int32, data []byte) (types.CompletedPart, error) {
+	return u.sendPart(ctx, num, data, nil)
+}
+
+// uploadPartWithSum sends part num of an upload in crc32 mode with its
+// CRC-32 already computed, which the SDK then sends instead of computing
+// it again, and S3 checks as ever.
+func (u *multipartUpload) uploadPartWithSum(ctx context.Context, num int32, data []byte, sum uint32) (types.CompletedPart, error) {
+	return u.sendPart(ctx, num, data, aws.String(crc32Base64(sum)))
+}
+
+func (u *multipartUpload) sendPart(ctx context.Context, num int32, data []byte, sum *string) (_ types.CompletedPart, err error) {
 	s := u.s
 	ctx, span := s.tel.startPart(ctx, "recstore.UploadPart", u, num, int64(len(data)))
 	defer func() { endSpan(span, err, errorType(err)) }()
@@ -100,7 +111,7 @@ func (u *multipartUpload) uploadPart(ctx context.Context, num int32, data []byte
 		out, err = s.s3.UploadPart(ctx, &s3.UploadPartInput{
 			Bucket: &s.cfg.Bucket, Key: &u.full, UploadId: &u.id, PartNumber: &num,
 			Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
-			ChecksumAlgorithm: s.checksumAlgorithm(), ContentMD5: md5sum,
+			ChecksumAlgorithm: s.checksumAlgorithm(), ChecksumCRC32: sum, ContentMD5: md5sum,
 		})
 		return err
 	})
