@@ -100,12 +100,35 @@ func printSpool(c *cli, list []recstore.PendingRecording, now time.Time) {
 		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\t%s\n", stateOf(p), age, p.Size, p.Attempts, p.Tenant, key)
 	}
 	w.Flush()
+	printFailures(c, list)
+}
+
+// printFailures prints each distinct diagnosis once (the first error with
+// it, the recordings it holds back, its cause and fix); errors without one
+// are grouped by their text.
+func printFailures(c *cli, list []recstore.PendingRecording) {
+	var order []string
+	held := map[string][]string{}
+	errs := map[string]error{}
 	for _, p := range list {
 		if p.LastError == nil {
 			continue
 		}
-		fmt.Fprintf(c.stdout, "\n%s %s: %v\n", p.Tenant, p.Key, p.LastError)
+		text := p.LastError.Error()
 		if cause, fix, ok := recstore.Diagnose(p.LastError); ok {
+			text = cause + "\x00" + fix
+		}
+		if _, ok := errs[text]; !ok {
+			order, errs[text] = append(order, text), p.LastError
+		}
+		held[text] = append(held[text], p.Tenant+" "+p.Key)
+	}
+	for _, text := range order {
+		fmt.Fprintf(c.stdout, "\n%v\n", errs[text])
+		for _, rec := range held[text] {
+			fmt.Fprintf(c.stdout, "  holds back: %s\n", rec)
+		}
+		if cause, fix, ok := recstore.Diagnose(errs[text]); ok {
 			fmt.Fprintf(c.stdout, "  cause: %s\n  fix:   %s\n", cause, fix)
 		}
 	}
