@@ -33,7 +33,7 @@ func policyGrants() []policyGrant {
 }
 
 func policyCommand() command {
-	var doc, userARN, principalARN string
+	var doc, userARN, principalARN, format string
 	grants := map[string]*string{}
 	return command{
 		name:    "policy",
@@ -47,10 +47,13 @@ func policyCommand() command {
 		examples: []string{
 			"policy --config storage.json --user-arn arn:aws:iam::111122223333:user/recorder-base",
 			"policy --config storage.json --doc role --kms-key arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+			"policy --config storage.json --format cloudformation --user-arn arn:aws:iam::111122223333:user/recorder-base > recorder-role.json",
 		},
 		flags: func(fs *flagSet) {
 			fs.configFlags()
 			fs.StringVar(&doc, "doc", "", "print one document: base, trust, role or key (default all; key only with --kms-key)")
+			fs.StringVar(&format, "format", "json", "json: the IAM documents; cloudformation: a CloudFormation template that creates the role "+
+				"(trust and role policy, parameters for the External ID, bucket, prefix and KMS key, the role ARN as output)")
 			fs.StringVar(&userARN, "user-arn", "", "the base IAM user's `ARN`, for the trust policy")
 			fs.StringVar(&principalARN, "principal-arn", "", "the base identity's `ARN` for the trust policy: a user, or the recorder's own role")
 			for _, g := range policyGrants() {
@@ -77,6 +80,21 @@ func policyCommand() command {
 			kmsKey := *grants["kms-key"]
 			if userARN != "" && principalARN != "" && userARN != principalARN {
 				return usagef("--user-arn and --principal-arn name different principals; give one")
+			}
+			switch {
+			case format == "cloudformation" && doc != "":
+				return usagef("--doc and --format cloudformation: the template holds the role's documents; give one")
+			case format == "cloudformation" && cmp.Or(principalARN, userARN) == "":
+				return usagef("--format cloudformation needs --user-arn ARN (or --principal-arn ARN): the role's trust policy names the base identity")
+			case format == "cloudformation":
+				template, err := recstore.CloudFormationRole(cfg, cmp.Or(principalARN, userARN), opts...)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(c.stdout, template)
+				return nil
+			case format != "json":
+				return usagef("--format %q: want json or cloudformation", format)
 			}
 			docs, err := policies(cfg, doc, cmp.Or(principalARN, userARN), kmsKey != "", opts, fs.storeOptions())
 			if err != nil {

@@ -120,3 +120,27 @@ func TestPolicyRoleDocumentPassesVerify(t *testing.T) {
 		assert.Equal(t, exitOK, r.code, "prefix %q:\n%s%s", prefix, r.stdout, r.stderr)
 	}
 }
+
+// TestPolicyCloudFormation: --format cloudformation prints the library's
+// role template, filled from the config and the grants; it needs the base
+// identity and refuses --doc.
+func TestPolicyCloudFormation(t *testing.T) {
+	dir := t.TempDir()
+	cfg := recstore.Config{Bucket: "recordings", Region: "eu-west-1", RoleARN: "arn:aws:iam::444455556666:role/recorder",
+		ExternalID: "acme-7f3c", KeyPrefix: "acme/"}
+	_, path := configFile(t, cfg)
+	user := "arn:aws:iam::111122223333:user/recorder-base"
+	r := runCLI(t, dir, nil, "", "policy", "--config", path, "--format", "cloudformation", "--user-arn", user, "--object-lock")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	want, err := recstore.CloudFormationRole(cfg, user, recstore.GrantObjectLock())
+	require.NoError(t, err)
+	assert.Equal(t, want+"\n", r.stdout)
+	var template map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &template), "a JSON template")
+
+	for _, args := range [][]string{{"--format", "cloudformation"}, {"--format", "cloudformation", "--user-arn", user, "--doc", "role"},
+		{"--format", "yaml", "--user-arn", user}} {
+		r := runCLI(t, dir, nil, "", append([]string{"policy", "--config", path}, args...)...)
+		assert.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
+	}
+}
