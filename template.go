@@ -3,8 +3,12 @@ package recstore
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 	"time"
+
+	"github.com/auvious/recstore/internal/awsname"
 )
 
 // CloudFormationRole is an AWS CloudFormation template (JSON) that creates
@@ -179,4 +183,51 @@ func substituteString(s string) any {
 		sub = fmt.Sprintf("arn:${AWS::Partition}:%s", after)
 	}
 	return map[string]string{"Fn::Sub": sub}
+}
+
+// CloudFormationQuickCreateLink is the CloudFormation console's
+// quick-create link for the template of CloudFormationRole stored at
+// templateURL (an https URL the console can read, as a file in S3): it
+// opens the console's Create stack page in cfg.Region with the stack name
+// and the template's parameters filled in from cfg and opts, for the
+// customer's admin to review and create. AWS documents the link in
+// "Creating quick-create links for stacks" (CloudFormation User Guide).
+func CloudFormationQuickCreateLink(cfg Config, templateURL, stackName string, opts ...PolicyOption) (string, error) {
+	var o policyOptions
+	for _, opt := range opts {
+		opt.applyPolicy(&o)
+	}
+	if p := checkRegion(cfg.Region, false); p != "" {
+		return "", setting("Region").problem(p)
+	}
+	if u, err := url.Parse(templateURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		return "", fmt.Errorf("%w: template URL %q: want the https URL of the uploaded template, such as "+
+			"https://<bucket>.s3.<region>.amazonaws.com/recorder-role.json", ErrInvalidArgument, truncate(templateURL))
+	}
+	if !stackNamePattern.MatchString(stackName) {
+		return "", fmt.Errorf("%w: stack name %q: a letter, then letters, digits and hyphens, at most 128 in all",
+			ErrInvalidArgument, truncate(stackName))
+	}
+	query := url.Values{"templateURL": {templateURL}, "stackName": {stackName}}
+	for name, p := range cfnParameters(cfg, o.kmsKeyARN) {
+		if p.Default != "" {
+			query.Set("param_"+name, p.Default)
+		}
+	}
+	return fmt.Sprintf("%s/cloudformation/home?region=%s#/stacks/create/review?%s",
+		consoleHost(awsname.Partition(cfg.Region)), url.QueryEscape(cfg.Region), query.Encode()), nil
+}
+
+// stackNamePattern is CloudFormation's rule for a stack name.
+var stackNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
+
+// consoleHost is the AWS console of a partition.
+func consoleHost(partition string) string {
+	switch partition {
+	case "aws-cn":
+		return "https://console.amazonaws.cn"
+	case "aws-us-gov":
+		return "https://console.amazonaws-us-gov.com"
+	}
+	return "https://console.aws.amazon.com"
 }

@@ -143,3 +143,62 @@ func decodePolicy(t *testing.T, doc string) recstore.Policy {
 	require.NoError(t, json.Unmarshal([]byte(doc), &p), doc)
 	return p
 }
+
+// TestCloudFormationQuickCreateLink: the link opens the console of the
+// config's partition and Region on the review page, with the template
+// URL, the stack name and a value for parameters of the template only;
+// bad input is refused before any link is made.
+func TestCloudFormationQuickCreateLink(t *testing.T) {
+	key := "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	for _, tc := range []struct {
+		region, console string
+	}{{"us-east-1", "https://console.aws.amazon.com"}, {"cn-north-1", "https://console.amazonaws.cn"}} {
+		cfg := templateCases()[2].cfg
+		cfg.Region = tc.region
+		const templateURL = "https://templates.s3.us-east-1.amazonaws.com/recorder-role.json"
+		link, err := recstore.CloudFormationQuickCreateLink(cfg, templateURL, "recorder-role", recstore.GrantKMSKey(key))
+		require.NoError(t, err)
+		page, fragment, ok := strings.Cut(link, "#")
+		require.True(t, ok, link)
+		assert.Equal(t, tc.console+"/cloudformation/home?region="+tc.region, page)
+		path, rawQuery, _ := strings.Cut(fragment, "?")
+		assert.Equal(t, "/stacks/create/review", path)
+		query, err := url.ParseQuery(rawQuery)
+		require.NoError(t, err)
+		assert.Equal(t, templateURL, query.Get("templateURL"))
+		assert.Equal(t, "recorder-role", query.Get("stackName"))
+		assert.Equal(t, map[string]string{"param_ExternalId": cfg.ExternalID, "param_BucketName": cfg.Bucket,
+			"param_KeyPrefix": cfg.KeyPrefix, "param_KmsKeyArn": key}, params(query))
+
+		body, err := recstore.CloudFormationRole(cfg, templateBase, recstore.GrantKMSKey(key))
+		require.NoError(t, err)
+		var template struct{ Parameters map[string]any }
+		require.NoError(t, json.Unmarshal([]byte(body), &template))
+		for name := range params(query) {
+			assert.Contains(t, template.Parameters, strings.TrimPrefix(name, "param_"), "the template has each parameter the link fills")
+		}
+	}
+	cfg := templateCases()[0].cfg
+	for _, bad := range []struct{ region, templateURL, stack string }{
+		{"", "https://t.s3.amazonaws.com/r.json", "recorder-role"},
+		{"us-east-1", "http://t.s3.amazonaws.com/r.json", "recorder-role"},
+		{"us-east-1", "https://t.s3.amazonaws.com/r.json", "1-recorder"},
+		{"us-east-1", "https://t.s3.amazonaws.com/r.json", "recorder_role"},
+	} {
+		c := cfg
+		c.Region = bad.region
+		_, err := recstore.CloudFormationQuickCreateLink(c, bad.templateURL, bad.stack)
+		assert.Error(t, err, "%+v", bad)
+	}
+}
+
+// params are the param_ values of a quick-create link's query.
+func params(query url.Values) map[string]string {
+	out := map[string]string{}
+	for k := range query {
+		if strings.HasPrefix(k, "param_") {
+			out[k] = query.Get(k)
+		}
+	}
+	return out
+}

@@ -33,7 +33,7 @@ func policyGrants() []policyGrant {
 }
 
 func policyCommand() command {
-	var doc, userARN, principalARN, format string
+	var doc, userARN, principalARN, format, templateURL, stackName string
 	grants := map[string]*string{}
 	return command{
 		name:    "policy",
@@ -48,12 +48,16 @@ func policyCommand() command {
 			"policy --config storage.json --user-arn arn:aws:iam::111122223333:user/recorder-base",
 			"policy --config storage.json --doc role --kms-key arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 			"policy --config storage.json --format cloudformation --user-arn arn:aws:iam::111122223333:user/recorder-base > recorder-role.json",
+			"policy --config storage.json --format cloudformation --user-arn arn:aws:iam::111122223333:user/recorder-base --template-url https://templates.s3.us-east-1.amazonaws.com/recorder-role.json",
 		},
 		flags: func(fs *flagSet) {
 			fs.configFlags()
 			fs.StringVar(&doc, "doc", "", "print one document: base, trust, role or key (default all; key only with --kms-key)")
 			fs.StringVar(&format, "format", "json", "json: the IAM documents; cloudformation: a CloudFormation template that creates the role "+
 				"(trust and role policy, parameters for the External ID, bucket, prefix and KMS key, the role ARN as output)")
+			fs.StringVar(&templateURL, "template-url", "", "with --format cloudformation: the https `URL` where the template was uploaded; "+
+				"prints the console's quick-create link to it, with the stack name and parameters filled in, instead of the template")
+			fs.StringVar(&stackName, "stack-name", "recorder-role", "the stack name of the quick-create link")
 			fs.StringVar(&userARN, "user-arn", "", "the base IAM user's `ARN`, for the trust policy")
 			fs.StringVar(&principalARN, "principal-arn", "", "the base identity's `ARN` for the trust policy: a user, or the recorder's own role")
 			for _, g := range policyGrants() {
@@ -86,6 +90,13 @@ func policyCommand() command {
 				return usagef("--doc and --format cloudformation: the template holds the role's documents; give one")
 			case format == "cloudformation" && cmp.Or(principalARN, userARN) == "":
 				return usagef("--format cloudformation needs --user-arn ARN (or --principal-arn ARN): the role's trust policy names the base identity")
+			case format == "cloudformation" && templateURL != "":
+				link, err := recstore.CloudFormationQuickCreateLink(cfg, templateURL, stackName, opts...)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(c.stdout, link)
+				return nil
 			case format == "cloudformation":
 				template, err := recstore.CloudFormationRole(cfg, cmp.Or(principalARN, userARN), opts...)
 				if err != nil {

@@ -138,8 +138,16 @@ func TestPolicyCloudFormation(t *testing.T) {
 	var template map[string]any
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &template), "a JSON template")
 
+	const templateURL = "https://templates.s3.us-east-1.amazonaws.com/recorder-role.json"
+	r = runCLI(t, dir, nil, "", "policy", "--config", path, "--format", "cloudformation", "--user-arn", user,
+		"--template-url", templateURL, "--stack-name", "acme-recorder")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	link, err := recstore.CloudFormationQuickCreateLink(cfg, templateURL, "acme-recorder")
+	require.NoError(t, err)
+	assert.Equal(t, link+"\n", r.stdout, "the quick-create link instead of the template")
+
 	for _, args := range [][]string{{"--format", "cloudformation"}, {"--format", "cloudformation", "--user-arn", user, "--doc", "role"},
-		{"--format", "yaml", "--user-arn", user}} {
+		{"--format", "yaml", "--user-arn", user}, {"--format", "cloudformation", "--user-arn", user, "--template-url", "ftp://x/y"}} {
 		r := runCLI(t, dir, nil, "", append([]string{"policy", "--config", path}, args...)...)
 		assert.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
 	}
