@@ -33,8 +33,8 @@ type Recording struct {
 // checked as Upload checks it (without the tenant's KeyPrefix, which the
 // spool learns at delivery). It fails with ErrSpoolFull when the spool is
 // at its limit. Once a part's worth is written, the spool begins to upload
-// its parts in the background (sendWhileWriting), so that after Commit
-// only the last part and CompleteMultipartUpload remain.
+// its parts in the background, so that after Commit only the last part
+// and CompleteMultipartUpload remain.
 func (s *Spool) Create(ctx context.Context, tenant, key string, opts ...UploadOption) (*Recording, error) {
 	upload, err := checkSpoolRecording("Create", tenant, key, opts)
 	if err != nil {
