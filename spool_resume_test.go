@@ -3,6 +3,7 @@ package recstore_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -54,6 +55,12 @@ func (c *opCounter) of(phase int) map[string]int {
 	return maps.Clone(c.counts[phase])
 }
 
+// uniqueKey is a key no other run of a test has used, so that a test run
+// again in the same process (-count) finds none of its earlier objects.
+func uniqueKey(base string) string {
+	return fmt.Sprintf("%s-%d.webm", base, time.Now().UnixNano())
+}
+
 // writeParts writes data to a new recording of acme in 1 MiB chunks less a
 // few bytes, so that writes and parts do not align.
 func writeParts(t *testing.T, sp *recstore.Spool, key string, data []byte) *recstore.Recording {
@@ -81,11 +88,12 @@ func TestSpoolResumesUpload(t *testing.T) {
 	se := newSpoolEnv(t, cfg)
 	sp := se.open(t)
 	want := bytes.Repeat([]byte("resumed "), (4*recstore.MinPartSize+100)/8)
-	require.NoError(t, writeParts(t, sp, "calls/resumed.webm", want).Commit())
+	key := uniqueKey("calls/resumed")
+	require.NoError(t, writeParts(t, sp, key, want).Commit())
 	require.Eventually(t, func() bool { return sp.Stats().Failing == 1 }, 30*time.Second, 10*time.Millisecond)
 	require.NoError(t, sp.Close())
 	assert.Equal(t, 5, counter.of(0)["UploadPart"], "every part was sent once before the failure")
-	pending := pendingUploads(t, e, "acme/calls/resumed.webm")
+	pending := pendingUploads(t, e, "acme/"+key)
 	assert.Len(t, pending, 1, "the failed delivery keeps its upload for the next")
 
 	counter.next()
@@ -95,10 +103,10 @@ func TestSpoolResumesUpload(t *testing.T) {
 	assert.Zero(t, phase["UploadPart"], "no part is sent again: %v", phase)
 	assert.Equal(t, 1, phase["ListParts"], "the parts S3 holds are listed")
 	assert.Equal(t, 1, phase["CompleteMultipartUpload"])
-	body, _, err := stored(t, e, e.Bucket, "acme", "calls/resumed.webm")
+	body, _, err := stored(t, e, e.Bucket, "acme", key)
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(want, body), "byte-exact")
-	assert.Empty(t, pendingUploads(t, e, "acme/calls/resumed.webm"))
+	assert.Empty(t, pendingUploads(t, e, "acme/"+key))
 }
 
 // TestSpoolAbortRemovesParts: aborting a recording whose parts are being
@@ -116,7 +124,7 @@ func TestSpoolAbortRemovesParts(t *testing.T) {
 			})
 			se := newSpoolEnv(t, cfg)
 			sp := se.open(t)
-			key := "calls/" + how + ".webm"
+			key := uniqueKey("calls/" + how)
 			rec := writeParts(t, sp, key, bytes.Repeat([]byte("x"), 3*recstore.MinPartSize+10))
 			require.Eventually(t, func() bool { return counter.of(0)["UploadPart"] == 3 }, 30*time.Second, 10*time.Millisecond)
 			if how == "abort" {

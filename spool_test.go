@@ -219,7 +219,8 @@ func TestSpoolHoldIncomplete(t *testing.T) {
 	se := newSpoolEnv(t, e.Config(e.Role))
 	sp := se.open(t)
 	ctx := context.Background()
-	for _, key := range []string{"calls/kept.webm", "calls/dropped.webm"} {
+	kept, dropped := uniqueKey("calls/kept"), uniqueKey("calls/dropped")
+	for _, key := range []string{kept, dropped} {
 		rec, err := sp.Create(ctx, "acme", key)
 		require.NoError(t, err)
 		_, err = rec.Write([]byte("cut short"))
@@ -233,17 +234,17 @@ func TestSpoolHoldIncomplete(t *testing.T) {
 		assert.True(t, p.Held && p.Incomplete, "%s is held", p.Key)
 	}
 	time.Sleep(300 * time.Millisecond) // several back-off rounds: nothing held is delivered
-	_, _, err := stored(t, e, e.Bucket, "acme", "calls/kept.webm")
+	_, _, err := stored(t, e, e.Bucket, "acme", kept)
 	require.Error(t, err, "not delivered while held")
 	assert.ErrorIs(t, sp.Release(ctx, "acme", "calls/other.webm"), recstore.ErrKeyNotFound)
-	require.NoError(t, sp.Release(ctx, "acme", "calls/kept.webm"))
-	require.NoError(t, sp.Discard(ctx, "acme", "calls/dropped.webm"))
+	require.NoError(t, sp.Release(ctx, "acme", kept))
+	require.NoError(t, sp.Discard(ctx, "acme", dropped))
 	flush(t, sp)
-	got, meta, err := stored(t, e, e.Bucket, "acme", "calls/kept.webm")
+	got, meta, err := stored(t, e, e.Bucket, "acme", kept)
 	require.NoError(t, err)
 	assert.Equal(t, "cut short", string(got))
 	assert.Equal(t, "true", meta[recstore.IncompleteMetadata])
-	_, _, err = stored(t, e, e.Bucket, "acme", "calls/dropped.webm")
+	_, _, err = stored(t, e, e.Bucket, "acme", dropped)
 	assert.Error(t, err, "discarded")
 	assert.Empty(t, spoolFiles(t, se.dir, "recordings"))
 }
