@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 )
@@ -254,11 +253,12 @@ func (s *Spool) Pending() []PendingRecording {
 		if p.discarded {
 			continue
 		}
-		list = append(list, PendingRecording{Tenant: p.Tenant, Key: p.Key, Size: p.Size, Committed: p.Committed,
-			Attempts: p.attempts, NextAttempt: p.next, LastError: p.lastErr, Incomplete: p.Incomplete, Held: p.rec.held()})
+		r := p.rec.get().recording()
+		r.Attempts, r.NextAttempt, r.LastError = p.attempts, p.next, p.lastErr
+		list = append(list, r)
 	}
 	s.mu.Unlock()
-	slices.SortFunc(list, func(a, b PendingRecording) int { return a.Committed.Compare(b.Committed) })
+	sortPending(list)
 	return list
 }
 

@@ -25,16 +25,27 @@ func ListSpool(dir string) ([]PendingRecording, error) {
 		if e.State == stateDiscarded {
 			continue
 		}
-		p := PendingRecording{Tenant: e.Tenant, Key: e.Key, Size: e.Size, Committed: e.Committed,
-			Attempts: e.Failures, LastError: e.LastError.restore(), Incomplete: e.Incomplete, created: e.Created}
-		if e.State == stateWriting {
-			p.Writing = true
+		p := e.recording()
+		if p.Writing {
 			if info, err := os.Stat(j.data(e.ID)); err == nil {
 				p.Size = info.Size()
 			}
 		}
 		list = append(list, p)
 	}
-	slices.SortFunc(list, func(a, b PendingRecording) int { return a.since().Compare(b.since()) })
+	sortPending(list)
 	return list, nil
+}
+
+// recording is e as Pending and ListSpool give it, with what the journal
+// keeps of its failures.
+func (e spoolEntry) recording() PendingRecording {
+	return PendingRecording{Tenant: e.Tenant, Key: e.Key, Size: e.Size, Committed: e.Committed, Attempts: e.Failures,
+		LastError: e.LastError.restore(), Incomplete: e.Incomplete, Held: e.Held, Writing: e.State == stateWriting,
+		created: e.Created}
+}
+
+// sortPending puts the recordings that have waited longest first.
+func sortPending(list []PendingRecording) {
+	slices.SortFunc(list, func(a, b PendingRecording) int { return a.since().Compare(b.since()) })
 }

@@ -233,8 +233,13 @@ func TestSpoolHoldIncomplete(t *testing.T) {
 	for _, p := range sp.Pending() {
 		assert.True(t, p.Held && p.Incomplete, "%s is held", p.Key)
 	}
+	listed, err := recstore.ListSpool(se.dir)
+	require.NoError(t, err)
+	for _, p := range listed {
+		assert.True(t, p.Held && p.Incomplete, "ListSpool says %s is held", p.Key)
+	}
 	time.Sleep(300 * time.Millisecond) // several back-off rounds: nothing held is delivered
-	_, _, err := stored(t, e, e.Bucket, "acme", kept)
+	_, _, err = stored(t, e, e.Bucket, "acme", kept)
 	require.Error(t, err, "not delivered while held")
 	assert.ErrorIs(t, sp.Release(ctx, "acme", "calls/other.webm"), recstore.ErrKeyNotFound)
 	require.NoError(t, sp.Release(ctx, "acme", kept))

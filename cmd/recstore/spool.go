@@ -48,7 +48,7 @@ type spooled struct {
 	Tenant     string     `json:"tenant"`
 	Key        string     `json:"key"`
 	Size       int64      `json:"size"`
-	State      string     `json:"state"` // "pending", "failing" or "writing"
+	State      string     `json:"state"` // "pending", "failing", "writing" or "held" (for the application to release or discard)
 	Committed  *time.Time `json:"committed,omitempty"`
 	AgeSeconds float64    `json:"ageSeconds,omitempty"` // since the commit
 	Attempts   int        `json:"attempts"`
@@ -138,6 +138,8 @@ func stateOf(p recstore.PendingRecording) string {
 	switch {
 	case p.Writing:
 		return "writing"
+	case p.Held:
+		return "held"
 	case p.LastError != nil:
 		return "failing"
 	}
