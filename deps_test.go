@@ -10,8 +10,9 @@ import (
 )
 
 // TestLibraryLinksNoTestCode: package recstore links no test, sandbox or
-// exporter package, and of its own packages only the classifier and the
-// AWS name forms.
+// exporter package, nor the parsers and clients only its tests use (HCL,
+// CloudFormation, IAM), and of its own packages only the classifier and
+// the AWS name forms.
 func TestLibraryLinksNoTestCode(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	require.NoError(t, err)
@@ -23,7 +24,8 @@ func TestLibraryLinksNoTestCode(t *testing.T) {
 			own = append(own, dep)
 		}
 		for _, banned := range []string{"testing", "net/http/httptest", "github.com/stretchr/testify", "go.uber.org/goleak",
-			"go.opentelemetry.io/otel/sdk", "go.opentelemetry.io/otel/exporters"} {
+			"go.opentelemetry.io/otel/sdk", "go.opentelemetry.io/otel/exporters", "github.com/hashicorp/hcl",
+			"github.com/zclconf/go-cty", "github.com/aws/aws-sdk-go-v2/service/cloudformation", "github.com/aws/aws-sdk-go-v2/service/iam"} {
 			assert.False(t, dep == banned || strings.HasPrefix(dep, banned+"/"), "the library links %s", dep)
 		}
 	}

@@ -31,11 +31,11 @@ type Statement struct {
 	Effect    string                           `json:"Effect"`
 	Principal map[string]string                `json:"Principal,omitempty"`
 	Action    StringList                       `json:"Action"`
-	Resource  string                           `json:"Resource,omitempty"` // empty in a trust policy
+	Resource  StringList                       `json:"Resource,omitempty"` // empty in a trust policy
 	Condition map[string]map[string]StringList `json:"Condition,omitempty"`
 }
 
-// StringList is a list of actions or condition values. One element is
+// StringList is a list of actions, resources or condition values. One element is
 // written as a plain string, as in AWS's own examples.
 type StringList []string
 
@@ -82,7 +82,7 @@ func BaseUserPolicy(cfg Config, opts ...Option) (Policy, error) {
 	}
 	return Policy{Version: policyVersion, Statement: []Statement{{
 		Sid: "AllowAssumeRecorderRole", Effect: "Allow", Action: actions,
-		Resource: cfg.RoleARN, Condition: externalIDCondition(cfg),
+		Resource: StringList{cfg.RoleARN}, Condition: externalIDCondition(cfg),
 	}}}, nil
 }
 
@@ -122,7 +122,7 @@ func KMSKeyPolicy(cfg Config) (Policy, error) {
 	}
 	return Policy{Version: policyVersion, Statement: []Statement{{
 		Sid: "AllowRecorderRoleViaS3", Effect: "Allow", Principal: map[string]string{"AWS": cfg.RoleARN},
-		Action: StringList{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: "*",
+		Action: StringList{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: StringList{"*"},
 		Condition: map[string]map[string]StringList{"StringEquals": {"kms:ViaService": {"s3." + cfg.Region + suffix}}},
 	}}}, nil
 }
@@ -158,9 +158,12 @@ func TrustPolicy(cfg Config, principalARN string, opts ...Option) (Policy, error
 }
 
 // A PolicyOption grants the role more than the spec's minimum, in
-// RolePolicy: GrantKMSKey, GrantMultipartCleanup, GrantEncryptionCheck
-// and GrantObjectLock.
-type PolicyOption interface{ applyPolicy(*policyOptions) }
+// RolePolicy and the templates: GrantKMSKey, GrantMultipartCleanup,
+// GrantEncryptionCheck and GrantObjectLock.
+type PolicyOption interface {
+	applyPolicy(*policyOptions)
+	TemplateOption
+}
 
 // policyOption is a PolicyOption that sets one field.
 type policyOption func(*policyOptions)
@@ -230,10 +233,10 @@ func RolePolicy(cfg Config, opts ...PolicyOption) (Policy, error) {
 	if err := checkKMSKeyARN(o.kmsKeyARN); err != nil {
 		return Policy{}, err
 	}
-	bucket := "arn:" + cfg.partition() + ":s3:::" + cfg.Bucket
+	bucket := StringList{cfg.bucketARN()}
 	statements := []Statement{
 		{Sid: "BucketLevel", Effect: "Allow", Action: StringList{"s3:GetBucketLocation", "s3:ListBucket"}, Resource: bucket},
-		{Sid: "ObjectLevel", Effect: "Allow", Resource: bucket + "/" + cfg.KeyPrefix + "*",
+		{Sid: "ObjectLevel", Effect: "Allow", Resource: StringList{cfg.bucketARN() + "/" + cfg.KeyPrefix + "*"},
 			Action: StringList{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}},
 	}
 	if cfg.KeyPrefix != "" {
@@ -266,10 +269,29 @@ func RolePolicy(cfg Config, opts ...PolicyOption) (Policy, error) {
 	}
 	if o.kmsKeyARN != "" {
 		statements = append(statements, Statement{Sid: "BucketKMSKey", Effect: "Allow",
-			Action: StringList{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: o.kmsKeyARN})
+			Action: StringList{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: StringList{o.kmsKeyARN}})
 	}
 	return Policy{Version: policyVersion, Statement: statements}, nil
 }
+
+// BucketPolicy is the bucket policy a recordings bucket should have: it
+// denies every request to the bucket and its objects that does not come
+// over TLS (aws:SecureTransport false), as AWS's S3 security best
+// practices advise, so that no recording nor credential crosses a network
+// in clear. It grants nothing: the role's own policy does.
+func BucketPolicy(cfg Config) (Policy, error) {
+	if p := checkBucket(cfg.Bucket); p != "" {
+		return Policy{}, setting("Bucket").problem(p)
+	}
+	return Policy{Version: policyVersion, Statement: []Statement{{
+		Sid: "DenyInsecureTransport", Effect: "Deny", Principal: map[string]string{"AWS": "*"}, Action: StringList{"s3:*"},
+		Resource:  StringList{cfg.bucketARN(), cfg.bucketARN() + "/*"},
+		Condition: map[string]map[string]StringList{"Bool": {"aws:SecureTransport": {"false"}}},
+	}}}, nil
+}
+
+// bucketARN is the ARN of cfg's bucket.
+func (c Config) bucketARN() string { return "arn:" + c.partition() + ":s3:::" + c.Bucket }
 
 func externalIDCondition(cfg Config) map[string]map[string]StringList {
 	if cfg.ExternalID == "" {

@@ -92,7 +92,7 @@ func TestPolicyVariants(t *testing.T) {
 	cfg.Region, cfg.RoleARN = "cn-north-1", "arn:aws-cn:iam::123456789012:role/recorder"
 	role, err = recstore.RolePolicy(cfg)
 	require.NoError(t, err)
-	assert.Equal(t, "arn:aws-cn:s3:::recordings", role.Statement[0].Resource)
+	assert.Equal(t, recstore.StringList{"arn:aws-cn:s3:::recordings"}, role.Statement[0].Resource)
 }
 
 func TestPolicyErrors(t *testing.T) {
@@ -164,11 +164,11 @@ func TestPolicyMultipartCleanup(t *testing.T) {
 		p, err := recstore.RolePolicy(cfg, recstore.GrantMultipartCleanup())
 		require.NoError(t, err)
 		assert.Contains(t, p.Statement[0].Action, "s3:ListBucketMultipartUploads")
-		assert.Equal(t, "arn:aws:s3:::recordings", p.Statement[0].Resource, "a bucket action, on the bucket")
+		assert.Equal(t, recstore.StringList{"arn:aws:s3:::recordings"}, p.Statement[0].Resource, "a bucket action, on the bucket")
 		assert.Nil(t, p.Statement[0].Condition, "ListBucketMultipartUploads takes no s3:prefix condition")
 		objects := p.Statement[len(p.Statement)-1]
 		assert.Contains(t, objects.Action, "s3:ListMultipartUploadParts", "ListParts is an object action")
-		assert.Equal(t, "arn:aws:s3:::recordings/"+prefix+"*", objects.Resource)
+		assert.Equal(t, recstore.StringList{"arn:aws:s3:::recordings/" + prefix + "*"}, objects.Resource)
 	}
 }
 
@@ -185,7 +185,7 @@ func TestKMSKeyPolicy(t *testing.T) {
 		s := p.Statement[0]
 		assert.Equal(t, map[string]string{"AWS": cfg.RoleARN}, s.Principal)
 		assert.Equal(t, recstore.StringList{"kms:GenerateDataKey", "kms:Decrypt"}, s.Action)
-		assert.Equal(t, "*", s.Resource, "in a key policy, the key itself")
+		assert.Equal(t, recstore.StringList{"*"}, s.Resource, "in a key policy, the key itself")
 		assert.Equal(t, recstore.StringList{tc.viaService}, s.Condition["StringEquals"]["kms:ViaService"])
 	}
 	_, err := recstore.KMSKeyPolicy(recstore.Config{Region: "eu-west-1"})
@@ -209,13 +209,13 @@ func TestPolicyObjectLock(t *testing.T) {
 			}
 		}
 		for _, a := range []string{"s3:GetBucketVersioning", "s3:GetBucketObjectLockConfiguration"} {
-			assert.Equal(t, "arn:aws:s3:::recordings", actions[a].Resource, a)
+			assert.Equal(t, recstore.StringList{"arn:aws:s3:::recordings"}, actions[a].Resource, a)
 			assert.Nil(t, actions[a].Condition, "%s takes no s3:prefix condition", a)
 		}
 		assert.Equal(t, actions["s3:ListBucket"].Sid, actions["s3:ListBucketVersions"].Sid, "under ListBucket's condition")
 		for _, a := range []string{"s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:PutObjectLegalHold",
 			"s3:GetObjectRetention", "s3:GetObjectLegalHold"} {
-			assert.Equal(t, "arn:aws:s3:::recordings/"+prefix+"*", actions[a].Resource, a)
+			assert.Equal(t, recstore.StringList{"arn:aws:s3:::recordings/" + prefix + "*"}, actions[a].Resource, a)
 		}
 		assert.NotContains(t, actions, "s3:BypassGovernanceRetention", "recstore never bypasses a retention")
 	}

@@ -156,16 +156,22 @@ func (e *optionError) option() string {
 	return name
 }
 
-// PoolVerifyOption is an option of both NewPool and Verify: WithStoreOptions.
-type PoolVerifyOption interface {
+// A StoreListOption carries the Store options of a service to each part
+// that opens Stores or writes the customer's side for them: NewPool,
+// Verify and the templates. It is what WithStoreOptions returns.
+type StoreListOption interface {
 	PoolOption
 	VerifyOption
+	TemplateOption
 }
 
 // WithStoreOptions gives opts to every Store that a Pool (NewPool) or
 // Verify opens, as Open would take them: the base identity, the HTTP
-// client, telemetry, part sizes. A service keeps one list for its Pool and
-// its Test button:
+// client, telemetry, part sizes. Given to a template (CloudFormationRole,
+// TerraformRole), it makes the trust policy allow what the Stores' AssumeRole
+// sends: sts:TagSession (WithSessionTags) and sts:SetSourceIdentity
+// (WithSourceIdentity). A service keeps one list for its Pool and its Test
+// button:
 //
 //	storeOpts := []recstore.Option{recstore.WithBaseCredentials(base), recstore.WithLogger(logger)}
 //	pool, err := recstore.NewPool(recstore.WithStoreOptions(storeOpts...))
@@ -175,7 +181,7 @@ type PoolVerifyOption interface {
 // (each Store is labelled with its tenant) and WithMemoryLimit (give it to
 // NewPool, for one budget shared by all Stores). Given more than once, the
 // lists add up.
-func WithStoreOptions(opts ...Option) PoolVerifyOption { return storeOptionList(slices.Clone(opts)) }
+func WithStoreOptions(opts ...Option) StoreListOption { return storeOptionList(slices.Clone(opts)) }
 
 // storeOptionList is WithStoreOptions's list.
 type storeOptionList []Option

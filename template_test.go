@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -27,33 +29,67 @@ import (
 
 const templateBase = "arn:aws:iam::111122223333:user/recorder-base"
 
-// templateCases are the variants of the role template: the spec's
-// minimum, and a prefix with every grant and a long session.
-func templateCases() []struct {
-	name string
-	cfg  recstore.Config
-	opts []recstore.PolicyOption
-} {
+// A templateCase is a variant of the customer's side: a Config, the
+// grants, the recorder's Store options and maybe a new bucket.
+type templateCase struct {
+	name   string
+	cfg    recstore.Config
+	grants []recstore.PolicyOption
+	store  []recstore.Option
+	bucket *recstore.NewBucket
+}
+
+// opts are the case's template options.
+func (tc templateCase) opts() []recstore.TemplateOption {
+	opts := []recstore.TemplateOption{recstore.WithStoreOptions(tc.store...)}
+	for _, g := range tc.grants {
+		opts = append(opts, g)
+	}
+	if tc.bucket != nil {
+		opts = append(opts, recstore.WithNewBucket(*tc.bucket))
+	}
+	return opts
+}
+
+// roleGrants are the grants of the role the case's template makes: a new
+// bucket is versioned, so it adds GrantObjectLock.
+func (tc templateCase) roleGrants() []recstore.PolicyOption {
+	if tc.bucket != nil {
+		return append(tc.grants[:len(tc.grants):len(tc.grants)], recstore.GrantObjectLock())
+	}
+	return tc.grants
+}
+
+const templateKMSKey = "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+// templateCases are the variants of the templates: the spec's minimum, no
+// External ID, a prefix with every grant, session tags and a long session,
+// and a new bucket with SSE-S3, or with SSE-KMS and Object Lock.
+func templateCases() []templateCase {
 	base := recstore.Config{Bucket: "recordings", RoleARN: "arn:aws:iam::444455556666:role/recorder", ExternalID: "acme-7f3e",
 		Region: "us-east-1"}
 	full := base
 	full.KeyPrefix, full.SessionDuration = "acme/", 4*time.Hour
 	noExternalID := base
 	noExternalID.ExternalID = ""
-	return []struct {
-		name string
-		cfg  recstore.Config
-		opts []recstore.PolicyOption
-	}{
-		{"minimum", base, nil},
-		{"no-external-id", noExternalID, nil},
-		{"every-grant", full, []recstore.PolicyOption{recstore.GrantMultipartCleanup(), recstore.GrantEncryptionCheck(),
-			recstore.GrantObjectLock(), recstore.GrantKMSKey("arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab")}},
+	newBucket, newLockedBucket := base, full
+	newBucket.Bucket, newLockedBucket.Bucket = "recordings-made-by-template", "recordings-locked-by-template"
+	every := []recstore.PolicyOption{recstore.GrantMultipartCleanup(), recstore.GrantEncryptionCheck(),
+		recstore.GrantObjectLock(), recstore.GrantKMSKey(templateKMSKey)}
+	tagged := []recstore.Option{recstore.WithSessionTags(map[string]string{"tenant": "acme"}), recstore.WithSourceIdentity("recorder")}
+	return []templateCase{
+		{name: "minimum", cfg: base},
+		{name: "no-external-id", cfg: noExternalID},
+		{name: "every-grant", cfg: full, grants: every, store: tagged},
+		{name: "new-bucket", cfg: newBucket, bucket: &recstore.NewBucket{}},
+		{name: "new-locked-bucket", cfg: newLockedBucket, grants: []recstore.PolicyOption{recstore.GrantKMSKey(templateKMSKey)},
+			bucket: &recstore.NewBucket{RetentionMode: recstore.RetentionGovernance, RetentionDays: 30, AbortIncompleteUploadsDays: 2}},
 	}
 }
 
 // TestCloudFormationRoleLints: every variant passes AWS's CloudFormation
-// linter with no error and no warning.
+// linter with no error and no warning (one run of cfn-lint for all, which
+// takes seconds to start).
 func TestCloudFormationRoleLints(t *testing.T) {
 	lint, err := exec.LookPath("cfn-lint")
 	if err != nil {
@@ -62,17 +98,18 @@ func TestCloudFormationRoleLints(t *testing.T) {
 		}
 		t.Skip("cfn-lint is not on PATH")
 	}
+	dir := t.TempDir()
+	var paths []string
 	for _, tc := range templateCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			body, err := recstore.CloudFormationRole(tc.cfg, templateBase, tc.opts...)
-			require.NoError(t, err)
-			path := filepath.Join(t.TempDir(), "role.json")
-			require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
-			out, err := exec.Command(lint, path).CombinedOutput()
-			assert.NoError(t, err, "cfn-lint: %s", out)
-			assert.Empty(t, string(out), "no error and no warning")
-		})
+		body, err := recstore.CloudFormationRole(tc.cfg, templateBase, tc.opts()...)
+		require.NoError(t, err)
+		path := filepath.Join(dir, tc.name+".json")
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+		paths = append(paths, path)
 	}
+	out, err := exec.Command(lint, paths...).CombinedOutput()
+	assert.NoError(t, err, "cfn-lint: %s", out)
+	assert.Empty(t, string(out), "no error and no warning in %d templates", len(paths))
 }
 
 // TestCloudFormationRoleDeploys: each variant deploys on moto's
@@ -91,7 +128,7 @@ func TestCloudFormationRoleDeploys(t *testing.T) {
 	iamClient := iam.NewFromConfig(awsCfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(m.Server.URL) })
 	for _, tc := range templateCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			body, err := recstore.CloudFormationRole(tc.cfg, templateBase, tc.opts...)
+			body, err := recstore.CloudFormationRole(tc.cfg, templateBase, tc.opts()...)
 			require.NoError(t, err)
 			stack := "recstore-role-" + tc.name
 			_, err = cfn.CreateStack(ctx, &cloudformation.CreateStackInput{StackName: &stack, TemplateBody: &body,
@@ -102,27 +139,51 @@ func TestCloudFormationRoleDeploys(t *testing.T) {
 				out, err = cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: &stack})
 				return err == nil && len(out.Stacks) == 1 && out.Stacks[0].StackStatus == cfntypes.StackStatusCreateComplete
 			}, 30*time.Second, 100*time.Millisecond, "the stack is created")
-			var roleARN string
+			outputs := map[string]string{}
 			for _, o := range out.Stacks[0].Outputs {
-				if aws.ToString(o.OutputKey) == "StorageProviderRoleArn" {
-					roleARN = aws.ToString(o.OutputValue)
-				}
+				outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 			}
+			roleARN := outputs["StorageProviderRoleArn"]
 			require.NotEmpty(t, roleARN, "the stack outputs StorageProviderRoleArn")
 			name := roleARN[strings.LastIndex(roleARN, "/")+1:]
 			role, err := iamClient.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
 			require.NoError(t, err)
 			assert.Equal(t, int32(max(3600, tc.cfg.SessionDuration/time.Second)), aws.ToInt32(role.Role.MaxSessionDuration))
-			wantTrust, err := recstore.TrustPolicy(tc.cfg, templateBase)
+			wantTrust, err := recstore.TrustPolicy(tc.cfg, templateBase, tc.store...)
 			require.NoError(t, err)
 			assert.Equal(t, wantTrust.String(), decodePolicy(t, aws.ToString(role.Role.AssumeRolePolicyDocument)).String())
 			policy, err := iamClient.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: &name, PolicyName: aws.String("recordings")})
 			require.NoError(t, err)
-			wantRole, err := recstore.RolePolicy(tc.cfg, tc.opts...)
+			wantRole, err := recstore.RolePolicy(tc.cfg, tc.roleGrants()...)
 			require.NoError(t, err)
 			assert.Equal(t, wantRole.String(), decodePolicy(t, aws.ToString(policy.PolicyDocument)).String(),
 				"the role policy is the policy builder's")
+			if tc.bucket != nil {
+				checkNewBucket(t, m.Server.URL, tc, outputs)
+			}
 		})
+	}
+}
+
+// checkNewBucket: the stack outputs the bucket it made and its Region, and
+// the bucket has the default encryption of the template. moto 5.2.1 makes
+// the bucket with its encryption but ignores its public access block,
+// ownership controls, versioning, Object Lock, lifecycle rules and bucket
+// policy (README, Tests); cfn-lint checks those against AWS's schemas.
+func checkNewBucket(t *testing.T, endpoint string, tc templateCase, outputs map[string]string) {
+	t.Helper()
+	assert.Equal(t, tc.cfg.Bucket, outputs["StorageProviderBucketName"])
+	assert.Equal(t, sandbox.DefaultRegion, outputs["StorageProviderRegion"])
+	client := s3.New(s3.Options{Region: sandbox.DefaultRegion, BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
+	enc, err := client.GetBucketEncryption(context.Background(), &s3.GetBucketEncryptionInput{Bucket: &tc.cfg.Bucket})
+	require.NoError(t, err, "the stack made the bucket, with default encryption")
+	rule := enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault
+	if len(tc.grants) > 0 { // the cases with a new bucket grant only a KMS key
+		assert.Equal(t, s3types.ServerSideEncryptionAwsKms, rule.SSEAlgorithm)
+		assert.Equal(t, templateKMSKey, aws.ToString(rule.KMSMasterKeyID))
+	} else {
+		assert.Equal(t, s3types.ServerSideEncryptionAes256, rule.SSEAlgorithm)
 	}
 }
 

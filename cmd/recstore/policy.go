@@ -34,6 +34,7 @@ func policyGrants() []policyGrant {
 
 func policyCommand() command {
 	var doc, userARN, principalARN, format, templateURL, stackName string
+	var bucket newBucketFlags
 	grants := map[string]*string{}
 	return command{
 		name:    "policy",
@@ -52,9 +53,12 @@ func policyCommand() command {
 		},
 		flags: func(fs *flagSet) {
 			fs.configFlags()
-			fs.StringVar(&doc, "doc", "", "print one document: base, trust, role or key (default all; key only with --kms-key)")
+			fs.StringVar(&doc, "doc", "", "print one document: base, trust, role, key or bucket (default all but bucket; key only with --kms-key; bucket: "+
+				"the bucket policy refusing requests without TLS)")
 			fs.StringVar(&format, "format", "json", "json: the IAM documents; cloudformation: a CloudFormation template that creates the role "+
-				"(trust and role policy, parameters for the External ID, bucket, prefix and KMS key, the role ARN as output)")
+				"(trust and role policy, parameters for the External ID, bucket, prefix and KMS key, the role ARN as output); "+
+				"terraform: the same as a Terraform configuration")
+			bucket.register(fs)
 			fs.StringVar(&templateURL, "template-url", "", "with --format cloudformation: the https `URL` where the template was uploaded; "+
 				"prints the console's quick-create link to it, with the stack name and parameters filled in, instead of the template")
 			fs.StringVar(&stackName, "stack-name", "recorder-role", "the stack name of the quick-create link")
@@ -85,27 +89,12 @@ func policyCommand() command {
 			if userARN != "" && principalARN != "" && userARN != principalARN {
 				return usagef("--user-arn and --principal-arn name different principals; give one")
 			}
-			switch {
-			case format == "cloudformation" && doc != "":
-				return usagef("--doc and --format cloudformation: the template holds the role's documents; give one")
-			case format == "cloudformation" && cmp.Or(principalARN, userARN) == "":
-				return usagef("--format cloudformation needs --user-arn ARN (or --principal-arn ARN): the role's trust policy names the base identity")
-			case format == "cloudformation" && templateURL != "":
-				link, err := recstore.CloudFormationQuickCreateLink(cfg, templateURL, stackName, opts...)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintln(c.stdout, link)
-				return nil
-			case format == "cloudformation":
-				template, err := recstore.CloudFormationRole(cfg, cmp.Or(principalARN, userARN), opts...)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintln(c.stdout, template)
-				return nil
-			case format != "json":
-				return usagef("--format %q: want json or cloudformation", format)
+			if format != "json" {
+				return printTemplate(c, cfg, format, cmp.Or(principalARN, userARN), doc, templateURL, stackName, bucket,
+					templateOptions(opts, bucket, fs.storeOptions()))
+			}
+			if bucket.set() || templateURL != "" {
+				return usagef("--new-bucket and --template-url are for a template: add --format cloudformation or terraform")
 			}
 			docs, err := policies(cfg, doc, cmp.Or(principalARN, userARN), kmsKey != "", opts, fs.storeOptions())
 			if err != nil {
@@ -136,8 +125,12 @@ type titledPolicy struct {
 // policies builds the requested documents: "" means all three.
 func policies(cfg recstore.Config, doc, principalARN string, withKey bool, opts []recstore.PolicyOption,
 	storeOpts []recstore.Option) ([]titledPolicy, error) {
-	if doc != "" && doc != "base" && doc != "trust" && doc != "role" && doc != "key" {
-		return nil, usagef("--doc %q: want base, trust, role or key", doc)
+	if doc != "" && doc != "base" && doc != "trust" && doc != "role" && doc != "key" && doc != "bucket" {
+		return nil, usagef("--doc %q: want base, trust, role, key or bucket", doc)
+	}
+	if doc == "bucket" {
+		p, err := recstore.BucketPolicy(cfg)
+		return []titledPolicy{{"Bucket policy (refuses requests without TLS)", p}}, err
 	}
 	if doc == "key" && !withKey {
 		return nil, usagef("--doc key needs --kms-key ARN: the key policy statement is for the KMS key of SSE-KMS")

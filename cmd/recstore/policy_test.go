@@ -121,34 +121,67 @@ func TestPolicyRoleDocumentPassesVerify(t *testing.T) {
 	}
 }
 
-// TestPolicyCloudFormation: --format cloudformation prints the library's
-// role template, filled from the config and the grants; it needs the base
-// identity and refuses --doc.
-func TestPolicyCloudFormation(t *testing.T) {
+// TestPolicyTemplates: --format cloudformation and terraform print the
+// library's templates, filled from the config, the grants, the session
+// options and the new bucket's flags; --template-url prints the
+// quick-create link; a template needs the base identity and refuses --doc,
+// and the bucket's flags need --new-bucket.
+func TestPolicyTemplates(t *testing.T) {
 	dir := t.TempDir()
 	cfg := recstore.Config{Bucket: "recordings", Region: "eu-west-1", RoleARN: "arn:aws:iam::444455556666:role/recorder",
 		ExternalID: "acme-7f3c", KeyPrefix: "acme/"}
 	_, path := configFile(t, cfg)
 	user := "arn:aws:iam::111122223333:user/recorder-base"
-	r := runCLI(t, dir, nil, "", "policy", "--config", path, "--format", "cloudformation", "--user-arn", user, "--object-lock")
-	require.Equal(t, exitOK, r.code, r.stderr)
-	want, err := recstore.CloudFormationRole(cfg, user, recstore.GrantObjectLock())
-	require.NoError(t, err)
-	assert.Equal(t, want+"\n", r.stdout)
-	var template map[string]any
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &template), "a JSON template")
+	render := map[string]func(recstore.Config, string, ...recstore.TemplateOption) (string, error){
+		"cloudformation": recstore.CloudFormationRole, "terraform": recstore.TerraformRole}
+	for format, build := range render {
+		r := runCLI(t, dir, nil, "", "policy", "--config", path, "--format", format, "--user-arn", user, "--object-lock")
+		require.Equal(t, exitOK, r.code, r.stderr)
+		want, err := build(cfg, user, recstore.GrantObjectLock())
+		require.NoError(t, err)
+		assert.Equal(t, want+"\n", r.stdout, format)
+
+		r = runCLI(t, dir, nil, "", "policy", "--config", path, "--format", format, "--user-arn", user, "--session-tag", "tenant=acme",
+			"--new-bucket", "--retention-mode", "COMPLIANCE", "--retention-days", "90", "--abort-uploads-days", "3")
+		require.Equal(t, exitOK, r.code, r.stderr)
+		want, err = build(cfg, user, recstore.WithStoreOptions(recstore.WithSessionTags(map[string]string{"tenant": "acme"})),
+			recstore.WithNewBucket(recstore.NewBucket{RetentionMode: recstore.RetentionCompliance, RetentionDays: 90, AbortIncompleteUploadsDays: 3}))
+		require.NoError(t, err)
+		assert.Equal(t, want+"\n", r.stdout, "%s with a new bucket", format)
+		assert.Contains(t, r.stdout, "sts:TagSession")
+	}
 
 	const templateURL = "https://templates.s3.us-east-1.amazonaws.com/recorder-role.json"
-	r = runCLI(t, dir, nil, "", "policy", "--config", path, "--format", "cloudformation", "--user-arn", user,
+	r := runCLI(t, dir, nil, "", "policy", "--config", path, "--format", "cloudformation", "--user-arn", user,
 		"--template-url", templateURL, "--stack-name", "acme-recorder")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	link, err := recstore.CloudFormationQuickCreateLink(cfg, templateURL, "acme-recorder")
 	require.NoError(t, err)
 	assert.Equal(t, link+"\n", r.stdout, "the quick-create link instead of the template")
 
-	for _, args := range [][]string{{"--format", "cloudformation"}, {"--format", "cloudformation", "--user-arn", user, "--doc", "role"},
-		{"--format", "yaml", "--user-arn", user}, {"--format", "cloudformation", "--user-arn", user, "--template-url", "ftp://x/y"}} {
+	for _, args := range [][]string{{"--format", "cloudformation"}, {"--format", "terraform"},
+		{"--format", "cloudformation", "--user-arn", user, "--doc", "role"},
+		{"--format", "yaml", "--user-arn", user}, {"--format", "cloudformation", "--user-arn", user, "--template-url", "ftp://x/y"},
+		{"--format", "terraform", "--user-arn", user, "--template-url", templateURL},
+		{"--format", "terraform", "--user-arn", user, "--retention-days", "30"},
+		{"--user-arn", user, "--new-bucket"},
+		{"--format", "cloudformation", "--user-arn", user, "--new-bucket", "--retention-mode", "FOREVER", "--retention-days", "1"}} {
 		r := runCLI(t, dir, nil, "", append([]string{"policy", "--config", path}, args...)...)
-		assert.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
+		assert.NotEqual(t, exitOK, r.code, "%v: %s", args, r.stderr)
+		assert.Empty(t, r.stdout, "%v", args)
 	}
+}
+
+// TestPolicyBucket: --doc bucket prints the bucket policy that refuses
+// requests without TLS.
+func TestPolicyBucket(t *testing.T) {
+	dir := t.TempDir()
+	cfg := recstore.Config{Bucket: "recordings", Region: "eu-west-1"}
+	_, path := configFile(t, cfg)
+	r := runCLI(t, dir, nil, "", "policy", "--config", path, "--doc", "bucket")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	want, err := recstore.BucketPolicy(cfg)
+	require.NoError(t, err)
+	assert.Equal(t, want.String()+"\n", r.stdout)
+	assert.Contains(t, r.stdout, `"aws:SecureTransport": "false"`)
 }
