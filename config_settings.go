@@ -30,7 +30,7 @@ type Setting struct {
 func Settings() []Setting {
 	return []Setting{
 		{Field: "Bucket", Key: "storageProviderBucketName", Env: "RECSTORE_BUCKET",
-			check: func(c Config) string { return checkBucket(c.Bucket) }},
+			check: func(c Config) string { return cmp.Or(checkBucket(c.Bucket), checkAccessPointUse(c)) }},
 		{Field: "Region", Key: "storageProviderRegion", Env: "RECSTORE_REGION",
 			check: func(c Config) string { return checkRegion(c.Region, c.Endpoint != "") }},
 		{Field: "AccessKeyID", Key: "storageProviderAccessKeyId", Env: "RECSTORE_ACCESS_KEY_ID",

@@ -154,7 +154,36 @@ func TestValidate(t *testing.T) {
 		{"bucket adjacent periods", func(c *recstore.Config) { c.Bucket = "rec..ordings" }, "Bucket"},
 		{"bucket IP address", func(c *recstore.Config) { c.Bucket = "192.168.10.1" }, "Bucket"},
 		{"bucket reserved prefix", func(c *recstore.Config) { c.Bucket = "xn--recordings" }, "Bucket"},
-		{"bucket reserved suffix", func(c *recstore.Config) { c.Bucket = "recordings-s3alias" }, "Bucket"},
+		{"bucket reserved suffix", func(c *recstore.Config) { c.Bucket = "recordings--ol-s3" }, "Bucket"},
+		// Access points (S3 User Guide, "Access points": naming rules, ARNs and aliases).
+		{"access point alias", func(c *recstore.Config) { c.Bucket = "recordings-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias" }, ""},
+		{"access point ARN", func(c *recstore.Config) { c.Bucket = "arn:aws:s3:eu-west-1:123456789012:accesspoint/recordings" }, ""},
+		{"access point ARN, colon", func(c *recstore.Config) { c.Bucket = "arn:aws:s3:eu-west-1:123456789012:accesspoint:recordings" }, ""},
+		{"access point ARN, China", func(c *recstore.Config) {
+			c.Bucket, c.Region, c.RoleARN = "arn:aws-cn:s3:cn-north-1:123456789012:accesspoint/recordings", "cn-north-1",
+				"arn:aws-cn:iam::123456789012:role/recorder"
+		}, ""},
+		{"access point ARN, host-named endpoint", func(c *recstore.Config) {
+			c.Bucket, c.Endpoint = "arn:aws:s3:eu-west-1:123456789012:accesspoint/recordings", "https://ap.example.com"
+		}, ""},
+		{"access point ARN, other Region", func(c *recstore.Config) { c.Bucket = "arn:aws:s3:us-east-1:123456789012:accesspoint/recordings" }, "Bucket"},
+		{"access point ARN, other partition", func(c *recstore.Config) { c.Bucket = "arn:aws-cn:s3:eu-west-1:123456789012:accesspoint/recordings" }, "Bucket"},
+		{"access point ARN, IP endpoint", func(c *recstore.Config) {
+			c.Bucket, c.Endpoint = "arn:aws:s3:eu-west-1:123456789012:accesspoint/recordings", "https://10.0.0.5:9000"
+		}, "Bucket"},
+		{"access point ARN, S3 endpoint", func(c *recstore.Config) {
+			c.Bucket, c.Endpoint = "arn:aws:s3:eu-west-1:123456789012:accesspoint/recordings", "https://s3.eu-west-1.amazonaws.com"
+		}, "Bucket"},
+		{"access point ARN, upper case", func(c *recstore.Config) { c.Bucket = "arn:aws:s3:eu-west-1:123456789012:accesspoint/Recordings" }, "Bucket"},
+		{"access point ARN, name too long", func(c *recstore.Config) {
+			c.Bucket = "arn:aws:s3:eu-west-1:123456789012:accesspoint/" + strings.Repeat("r", 51)
+		}, "Bucket"},
+		{"access point ARN, short account", func(c *recstore.Config) { c.Bucket = "arn:aws:s3:eu-west-1:1234:accesspoint/recordings" }, "Bucket"},
+		{"bucket ARN", func(c *recstore.Config) { c.Bucket = "arn:aws:s3:::recordings" }, "Bucket"},
+		{"multi-Region access point", func(c *recstore.Config) { c.Bucket = "arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap" }, "Bucket"},
+		{"object lambda access point", func(c *recstore.Config) {
+			c.Bucket = "arn:aws:s3-object-lambda:eu-west-1:123456789012:accesspoint/recordings"
+		}, "Bucket"},
 		{"bucket with dots", func(c *recstore.Config) { c.Bucket = "rec.ordings.eu" }, ""},
 		{"region missing", func(c *recstore.Config) { c.Region = "" }, "Region"},
 		{"region upper case", func(c *recstore.Config) { c.Region = "EU-WEST-1" }, "Region"},

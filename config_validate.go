@@ -77,7 +77,9 @@ func checkBucket(b string) string {
 	const rule = "S3 bucket names are 3 to 63 characters of a-z 0-9 . -, beginning and ending with a letter or digit"
 	switch {
 	case b == "":
-		return "required: the name of the S3 bucket that stores recordings"
+		return "required: the name of the S3 bucket that stores recordings, or an access point's ARN or alias"
+	case isAccessPointARN(b):
+		return checkAccessPointARN(b)
 	case len(b) < 3 || len(b) > 63:
 		return fmt.Sprintf("%q has %d characters; %s", truncate(b), len(b), rule)
 	case !allIn(b, "abcdefghijklmnopqrstuvwxyz0123456789.-"):
@@ -94,7 +96,8 @@ func checkBucket(b string) string {
 			return fmt.Sprintf("%q begins with the reserved prefix %q", b, p)
 		}
 	}
-	for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+	// An access point alias ends with -s3alias, which no bucket name may.
+	for _, s := range []string{"--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
 		if strings.HasSuffix(b, s) {
 			return fmt.Sprintf("%q ends with the reserved suffix %q", b, s)
 		}

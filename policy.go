@@ -221,14 +221,20 @@ func GrantObjectLock() PolicyOption {
 // s3:GetBucketLocation and s3:ListBucket on the bucket, and s3:GetObject,
 // s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload on its objects.
 // With cfg.KeyPrefix set, the object actions are limited to keys under it
-// and s3:ListBucket to listings of it (an s3:prefix condition).
+// and s3:ListBucket to listings of it (an s3:prefix condition). With an
+// access point's ARN as cfg.Bucket, the statements are on the access
+// point (arn:...:accesspoint/<name>) and its objects
+// (arn:...:accesspoint/<name>/object/<prefix>*); the access point's own
+// policy (AccessPointPolicy) and the bucket's (AccessPointDelegation)
+// must allow the same. An access point alias is refused: IAM policies
+// cannot name one.
 func RolePolicy(cfg Config, opts ...PolicyOption) (Policy, error) {
 	var o policyOptions
 	for _, opt := range opts {
 		opt.applyPolicy(&o)
 	}
-	if p := checkBucket(cfg.Bucket); p != "" {
-		return Policy{}, setting("Bucket").problem(p)
+	if err := checkPolicyBucket(cfg); err != nil {
+		return Policy{}, err
 	}
 	if err := checkKMSKeyARN(o.kmsKeyARN); err != nil {
 		return Policy{}, err
@@ -236,7 +242,7 @@ func RolePolicy(cfg Config, opts ...PolicyOption) (Policy, error) {
 	bucket := StringList{cfg.bucketARN()}
 	statements := []Statement{
 		{Sid: "BucketLevel", Effect: "Allow", Action: StringList{"s3:GetBucketLocation", "s3:ListBucket"}, Resource: bucket},
-		{Sid: "ObjectLevel", Effect: "Allow", Resource: StringList{cfg.bucketARN() + "/" + cfg.KeyPrefix + "*"},
+		{Sid: "ObjectLevel", Effect: "Allow", Resource: StringList{cfg.objectsARN() + cfg.KeyPrefix + "*"},
 			Action: StringList{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}},
 	}
 	if cfg.KeyPrefix != "" {
@@ -283,6 +289,10 @@ func BucketPolicy(cfg Config) (Policy, error) {
 	if p := checkBucket(cfg.Bucket); p != "" {
 		return Policy{}, setting("Bucket").problem(p)
 	}
+	if isAccessPoint(cfg.Bucket) {
+		return Policy{}, setting("Bucket").problem("is an access point: its bucket's owner sets the bucket policy, " +
+			"with AccessPointDelegation's statement (recstore policy --doc delegation --bucket-behind NAME)")
+	}
 	return Policy{Version: policyVersion, Statement: []Statement{{
 		Sid: "DenyInsecureTransport", Effect: "Deny", Principal: map[string]string{"AWS": "*"}, Action: StringList{"s3:*"},
 		Resource:  StringList{cfg.bucketARN(), cfg.bucketARN() + "/*"},
@@ -290,8 +300,22 @@ func BucketPolicy(cfg Config) (Policy, error) {
 	}}}, nil
 }
 
-// bucketARN is the ARN of cfg's bucket.
-func (c Config) bucketARN() string { return "arn:" + c.partition() + ":s3:::" + c.Bucket }
+// bucketARN is the ARN a policy names for cfg's bucket or access point.
+func (c Config) bucketARN() string {
+	if isAccessPointARN(c.Bucket) {
+		return accessPointResource(c.Bucket)
+	}
+	return "arn:" + c.partition() + ":s3:::" + c.Bucket
+}
+
+// objectsARN is what the ARN of an object of cfg's bucket or access point
+// begins with; the key follows.
+func (c Config) objectsARN() string {
+	if isAccessPointARN(c.Bucket) {
+		return c.bucketARN() + "/object/"
+	}
+	return c.bucketARN() + "/"
+}
 
 func externalIDCondition(cfg Config) map[string]map[string]StringList {
 	if cfg.ExternalID == "" {

@@ -267,3 +267,55 @@ func TestTrustPolicyPrincipals(t *testing.T) {
 		})
 	}
 }
+
+// TestAccessPointPolicies: with an access point's ARN as the bucket (in
+// either of AWS's forms), the role policy and the access point policy
+// name the access point and its objects (S3 User Guide, "Configuring IAM
+// policies for using access points"), the access point policy has the
+// role as principal and no KMS statement, the delegation is AWS's own
+// statement on the bucket behind it, and an alias, which IAM policies
+// cannot name, is refused with the fix.
+func TestAccessPointPolicies(t *testing.T) {
+	const ap = "arn:aws:s3:eu-west-1:444455556666:accesspoint/recordings"
+	key := "arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	for _, bucket := range []string{ap, "arn:aws:s3:eu-west-1:444455556666:accesspoint:recordings"} {
+		cfg := recstore.Config{Bucket: bucket, Region: "eu-west-1", RoleARN: "arn:aws:iam::444455556666:role/recorder", KeyPrefix: "acme/"}
+		role, err := recstore.RolePolicy(cfg, recstore.GrantKMSKey(key))
+		require.NoError(t, err)
+		resources := map[string]recstore.StringList{}
+		for _, s := range role.Statement {
+			resources[s.Sid] = s.Resource
+		}
+		assert.Equal(t, map[string]recstore.StringList{"BucketLocation": {ap}, "ListKeyPrefix": {ap},
+			"ObjectLevel": {ap + "/object/acme/*"}, "BucketKMSKey": {key}}, resources)
+
+		point, err := recstore.AccessPointPolicy(cfg, recstore.GrantKMSKey(key))
+		require.NoError(t, err)
+		require.Len(t, point.Statement, 3, "the role's statements but the key's")
+		for i, s := range point.Statement {
+			assert.Equal(t, map[string]string{"AWS": cfg.RoleARN}, s.Principal)
+			assert.Equal(t, role.Statement[i].Action, s.Action)
+			assert.Equal(t, role.Statement[i].Resource, s.Resource)
+		}
+		delegation, err := recstore.AccessPointDelegation(cfg, "shared-bucket")
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"Version":"2012-10-17","Statement":[{"Sid":"DelegateToAccessPoints","Effect":"Allow",
+			"Principal":{"AWS":"*"},"Action":"*","Resource":["arn:aws:s3:::shared-bucket","arn:aws:s3:::shared-bucket/*"],
+			"Condition":{"StringEquals":{"s3:DataAccessPointAccount":"444455556666"}}}]}`, delegation.String())
+		_, err = recstore.AccessPointDelegation(cfg, "recordings-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias")
+		assert.ErrorIs(t, err, recstore.ErrInvalidArgument, "the bucket behind it is a bucket")
+		_, err = recstore.BucketPolicy(cfg)
+		assert.ErrorIs(t, err, recstore.ErrInvalidConfig, "the bucket's owner sets the bucket's policy")
+	}
+
+	alias := recstore.Config{Bucket: "recordings-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias", Region: "eu-west-1"}
+	_, err := recstore.RolePolicy(alias)
+	require.ErrorIs(t, err, recstore.ErrInvalidConfig)
+	assert.Contains(t, err.Error(), "IAM policies cannot name")
+	assert.Contains(t, err.Error(), "accesspoint/<name>", "the fix: give the ARN")
+	_, err = recstore.AccessPointPolicy(recstore.Config{Bucket: "recordings", RoleARN: "arn:aws:iam::444455556666:role/recorder"})
+	assert.ErrorIs(t, err, recstore.ErrInvalidArgument)
+	_, err = recstore.CloudFormationRole(recstore.Config{Bucket: ap, Region: "eu-west-1", RoleARN: "arn:aws:iam::444455556666:role/recorder"},
+		templateBase)
+	assert.ErrorIs(t, err, recstore.ErrInvalidConfig, "the templates make a role for a bucket")
+}

@@ -146,7 +146,7 @@ func open(cfg Config, o storeOptions, sh shared) (*Store, error) {
 		Credentials:                s.session.cache,
 		HTTPClient:                 s.http,
 		BaseEndpoint:               optional(cfg.Endpoint),
-		UsePathStyle:               cfg.Endpoint != "",
+		UsePathStyle:               cfg.Endpoint != "" && !isAccessPointARN(cfg.Bucket), // the SDK refuses path style with an ARN
 		RequestChecksumCalculation: calculation,
 		ResponseChecksumValidation: validation,
 		APIOptions:                 apiOptions,

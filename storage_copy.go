@@ -97,7 +97,11 @@ func (s *Store) copyObject(ctx context.Context, dst, src string, info ObjectInfo
 // copySource is the x-amz-copy-source value for a key of this bucket:
 // URL-encoded, with its slashes kept.
 func (s *Store) copySource(full string) string {
-	return s.cfg.Bucket + "/" + strings.ReplaceAll(url.PathEscape(full), "%2F", "/")
+	key := strings.ReplaceAll(url.PathEscape(full), "%2F", "/")
+	if isAccessPointARN(s.cfg.Bucket) { // CopyObject's documented form for an access point
+		return s.cfg.Bucket + "/object/" + key
+	}
+	return s.cfg.Bucket + "/" + key
 }
 
 // copyMultipart copies src to dst with UploadPartCopy, aborting on failure.

@@ -136,6 +136,10 @@ func newRoleTemplate(cfg Config, principalARN string, opts []TemplateOption) (*r
 	if p := checkBucket(cfg.Bucket); p != "" {
 		return nil, setting("Bucket").problem(p)
 	}
+	if isAccessPoint(cfg.Bucket) {
+		return nil, setting("Bucket").problem("is an access point; the templates make a role for a bucket: for an access point, " +
+			"print the role's, the access point's and the bucket's policies with recstore policy")
+	}
 	t := &roleTemplate{cfg: cfg, params: templateParams(cfg, o.policy.kmsKeyARN), maxSession: maxSessionSeconds(cfg.SessionDuration),
 		kms: o.policy.kmsKeyARN != "", bucket: o.bucket}
 	var err error

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/auvious/recstore"
 )
@@ -33,7 +34,7 @@ func policyGrants() []policyGrant {
 }
 
 func policyCommand() command {
-	var doc, userARN, principalARN, format, templateURL, stackName string
+	var doc, userARN, principalARN, format, templateURL, stackName, bucketBehind string
 	var bucket newBucketFlags
 	grants := map[string]*string{}
 	return command{
@@ -53,14 +54,17 @@ func policyCommand() command {
 		},
 		flags: func(fs *flagSet) {
 			fs.configFlags()
-			fs.StringVar(&doc, "doc", "", "print one document: base, trust, role, key or bucket (default all but bucket; key only with --kms-key; bucket: "+
-				"the bucket policy refusing requests without TLS)")
+			fs.StringVar(&doc, "doc", "", "print one document: base, trust, role, key, bucket, access-point or delegation (default all that apply; key only "+
+				"with --kms-key; bucket: the bucket policy refusing requests without TLS; access-point and delegation: the access "+
+				"point's policy and its bucket's, when the bucket is an access point ARN)")
 			fs.StringVar(&format, "format", "json", "json: the IAM documents; cloudformation: a CloudFormation template that creates the role "+
 				"(trust and role policy, parameters for the External ID, bucket, prefix and KMS key, the role ARN as output); "+
 				"terraform: the same as a Terraform configuration")
 			bucket.register(fs)
 			fs.StringVar(&templateURL, "template-url", "", "with --format cloudformation: the https `URL` where the template was uploaded; "+
 				"prints the console's quick-create link to it, with the stack name and parameters filled in, instead of the template")
+			fs.StringVar(&bucketBehind, "bucket-behind", "", "with an access point as the bucket: the `name` of the bucket behind it, "+
+				"to print its owner's statement delegating access control to access points")
 			fs.StringVar(&stackName, "stack-name", "recorder-role", "the stack name of the quick-create link")
 			fs.StringVar(&userARN, "user-arn", "", "the base IAM user's `ARN`, for the trust policy")
 			fs.StringVar(&principalARN, "principal-arn", "", "the base identity's `ARN` for the trust policy: a user, or the recorder's own role")
@@ -96,7 +100,7 @@ func policyCommand() command {
 			if bucket.set() || templateURL != "" {
 				return usagef("--new-bucket and --template-url are for a template: add --format cloudformation or terraform")
 			}
-			docs, err := policies(cfg, doc, cmp.Or(principalARN, userARN), kmsKey != "", opts, fs.storeOptions())
+			docs, err := policies(cfg, doc, cmp.Or(principalARN, userARN), bucketBehind, kmsKey != "", opts, fs.storeOptions())
 			if err != nil {
 				return err
 			}
@@ -123,14 +127,23 @@ type titledPolicy struct {
 }
 
 // policies builds the requested documents: "" means all three.
-func policies(cfg recstore.Config, doc, principalARN string, withKey bool, opts []recstore.PolicyOption,
+func policies(cfg recstore.Config, doc, principalARN, bucketBehind string, withKey bool, opts []recstore.PolicyOption,
 	storeOpts []recstore.Option) ([]titledPolicy, error) {
-	if doc != "" && doc != "base" && doc != "trust" && doc != "role" && doc != "key" && doc != "bucket" {
-		return nil, usagef("--doc %q: want base, trust, role, key or bucket", doc)
+	if !slices.Contains([]string{"", "base", "trust", "role", "key", "bucket", "access-point", "delegation"}, doc) {
+		return nil, usagef("--doc %q: want base, trust, role, key, bucket, access-point or delegation", doc)
 	}
-	if doc == "bucket" {
+	switch {
+	case doc == "bucket":
 		p, err := recstore.BucketPolicy(cfg)
 		return []titledPolicy{{"Bucket policy (refuses requests without TLS)", p}}, err
+	case doc == "delegation" && bucketBehind == "":
+		return nil, usagef("--doc delegation needs --bucket-behind NAME: the bucket behind the access point, whose policy it is")
+	case doc == "delegation":
+		p, err := recstore.AccessPointDelegation(cfg, bucketBehind)
+		return []titledPolicy{{"Bucket policy statement of the bucket behind the access point (delegates access control to access points)", p}}, err
+	case doc == "access-point":
+		p, err := recstore.AccessPointPolicy(cfg, opts...)
+		return []titledPolicy{{"Access point policy", p}}, err
 	}
 	if doc == "key" && !withKey {
 		return nil, usagef("--doc key needs --kms-key ARN: the key policy statement is for the KMS key of SSE-KMS")
@@ -161,6 +174,15 @@ func policies(cfg recstore.Config, doc, principalARN string, withKey bool, opts 
 	err := add("role", "Recorder role S3 permissions (least privilege)", func() (recstore.Policy, error) {
 		return recstore.RolePolicy(cfg, opts...)
 	})
+	if err == nil && cfg.AccessPoint() {
+		err = add("access-point", "Access point policy (the access point must allow the role too)", func() (recstore.Policy, error) {
+			return recstore.AccessPointPolicy(cfg, opts...)
+		})
+	}
+	if err == nil && cfg.AccessPoint() && bucketBehind != "" {
+		err = add("delegation", "Bucket policy statement of the bucket behind the access point (delegates access control to access points)",
+			func() (recstore.Policy, error) { return recstore.AccessPointDelegation(cfg, bucketBehind) })
+	}
 	if err != nil || !withKey {
 		return out, err
 	}
