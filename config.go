@@ -23,7 +23,10 @@ import (
 // that marker as a secret: printed output cannot pass for a working Config.
 type Config struct {
 	// Bucket is the S3 bucket that stores recordings
-	// (JSON storageProviderBucketName). Required.
+	// (JSON storageProviderBucketName). Required. It may also be an S3
+	// access point, by its ARN (arn:aws:s3:<region>:<account>:accesspoint/<name>,
+	// in Region) or its alias (<name>-<metadata>-s3alias); Verify then
+	// skips the checks only a bucket answers (see Config.AccessPoint).
 	Bucket string
 
 	// Region is the AWS Region of the bucket and of the role

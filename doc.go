@@ -53,10 +53,11 @@
 // Each part takes its own option type, so that an option passed where it
 // does not apply does not compile: [Option] configures a Store (Open),
 // [PoolOption] a Pool, [VerifyOption] Verify, [UploadOption] an upload,
-// [DeleteOption] a delete and [PolicyOption] a role policy.
-// [WithStoreOptions] gives Store options to every Store a Pool or Verify
-// opens; [WithMemoryLimit] serves both Open and NewPool. No options means
-// all defaults.
+// [DeleteOption] a delete, [PolicyOption] a role policy and
+// [TemplateOption] a template of the customer's side. [WithStoreOptions]
+// gives Store options to every Store a Pool or Verify opens, and tells a
+// template what the recorder's AssumeRole sends; [WithMemoryLimit] serves
+// both Open and NewPool. No options means all defaults.
 //
 // # Errors
 //
@@ -82,8 +83,10 @@
 // of Upload, Copy and Verify), pool, verifier (Verify, its checks and
 // Report; verifier_probes.go holds the Store operations only Verify
 // needs), errors (Error, ConfigError, the sentinels, Diagnose), telemetry
-// (OpenTelemetry spans and metrics, log events) and policy (the IAM
-// documents). The classifier itself is internal/diagnose. The command
+// (OpenTelemetry spans and metrics, log events), policy (the IAM
+// documents, for a bucket or an access point) and template (the
+// customer's role, and optionally bucket, as CloudFormation or Terraform,
+// made from those documents). The classifier itself is internal/diagnose. The command
 // cmd/recstore is the operators' tool over this package, and cmd/sandbox
 // runs the whole flow on a local MinIO with an AWS-like STS.
 package recstore

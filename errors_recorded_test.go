@@ -101,6 +101,16 @@ func recordedSTSCases() []recordedCase {
 	}
 }
 
+// accessPoint and accessPointAlias make the bucket an access point, reached
+// at its own endpoint as the SDK makes it from the ARN.
+func accessPoint(c *recstore.Config) {
+	c.Bucket, c.Endpoint = "arn:aws:s3:us-east-1:444455556666:accesspoint/recordings", "http://s3-accesspoint.us-east-1.amazonaws.com"
+}
+
+func accessPointAlias(c *recstore.Config) {
+	c.Bucket = "recordings-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias"
+}
+
 func recordedS3Cases() []recordedCase {
 	const key = "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 	kms := func(c *recstore.Config) { c.ServerSideEncryption, c.KMSKeyID = recstore.EncryptionKMS, key }
@@ -121,6 +131,17 @@ func recordedS3Cases() []recordedCase {
 			causeHint: "explicit Deny in a VPC endpoint policy", fixHint: "endpoint's policy", notInFix: "allow"},
 		{file: "s3-explicit-deny-session-policy.xml", status: 403, op: "s3:PutObject", want: recstore.ErrS3AccessDenied, code: "AccessDenied",
 			causeHint: "explicit Deny in a session policy", fixHint: "session policy", notInFix: "allow"},
+		{file: "s3-no-such-access-point.xml", status: 404, op: "s3:PutObject", want: recstore.ErrBucketNotFound, code: "NoSuchAccessPoint",
+			causeHint: "no access point arn:aws:s3:us-east-1:444455556666:accesspoint/recordings", fixHint: "storageProviderBucketName",
+			edit: accessPoint},
+		{file: "s3-invalid-access-point.xml", status: 400, op: "s3:GetObject", want: recstore.ErrRejected, code: "InvalidAccessPoint",
+			causeHint: "name or account is not valid", fixHint: "the access point's own Region and account", edit: accessPoint},
+		{file: "s3-invalid-access-point-alias.xml", status: 400, op: "s3:HeadBucket", want: recstore.ErrRejected,
+			code: "InvalidAccessPointAliasError", causeHint: "alias name is not valid", fixHint: "ends with -s3alias", edit: accessPointAlias},
+		{file: "s3-access-denied.xml", status: 403, op: "s3:PutObject", want: recstore.ErrS3AccessDenied, code: "AccessDenied",
+			causeHint: "the access point's policy or the bucket's policy does not allow s3:PutObject (through an access point all three must)", edit: accessPoint,
+			fixHint: "allow s3:PutObject on arn:aws:s3:us-east-1:444455556666:accesspoint/recordings/object/* in the policy of role " +
+				"arn:aws:iam::444455556666:role/recorder; through an access point, its access point policy must allow the role the same"},
 		{file: "s3-all-access-disabled.xml", status: 403, op: "s3:PutObject", want: recstore.ErrS3AccessDenied, code: "AllAccessDisabled",
 			causeHint: "disabled all access", fixHint: "AWS Support", notInFix: "allow"},
 		{file: "s3-expired-token.xml", status: 400, op: "s3:PutObject", want: recstore.ErrExpiredToken, code: "ExpiredToken",

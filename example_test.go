@@ -111,7 +111,7 @@ func ExampleVerify() {
 	// config fail
 	// base-identity skip
 	// external-id skip
-	// storageProviderBucketName: required: the name of the S3 bucket that stores recordings
+	// storageProviderBucketName: required: the name of the S3 bucket that stores recordings, or an access point's ARN or alias
 	// true
 }
 

@@ -302,19 +302,15 @@ func BucketPolicy(cfg Config) (Policy, error) {
 
 // bucketARN is the ARN a policy names for cfg's bucket or access point.
 func (c Config) bucketARN() string {
-	if isAccessPointARN(c.Bucket) {
-		return accessPointResource(c.Bucket)
-	}
-	return "arn:" + c.partition() + ":s3:::" + c.Bucket
+	container, _ := awsname.S3Resources(c.partition(), c.Bucket)
+	return container
 }
 
 // objectsARN is what the ARN of an object of cfg's bucket or access point
 // begins with; the key follows.
 func (c Config) objectsARN() string {
-	if isAccessPointARN(c.Bucket) {
-		return c.bucketARN() + "/object/"
-	}
-	return c.bucketARN() + "/"
+	_, objects := awsname.S3Resources(c.partition(), c.Bucket)
+	return objects
 }
 
 func externalIDCondition(cfg Config) map[string]map[string]StringList {

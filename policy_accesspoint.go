@@ -2,19 +2,9 @@ package recstore
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
-
-// accessPointResource is the ARN a policy names for an access point: the
-// slash form, arn:<partition>:s3:<region>:<account>:accesspoint/<name>,
-// whichever form the Config gave. Its objects are <it>/object/<key>.
-func accessPointResource(bucket string) string {
-	a, _ := arn.Parse(bucket)
-	a.Resource = "accesspoint/" + strings.TrimPrefix(strings.TrimPrefix(a.Resource, "accesspoint/"), "accesspoint:")
-	return a.String()
-}
 
 // checkPolicyBucket refuses a bucket a policy cannot name: an invalid one,
 // and an access point alias, which IAM policies cannot name (S3 User

@@ -111,6 +111,7 @@ type templateParam struct {
 	pattern     string // the characters it takes, when AWS has a rule
 	minLen      int    // its length, when AWS has a rule
 	maxLen      int
+	rule        string // the rule in words, for the message of a value that breaks it
 	description string
 }
 
@@ -175,12 +176,13 @@ func templateParams(cfg Config, kmsKeyARN string) []templateParam {
 	var params []templateParam
 	if cfg.ExternalID != "" {
 		params = append(params, templateParam{cfn: "ExternalId", tf: "external_id", stand: tmplExternalID, value: cfg.ExternalID,
-			pattern: `[\w+=,.@:/-]*`, minLen: 2, maxLen: 1224,
+			pattern: `[\w+=,.@:/-]*`, minLen: 2, maxLen: 1224, rule: "2 to 1224 letters, digits and _+=,.@:/-",
 			description: "storageProviderExternalId: the External ID the recorder sends; the role trusts no call without it"})
 	}
 	params = append(params,
 		templateParam{cfn: "BucketName", tf: "bucket_name", stand: tmplBucket, value: cfg.Bucket,
-			pattern: "[a-z0-9][a-z0-9.-]*[a-z0-9]", minLen: 3, maxLen: 63, description: "storageProviderBucketName: the bucket that keeps the recordings"},
+			pattern: "[a-z0-9][a-z0-9.-]*[a-z0-9]", minLen: 3, maxLen: 63,
+			rule: "3 to 63 characters of a-z 0-9 . -, beginning and ending with a letter or digit", description: "storageProviderBucketName: the bucket that keeps the recordings"},
 		templateParam{cfn: "KeyPrefix", tf: "key_prefix", stand: tmplPrefix, value: cfg.KeyPrefix,
 			description: "storageProviderKeyPrefix: the role may only touch keys under it (empty: the whole bucket)"})
 	if kmsKeyARN != "" {

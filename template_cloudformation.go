@@ -44,7 +44,7 @@ func CloudFormationRole(cfg Config, principalARN string, opts ...TemplateOption)
 	}
 	for _, p := range t.params {
 		out.Parameters[p.cfn] = cfnParam{Type: "String", Default: p.value, Description: p.description, AllowedPattern: p.pattern,
-			MinLength: p.minLen, MaxLength: p.maxLen}
+			MinLength: p.minLen, MaxLength: p.maxLen, ConstraintDescription: p.rule}
 	}
 	if t.bucket != nil {
 		t.cfnBucket(&out)
@@ -69,6 +69,8 @@ type cfnParam struct {
 	AllowedPattern string `json:"AllowedPattern,omitempty"`
 	MinLength      int    `json:"MinLength,omitempty"`
 	MaxLength      int    `json:"MaxLength,omitempty"`
+	// ConstraintDescription is what the console says of a value that breaks the pattern or lengths.
+	ConstraintDescription string `json:"ConstraintDescription,omitempty"`
 }
 
 type cfnResource struct {

@@ -41,7 +41,7 @@ func TerraformRole(cfg Config, principalARN string, opts ...TemplateOption) (str
 				w.block("validation", func() {
 					w.attr("condition", fmt.Sprintf("length(var.%[1]s) >= %[2]d && length(var.%[1]s) <= %[3]d && can(regex(%[4]s, var.%[1]s))",
 						p.tf, p.minLen, p.maxLen, hclString("^"+p.pattern+"$")))
-					w.attr("error_message", hclString(fmt.Sprintf("The %s is %d to %d characters of %s.", p.tf, p.minLen, p.maxLen, p.pattern)))
+					w.attr("error_message", hclString(fmt.Sprintf("The %s is %s.", p.tf, p.rule)))
 				})
 			}
 		})

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/auvious/recstore/internal/awsname"
 )
 
 // checkEncryption reports the bucket's default encryption, warns when the
@@ -20,8 +18,8 @@ func (v *verification) checkEncryption(ctx context.Context) Check {
 	switch want := v.cfg.ServerSideEncryption; {
 	case errors.Is(err, ErrS3AccessDenied):
 		c.Status, c.Detail = StatusWarn, "the role may not read the bucket's default encryption"
-		c.Fix = fmt.Sprintf("optional: allow s3:GetEncryptionConfiguration on arn:%s:s3:::%s in the policy of role %s, "+
-			"so that Verify can compare it with storageProviderServerSideEncryption", awsname.Partition(v.cfg.Region), v.cfg.Bucket, v.cfg.RoleARN)
+		c.Fix = fmt.Sprintf("optional: allow s3:GetEncryptionConfiguration on %s in the policy of role %s, "+
+			"so that Verify can compare it with storageProviderServerSideEncryption", v.cfg.bucketARN(), v.cfg.RoleARN)
 	case err != nil:
 		c.Status, c.Detail = StatusWarn, "could not read the bucket's default encryption: "+err.Error()
 	case want == "":

@@ -10,11 +10,15 @@ import (
 
 // A check is one step of Verify. It runs once every check in needs passed
 // (or warned) and every check in after finished; otherwise it is skipped.
+// A check of the bucket's own configuration, which S3 answers only on the
+// bucket itself and not through an access point, names it in bucketOnly:
+// through an access point it is skipped, saying so.
 type check struct {
-	name  string
-	needs []string
-	after []string
-	run   func(*verification, context.Context) Check
+	name       string
+	needs      []string
+	after      []string
+	bucketOnly string
+	run        func(*verification, context.Context) Check
 }
 
 // checks lists Verify's steps in report order.
@@ -26,16 +30,26 @@ func checks() []check {
 		{name: "assume-role", needs: []string{"config"}, run: (*verification).checkAssumeRole},
 		{name: "clock", needs: []string{"config"}, after: []string{"assume-role"}, run: (*verification).checkClock},
 		{name: "head-bucket", needs: []string{"assume-role"}, run: (*verification).checkHeadBucket},
-		{name: "versioning", needs: []string{"head-bucket"}, run: (*verification).checkVersioning},
-		{name: "encryption", needs: []string{"head-bucket"}, after: []string{"upload"}, run: (*verification).checkEncryption},
+		{name: "versioning", needs: []string{"head-bucket"}, run: (*verification).checkVersioning,
+			bucketOnly: "a bucket's versioning and Object Lock configuration (GetBucketVersioning, GetObjectLockConfiguration)"},
+		{name: "encryption", needs: []string{"head-bucket"}, after: []string{"upload"}, run: (*verification).checkEncryption,
+			bucketOnly: "a bucket's default encryption (GetBucketEncryption)"},
 		{name: "upload", needs: []string{"head-bucket"}, after: []string{"versioning"}, run: (*verification).checkUpload},
-		{name: "object-lock", needs: []string{"upload"}, run: (*verification).checkObjectLock},
+		{name: "object-lock", needs: []string{"upload"}, run: (*verification).checkObjectLock,
+			bucketOnly: "whether a bucket has Object Lock (GetObjectLockConfiguration, which this check needs)"},
 		{name: "copy", needs: []string{"upload"}, run: (*verification).checkCopy},
 		{name: "download", needs: []string{"upload"}, run: (*verification).checkDownload},
 		{name: "presign", needs: []string{"upload"}, run: (*verification).checkPresign},
 		{name: "delete", needs: []string{"upload"}, after: []string{"object-lock", "copy", "download", "presign"}, run: (*verification).checkDelete},
 		{name: "multipart", needs: []string{"head-bucket"}, run: (*verification).checkMultipart},
 	}
+}
+
+// notThroughAccessPoint says why a check of the bucket's configuration
+// did not run.
+func notThroughAccessPoint(what string) string {
+	return "not run through an access point: S3 answers " + what + " only on the bucket itself, not through an access " +
+		"point (S3 User Guide, \"Access point compatibility\"); the bucket's owner can see it in the S3 console, on the bucket's Properties tab"
 }
 
 // runChecks runs every check of list as soon as the checks before it allow, and
@@ -62,6 +76,10 @@ func (v *verification) runChecks(ctx context.Context, list []check) []Check {
 			}
 			ctx, span := v.tel.startCheck(ctx, c.name)
 			defer func() { v.tel.endCheck(span, string(results[i].Status), results[i].failure()) }()
+			if c.bucketOnly != "" && isAccessPoint(v.cfg.Bucket) {
+				results[i] = Check{Name: c.name, Status: StatusSkip, Detail: notThroughAccessPoint(c.bucketOnly)}
+				return
+			}
 			for _, dep := range needs[i] {
 				if s := results[dep].Status; s != StatusPass && s != StatusWarn {
 					results[i] = Check{Name: c.name, Status: StatusSkip, Detail: "not run: needs " + list[dep].name + ", which did not pass"}

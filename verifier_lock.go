@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/auvious/recstore/internal/awsname"
 )
 
 // checkObjectLock, in an Object Lock bucket, places and lifts a legal hold
@@ -76,8 +74,8 @@ func (v *verification) checkObjectLock(ctx context.Context) Check {
 	slices.Sort(denied)
 	denied = slices.Compact(denied)
 	c := Check{Status: StatusWarn, Detail: strings.TrimPrefix(detail+"; ", "; ") + "the role may not " + strings.Join(denied, ", ")}
-	c.Fix = fmt.Sprintf("optional: allow %s on arn:%s:s3:::%s/%s* in the policy of role %s, "+
+	c.Fix = fmt.Sprintf("optional: allow %s on %s%s* in the policy of role %s, "+
 		"for Store.SetLegalHold and the retention and legal hold in Stat", strings.Join(denied, " and "),
-		awsname.Partition(v.cfg.Region), v.cfg.Bucket, v.cfg.KeyPrefix, v.cfg.RoleARN)
+		v.cfg.objectsARN(), v.cfg.KeyPrefix, v.cfg.RoleARN)
 	return c
 }

@@ -8,8 +8,6 @@ import (
 	"io"
 	"sync"
 	"time"
-
-	"github.com/auvious/recstore/internal/awsname"
 )
 
 func (v *verification) checkUpload(ctx context.Context) Check {
@@ -149,9 +147,9 @@ func (v *verification) deleteVersions(ctx context.Context, keys []string) Check 
 	}
 	c := Check{Status: StatusWarn, Err: failed, Detail: "the objects are deleted, but the versioned bucket keeps their " +
 		"versions behind delete markers, and Verify could not remove them (see the leftovers)"}
-	c.Fix = fmt.Sprintf("allow s3:ListBucketVersions on arn:%[1]s:s3:::%[2]s and s3:DeleteObjectVersion on arn:%[1]s:s3:::%[2]s/%[3]s* "+
+	c.Fix = fmt.Sprintf("allow s3:ListBucketVersions on %[1]s and s3:DeleteObjectVersion on %[2]s%[3]s* "+
 		"in the policy of role %[4]s, so that Verify removes its probes' versions; or remove the listed versions by hand",
-		awsname.Partition(v.cfg.Region), v.cfg.Bucket, v.cfg.KeyPrefix+verifyPrefix, v.cfg.RoleARN)
+		v.cfg.bucketARN(), v.cfg.objectsARN(), v.cfg.KeyPrefix+verifyPrefix, v.cfg.RoleARN)
 	if errors.Is(failed, ErrObjectLocked) {
 		c.Fix = "the bucket's Object Lock default retention keeps the probes: " + diagnosisFix(failed)
 	}

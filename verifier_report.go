@@ -17,7 +17,7 @@ const (
 	StatusPass Status = "pass"
 	StatusWarn Status = "warn" // passed, with something worth changing (see Fix)
 	StatusFail Status = "fail"
-	StatusSkip Status = "skip" // not run: a check it needs did not pass
+	StatusSkip Status = "skip" // not run: a check it needs did not pass, or it cannot run through an access point
 )
 
 // A Check is one row of a Report.

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/auvious/recstore/internal/awsname"
 )
 
 // probeHold is the GOVERNANCE retention Verify gives its probes in a
@@ -65,9 +63,9 @@ func (v *verification) checkVersioning(ctx context.Context) Check {
 			unread = detail + "; the role may not read the rest"
 		}
 		return Check{Status: StatusWarn, Detail: unread + " (" + strings.Join(denied, ", ") + "): Verify cannot tell whether a default retention would keep its probes",
-			Fix: fmt.Sprintf("optional: allow %s on arn:%s:s3:::%s in the policy of role %s, "+
+			Fix: fmt.Sprintf("optional: allow %s on %s in the policy of role %s, "+
 				"so that Verify can report them and keep a default retention from locking its probes",
-				strings.Join(denied, " and "), awsname.Partition(v.cfg.Region), v.cfg.Bucket, v.cfg.RoleARN)}
+				strings.Join(denied, " and "), v.cfg.bucketARN(), v.cfg.RoleARN)}
 	}
 	if lock.mode != "" {
 		detail += "; Verify gives its probes a GOVERNANCE retention of " + plural(int(probeHold/time.Second), "second") +
@@ -137,9 +135,9 @@ func (v *verification) lockedUpload(ctx context.Context, refused error) Check {
 	why := fmt.Sprintf("the bucket's default %s retention would keep Verify's probes until %s, and the role may not "+
 		"give them a retention of %s instead (%s)", v.lock.mode, until, plural(int(probeHold/time.Second), "second"),
 		oneLine(refused.Error()))
-	fix := fmt.Sprintf("allow s3:PutObjectRetention on arn:%s:s3:::%s/%s* in the policy of role %s, so that Verify's probes "+
+	fix := fmt.Sprintf("allow s3:PutObjectRetention on %s%s* in the policy of role %s, so that Verify's probes "+
 		"can be deleted; or verify with WithLockedProbes to write them anyway",
-		awsname.Partition(v.cfg.Region), v.cfg.Bucket, v.cfg.KeyPrefix+verifyPrefix, v.cfg.RoleARN)
+		v.cfg.objectsARN(), v.cfg.KeyPrefix+verifyPrefix, v.cfg.RoleARN)
 	if !v.lockedProbes {
 		return Check{Status: StatusSkip, Detail: "not run: " + why + "; Verify wrote nothing rather than leave objects it could not delete", Fix: fix}
 	}

@@ -104,7 +104,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"stat"}, "want KEY, got 0 argument(s)"},
 		{[]string{"ls", "--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
 		{[]string{"verify", "--session-duration", "an hour"}, "is not a whole number of seconds"},
-		{[]string{"policy", "--doc", "everything", "--bucket", "recordings"}, `--doc "everything": want base, trust, role, key or bucket`},
+		{[]string{"policy", "--doc", "everything", "--bucket", "recordings"}, `--doc "everything": want base, trust, role, key, bucket, access-point or delegation`},
 		{[]string{"verify", "--config", "/no/such/file.json"}, "--config: open /no/such/file.json"},
 	} {
 		r := runCLI(t, dir, nil, "", tc.args...)

@@ -185,3 +185,41 @@ func TestPolicyBucket(t *testing.T) {
 	assert.Equal(t, want.String()+"\n", r.stdout)
 	assert.Contains(t, r.stdout, `"aws:SecureTransport": "false"`)
 }
+
+// TestPolicyAccessPoint: with an access point's ARN as the bucket, policy
+// prints the role's and the access point's documents on the access point,
+// and with --bucket-behind the bucket's delegation; one at a time with
+// --doc; an alias is refused with the fix.
+func TestPolicyAccessPoint(t *testing.T) {
+	dir := t.TempDir()
+	cfg := recstore.Config{Bucket: "arn:aws:s3:eu-west-1:444455556666:accesspoint/recordings", Region: "eu-west-1",
+		RoleARN: "arn:aws:iam::444455556666:role/recorder", ExternalID: "acme-7f3c"}
+	_, path := configFile(t, cfg)
+	user := "arn:aws:iam::111122223333:user/recorder-base"
+	r := runCLI(t, dir, nil, "", "policy", "--config", path, "--user-arn", user, "--bucket-behind", "shared-recordings")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	for _, heading := range []string{"# Recorder role S3 permissions", "# Access point policy", "# Bucket policy statement of the bucket behind"} {
+		assert.Contains(t, r.stdout, heading)
+	}
+	assert.Contains(t, r.stdout, `"arn:aws:s3:eu-west-1:444455556666:accesspoint/recordings/object/*"`)
+	assert.Contains(t, r.stdout, `"s3:DataAccessPointAccount": "444455556666"`)
+
+	for doc, build := range map[string]func() (recstore.Policy, error){
+		"access-point": func() (recstore.Policy, error) { return recstore.AccessPointPolicy(cfg) },
+		"delegation":   func() (recstore.Policy, error) { return recstore.AccessPointDelegation(cfg, "shared-recordings") },
+	} {
+		r := runCLI(t, dir, nil, "", "policy", "--config", path, "--doc", doc, "--bucket-behind", "shared-recordings")
+		require.Equal(t, exitOK, r.code, r.stderr)
+		want, err := build()
+		require.NoError(t, err)
+		assert.Equal(t, want.String()+"\n", r.stdout, doc)
+	}
+	r = runCLI(t, dir, nil, "", "policy", "--config", path, "--doc", "delegation")
+	assert.Equal(t, exitUsage, r.code, "the delegation needs the bucket behind: %s", r.stderr)
+
+	cfg.Bucket = "recordings-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias"
+	_, path = configFile(t, cfg)
+	r = runCLI(t, dir, nil, "", "policy", "--config", path, "--doc", "role")
+	assert.NotEqual(t, exitOK, r.code)
+	assert.Contains(t, r.stderr, "IAM policies cannot name")
+}

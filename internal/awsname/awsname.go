@@ -77,3 +77,24 @@ func Account(s string) string {
 func onlyOf(s, allowed string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return !strings.ContainsRune(allowed, r) }) < 0
 }
+
+// S3Resources are the ARNs an IAM policy names for bucket, which is a
+// bucket's name (in partition) or an S3 access point's ARN (either of its
+// forms; in its own partition): the bucket's or access point's own ARN, and what
+// the ARNs of its objects begin with, before the key
+// (arn:aws:s3:::bucket/ or arn:aws:s3:<region>:<account>:accesspoint/<name>/object/).
+// For an access point's alias, which IAM policies cannot name, they are
+// the form of its access point's ARN, for a person to fill in.
+func S3Resources(partition, bucket string) (container, objects string) {
+	if a, err := arn.Parse(bucket); err == nil {
+		name := strings.TrimPrefix(strings.TrimPrefix(a.Resource, "accesspoint/"), "accesspoint:")
+		a.Resource = "accesspoint/" + name
+		return a.String(), a.String() + "/object/"
+	}
+	if strings.HasSuffix(bucket, "-s3alias") { // IAM cannot name an alias: the form of its access point's ARN
+		container = "arn:" + partition + ":s3:<region>:<account>:accesspoint/<name of the access point with alias " + bucket + ">"
+		return container, container + "/object/"
+	}
+	container = "arn:" + partition + ":s3:::" + bucket
+	return container, container + "/"
+}

@@ -30,6 +30,26 @@ func bucketNotFound(e *failure, t Target) {
 	e.Fix = "check storageProviderBucketName, and storageProviderEndpoint if set"
 }
 
+// isAccessPoint reports whether bucket names an S3 access point, by its
+// ARN or its alias.
+func isAccessPoint(bucket string) bool {
+	return strings.HasPrefix(bucket, "arn:") || strings.HasSuffix(bucket, "-s3alias")
+}
+
+// accessPointNotFound is S3's answer that the access point named as the
+// bucket does not exist, or its name, account or alias is not valid
+// (the S3 API Reference's error code list).
+func accessPointNotFound(e *failure, message string, t Target) {
+	e.Kind = ErrBucketNotFound
+	e.Cause = fmt.Sprintf("S3 finds no access point %s (%s: %q)", t.Bucket, e.Code, message)
+	if e.Code != "NoSuchAccessPoint" { // 400: the request names no valid access point
+		e.Kind = ErrRejected
+		e.Cause = fmt.Sprintf("S3 refuses %s as an access point (%s: %q)", t.Bucket, e.Code, message)
+	}
+	e.Fix = "check storageProviderBucketName: copy the access point's ARN or alias from the S3 console (Access Points); " +
+		"an ARN names the access point's own Region and account, and an alias ends with -s3alias"
+}
+
 // RegionMismatch is the diagnosis of op finding the bucket of t in
 // bucketRegion, which is not t.Region, as Verify's head-bucket check does.
 func RegionMismatch(op string, t Target, bucketRegion string) Diagnosis {
@@ -57,15 +77,20 @@ func skewed(e *failure) {
 
 // accessFix names the permission op needs and where to grant it.
 func accessFix(op string, t Target) string {
-	arn := "arn:" + awsname.Partition(t.Region) + ":s3:::" + t.Bucket
+	arn, objects := awsname.S3Resources(awsname.Partition(t.Region), t.Bucket)
 	action, onObjects := neededAction(op)
 	if onObjects {
-		arn += "/" + t.Prefix + "*"
+		arn = objects + t.Prefix + "*"
 	}
 	fix := "allow " + action + " on " + arn + " in the policy of role " + t.Role
 	if action == "" {
 		fix = "allow s3:ListBucket and s3:GetBucketLocation on the bucket and s3:GetObject, s3:PutObject, " +
 			"s3:DeleteObject and s3:AbortMultipartUpload on its objects in the policy of role " + t.Role
+	}
+	if isAccessPoint(t.Bucket) {
+		// S3 User Guide, "Configuring IAM policies for using access points": all three must allow.
+		return fix + "; through an access point, its access point policy must allow the role the same (recstore policy " +
+			"--doc access-point), and the bucket behind it must delegate to access points or allow it too (--doc delegation)"
 	}
 	return fix + "; if the bucket policy denies by default, allow-list the role ARN there"
 }

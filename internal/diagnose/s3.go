@@ -41,6 +41,8 @@ func diagnoseS3(e *failure, api smithy.APIError, t Target) {
 		bucketNotFound(e, t)
 	case "NoSuchBucket":
 		bucketNotFound(e, t)
+	case "NoSuchAccessPoint", "InvalidAccessPoint", "InvalidAccessPointAliasError":
+		accessPointNotFound(e, message, t)
 	case "InvalidObjectState":
 		e.Kind = ErrRejected
 		e.Cause = fmt.Sprintf("the object's state does not allow %s (%q): it is archived (S3 Glacier Flexible "+
@@ -165,6 +167,12 @@ func s3Denied(e *failure, message string, t Target) {
 	case detailed:
 		e.Cause = fmt.Sprintf("the policy of role %s does not allow %s", t.Role, action)
 		e.Fix = accessFix(e.Op, t)
+	case isAccessPoint(t.Bucket):
+		// S3 User Guide, "Troubleshoot access denied (403 Forbidden) errors", access point settings.
+		e.Cause = fmt.Sprintf("the policy of role %s, the access point's policy or the bucket's policy does not allow %s "+
+			"(through an access point all three must), or the access point only takes requests from its VPC", t.Role, action)
+		e.Fix = accessFix(e.Op, t) + "; if the access point's network origin is a VPC, the recorder must reach S3 " +
+			"through an endpoint in that VPC"
 	default:
 		e.Cause = fmt.Sprintf("the policy of role %s does not allow %s, or a Deny statement in the bucket policy refuses it", t.Role, action)
 		if !t.S3IsAWS && message != "" && !strings.HasPrefix(message, "Access Denied") {
@@ -177,8 +185,8 @@ func s3Denied(e *failure, message string, t Target) {
 	}
 	if op := strings.TrimSuffix(e.Op, " (presigned URL)"); (op == "s3:GetObject" || op == "s3:HeadObject") && e.Kind == ErrS3AccessDenied && !d.explicit {
 		e.Cause += "; S3 also answers 403 for a key that does not exist when the role may not s3:ListBucket, so the key may be missing"
-		e.Fix += fmt.Sprintf("; to get 404 Not Found for missing keys instead, allow s3:ListBucket on arn:%s:s3:::%s",
-			awsname.Partition(t.Region), t.Bucket)
+		container, _ := awsname.S3Resources(awsname.Partition(t.Region), t.Bucket)
+		e.Fix += "; to get 404 Not Found for missing keys instead, allow s3:ListBucket on " + container
 	}
 }
 

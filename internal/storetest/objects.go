@@ -101,7 +101,7 @@ func testPresign(t *testing.T, h Harness) {
 	assert.True(t, expires.After(before), "expires %v is in the future", expires)
 	assert.False(t, expires.After(before.Add(10*time.Minute+time.Second)), "expires %v is within the TTL", expires)
 
-	got, status := Get(t, link)
+	got, status := h.get(t, link)
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "recording bytes", got)
 
@@ -118,7 +118,7 @@ func testPresignTampered(t *testing.T, h Harness) {
 	key := put(t, s, "tampered.webm", "recording bytes")
 	link, _, err := s.PresignGet(context.Background(), key, 10*time.Minute)
 	require.NoError(t, err)
-	_, status := Get(t, strings.Replace(link, "X-Amz-Signature=", "X-Amz-Signature=0", 1))
+	_, status := h.get(t, strings.Replace(link, "X-Amz-Signature=", "X-Amz-Signature=0", 1))
 	assert.Equal(t, http.StatusForbidden, status, "a tampered URL is refused")
 }
 
@@ -126,7 +126,20 @@ func testPresignTampered(t *testing.T, h Harness) {
 // presigned URL, and returns the body and the HTTP status.
 func Get(t *testing.T, url string) (string, int) {
 	t.Helper()
-	client := &http.Client{Transport: &http.Transport{}}
+	return get(t, &http.Client{Transport: &http.Transport{}}, url)
+}
+
+// get is Get with the harness's client, if it has one.
+func (h Harness) get(t *testing.T, url string) (string, int) {
+	t.Helper()
+	if h.HTTPClient == nil {
+		return Get(t, url)
+	}
+	return get(t, h.HTTPClient, url)
+}
+
+func get(t *testing.T, client *http.Client, url string) (string, int) {
+	t.Helper()
 	defer client.CloseIdleConnections()
 	resp, err := client.Get(url)
 	require.NoError(t, err)

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -30,8 +31,12 @@ type Harness struct {
 	// Admin reads the bucket with unrestricted credentials, to check what a
 	// Store left behind.
 	Admin *s3.Client
-	// Bucket and KeyPrefix are those of the Config behind Open.
+	// Bucket and KeyPrefix are those of the Config behind Open; for an
+	// access point, Bucket is the bucket behind it, which Admin reads.
 	Bucket, KeyPrefix string
+	// HTTPClient, when set, fetches presigned URLs, as a player on the
+	// same network would: for hosts only it resolves.
+	HTTPClient *http.Client
 	// Differences names the steps (by their subtest name, such as
 	// "PresignGetTampered") where the store behaves unlike AWS, and why; the
 	// suite skips exactly those steps, with that reason. Empty for MinIO.

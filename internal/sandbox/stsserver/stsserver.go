@@ -326,3 +326,17 @@ func accountOf(iamARN string) string {
 	a, _ := arn.Parse(iamARN)
 	return a.AccountID
 }
+
+// Credentials are the keys of the session with access key accessKeyID,
+// for a front that checks signatures as S3 would (apfront).
+func (s *Server) Credentials(accessKeyID string) (aws.Credentials, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sess := range s.sessions {
+		if sess.AccessKeyID == accessKeyID {
+			return aws.Credentials{AccessKeyID: sess.AccessKeyID, SecretAccessKey: sess.SecretAccessKey,
+				SessionToken: sess.SessionToken}, true
+		}
+	}
+	return aws.Credentials{}, false
+}
