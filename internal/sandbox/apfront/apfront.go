@@ -190,7 +190,7 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, point AccessPoi
 	target.RawPath = "/" + point.Bucket + rest
 	target.Path, _ = url.PathUnescape(target.RawPath)
 	query := r.URL.Query()
-	for _, k := range presignParams {
+	for _, k := range append(signatureParams, "X-Amz-Expires") {
 		query.Del(k)
 	}
 	target.RawQuery = query.Encode()

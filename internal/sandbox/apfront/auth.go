@@ -10,9 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
-// presignParams are the query parameters of a presigned URL's signature.
-var presignParams = []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders",
-	"X-Amz-Signature", "X-Amz-Security-Token", "X-Amz-Expires"}
+// signatureParams are the query parameters of a presigned URL's signature;
+// X-Amz-Expires, which it signs, is the presigned URL's too.
+var signatureParams = []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders",
+	"X-Amz-Signature", "X-Amz-Security-Token"}
 
 // authenticate checks a request's SigV4 signature, in its Authorization
 // header or its query (a presigned URL), as S3 does: a session the test
@@ -65,7 +66,7 @@ func (s *Server) authenticate(r *http.Request, point AccessPoint) (creds aws.Cre
 	var expected string
 	if presigned {
 		q := clone.URL.Query()
-		for _, k := range presignParams[:6] {
+		for _, k := range signatureParams {
 			q.Del(k)
 		}
 		clone.URL.RawQuery = q.Encode()
