@@ -45,7 +45,11 @@ func policyCommand() command {
 			"the base user, --user-arn, or the recorder's own role, --principal-arn; with --session-tag or\n" +
 			"--source-identity both STS documents also allow sts:TagSession or sts:SetSourceIdentity) and the\n" +
 			"role's least-privilege S3 policy on the bucket. With an External ID both STS documents carry the\n" +
-			"sts:ExternalId condition; with a key prefix the S3 permissions are limited to it. No secret is needed.",
+			"sts:ExternalId condition; with a key prefix the S3 permissions are limited to it. With an access point's\n" +
+			"ARN as the bucket, the S3 policy is on the access point, and the access point's own policy follows (and,\n" +
+			"with --bucket-behind, the statement delegating the bucket to access points). --format cloudformation or\n" +
+			"terraform prints the role (and, with --new-bucket, a bucket made right) as a template instead. No secret\n" +
+			"is needed.",
 		examples: []string{
 			"policy --config storage.json --user-arn arn:aws:iam::111122223333:user/recorder-base",
 			"policy --config storage.json --doc role --kms-key arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab",
