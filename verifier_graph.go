@@ -78,6 +78,10 @@ func (v *verification) runChecks(ctx context.Context, list []check) []Check {
 			defer func() { v.tel.endCheck(span, string(results[i].Status), results[i].failure()) }()
 			if c.bucketOnly != "" && isAccessPoint(v.cfg.Bucket) {
 				results[i] = Check{Name: c.name, Status: StatusSkip, Detail: notThroughAccessPoint(c.bucketOnly)}
+				if c.name == "versioning" && !v.lockedProbes {
+					results[i].Detail += "; if the bucket has an Object Lock default retention, it would keep Verify's " +
+						"probes: verify with WithLockedProbes"
+				}
 				return
 			}
 			for _, dep := range needs[i] {
