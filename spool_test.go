@@ -532,3 +532,47 @@ func TestSpoolSendsPartsWhileWriting(t *testing.T) {
 	assert.True(t, bytes.Equal(want, body), "byte-exact")
 	assert.Empty(t, pendingUploads(t, e, "acme/calls/live.webm"))
 }
+
+// TestSpoolNamesFilesItself: a spool's files are named by recstore, never
+// by tenant or key text, so a tenant such as "../../etc" writes nowhere but
+// the spool's own directories, and the names hold no such text; a key with
+// . or .. segments is refused before anything is written.
+func TestSpoolNamesFilesItself(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "var", "spool")
+	refuse := func(context.Context, string) (recstore.Config, error) {
+		return recstore.Config{}, errors.New("not now")
+	}
+	sp, err := recstore.OpenSpool(context.Background(), dir, refuse, recstore.WithSpoolResumeDelay(0))
+	require.NoError(t, err)
+	ctx := context.Background()
+	hostile := []struct{ tenant, key string }{
+		{"../../etc", "passwd"}, {"../..", "calls/a.webm"}, {"/abs", "abs/key"}, {`..\..\win`, `..\key`}, {"etc/../..", "x"},
+	}
+	for _, h := range hostile {
+		require.NoError(t, sp.Put(ctx, h.tenant, h.key, strings.NewReader("recording")), "%+v", h)
+	}
+	for _, key := range []string{"../../../../etc/cron.d/x", "calls/./../../out.webm", "..", "/abs/../../key"} {
+		assert.ErrorIs(t, sp.Put(ctx, "acme", key, strings.NewReader("recording")), recstore.ErrInvalidKey, key)
+		_, err := sp.Create(ctx, "acme", key)
+		assert.ErrorIs(t, err, recstore.ErrInvalidKey, key)
+	}
+	require.Len(t, sp.Pending(), len(hostile), "all kept")
+	require.NoError(t, sp.Close())
+	var files []string
+	require.NoError(t, filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		require.NoError(t, err)
+		rel, _ := filepath.Rel(dir, path)
+		if !d.IsDir() {
+			files = append(files, rel)
+			assert.False(t, strings.HasPrefix(rel, ".."), "%s is outside the spool", path)
+			assert.NotContains(t, rel, "etc")
+			assert.NotContains(t, rel, "abs")
+		}
+		return nil
+	}))
+	assert.GreaterOrEqual(t, len(files), 2*len(hostile), "a data file and a journal entry each: %v", files)
+	entries, err := os.ReadDir(root)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "nothing beside the spool's parent")
+}
