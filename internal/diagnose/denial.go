@@ -11,7 +11,7 @@ func messageOf(api smithy.APIError) string {
 	if api == nil {
 		return ""
 	}
-	return api.ErrorMessage()
+	return Quote(api.ErrorMessage(), maxMessage)
 }
 
 // A denial is what an AWS AccessDenied message says about itself, in the

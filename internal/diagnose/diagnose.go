@@ -88,7 +88,7 @@ func Classify(op string, t Target, err error) Diagnosis {
 	f := &failure{Op: op, Key: t.Key, Err: err}
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		f.Code = api.ErrorCode()
+		f.Code = Quote(api.ErrorCode(), maxToken)
 	}
 	var resp interface{ HTTPStatusCode() int }
 	if errors.As(err, &resp) {
@@ -96,7 +96,7 @@ func Classify(op string, t Target, err error) Diagnosis {
 	}
 	var reqID interface{ ServiceRequestID() string }
 	if errors.As(err, &reqID) {
-		f.RequestID = reqID.ServiceRequestID()
+		f.RequestID = Quote(reqID.ServiceRequestID(), maxToken)
 	}
 	var raw *awshttp.ResponseError
 	if errors.As(err, &raw) && raw.Response != nil {
@@ -107,18 +107,21 @@ func Classify(op string, t Target, err error) Diagnosis {
 }
 
 // Message is the server's message in err's reply; for a reply without
-// one (any HEAD), cause; with no reply at all, err's own text.
+// one (any HEAD), cause; with no reply at all, err's own text. The
+// server's message is bounded (Quote): only the parsed Message of an
+// error reply, never a body that is not one, and never more than a few
+// hundred bytes of it.
 func Message(err error, cause string) string {
 	var api smithy.APIError
 	switch {
 	case errors.As(err, &api) && strings.TrimSpace(api.ErrorMessage()) != "":
-		return strings.TrimSpace(api.ErrorMessage()) // a plain-text reply may end in a newline
+		return Quote(strings.TrimSpace(api.ErrorMessage()), maxMessage) // a plain-text reply may end in a newline
 	case err == nil || api != nil && cause != "":
 		return cause
 	case api != nil:
 		return "no message in the reply"
 	}
-	return err.Error()
+	return Quote(err.Error(), maxMessage)
 }
 
 // diagnose sets f's class, cause and fix from its code and status.
