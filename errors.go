@@ -54,6 +54,11 @@ var (
 	ErrKeyNotFound = diagnose.ErrKeyNotFound
 	// ErrClockSkew: the local clock differs too much from the server's.
 	ErrClockSkew = diagnose.ErrClockSkew
+	// ErrEndpointRefused: a Pool refused to connect to a tenant's endpoint,
+	// which resolved to an address of the recorder's own network (loopback,
+	// link-local, private, ...) that WithAllowedEndpoints does not allow.
+	// Nothing was sent.
+	ErrEndpointRefused = diagnose.ErrEndpointRefused
 	// ErrNetwork: the endpoint could not be reached, or the connection broke
 	// before a reply (DNS, refused or reset connection, TLS).
 	ErrNetwork = diagnose.ErrNetwork

@@ -2,6 +2,9 @@ package recstore_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -156,13 +159,20 @@ func ExampleDiagnose() {
 // leave the base keys empty.
 func ExampleWithBaseCredentials() {
 	ctx := context.Background()
+	vendorKey := []byte("a key of the vendor's, from its secret store")
 	run := func(tenant string, cfg recstore.Config) error {
 		base, err := recstore.DefaultBaseCredentials(ctx) // IRSA, Pod Identity, ECS, EC2, or AWS_* keys
 		if err != nil {
 			return err // names where the SDK's default chain looked
 		}
-		pool, err := recstore.NewPool(recstore.WithStoreOptions(recstore.WithBaseCredentials(base),
-			recstore.WithSourceIdentity("recorder-eu-1"))) // optional: shows in the customer's CloudTrail
+		externalID := func(tenant string) (string, error) { // the vendor's, one per customer: never the customer's choice
+			mac := hmac.New(sha256.New, vendorKey)
+			mac.Write([]byte(tenant))
+			return "auvious-" + hex.EncodeToString(mac.Sum(nil))[:32], nil
+		}
+		pool, err := recstore.NewPool(recstore.WithTenantExternalID(externalID),
+			recstore.WithStoreOptions(recstore.WithBaseCredentials(base),
+				recstore.WithSourceIdentity("recorder-eu-1"))) // optional: shows in the customer's CloudTrail
 		if err != nil {
 			return err
 		}

@@ -27,6 +27,9 @@ type Pool struct {
 	idle      time.Duration
 	transport *http.Transport // owned; nil when WithHTTPClient gave the client
 
+	tenantExternalID func(tenant string) (string, error) // WithTenantExternalID
+	endpoints        endpointRules                       // WithAllowedEndpoints
+
 	mu      sync.Mutex
 	tenants map[string]*tenantStore
 	retired []*Store // replaced or evicted, with operations still in progress
@@ -41,7 +44,8 @@ type tenantStore struct {
 }
 
 // A PoolOption configures a Pool (NewPool): WithMaxStores, WithIdleTimeout,
-// WithMemoryLimit, and WithStoreOptions for the Stores it opens.
+// WithMemoryLimit, the rules for tenants' Configs (WithTenantExternalID,
+// WithAllowedEndpoints), and WithStoreOptions for the Stores it opens.
 type PoolOption interface{ applyPool(*poolOptions) }
 
 // poolOption is a PoolOption that sets one field.
@@ -50,10 +54,12 @@ type poolOption func(*poolOptions)
 func (f poolOption) applyPool(o *poolOptions) { f(o) }
 
 type poolOptions struct {
-	maxStores   int
-	idleTimeout time.Duration
-	memoryLimit int64
-	store       []Option // WithStoreOptions
+	maxStores        int
+	idleTimeout      time.Duration
+	memoryLimit      int64
+	store            []Option // WithStoreOptions
+	tenantExternalID func(tenant string) (string, error)
+	allowed          []string // WithAllowedEndpoints
 }
 
 // WithMaxStores makes a Pool keep at most n Stores open: beyond n, the
@@ -81,25 +87,28 @@ func NewPool(opts ...PoolOption) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPoolOptions(po, o); err != nil {
+	rules, problems := newEndpointRules(po.allowed)
+	if err := checkPoolOptions(po, o, problems); err != nil {
 		return nil, err
 	}
 	p := &Pool{store: o, maxStores: po.maxStores, idle: po.idleTimeout, tenants: map[string]*tenantStore{},
-		shared: shared{sts: &stsCounts{}, inst: newInstruments(o.telemetry.meter())}}
+		shared:           shared{sts: &stsCounts{}, inst: newInstruments(o.telemetry.meter())},
+		tenantExternalID: po.tenantExternalID, endpoints: rules}
 	if po.memoryLimit > 0 {
 		p.shared.budget = newMemoryBudget(po.memoryLimit)
 	}
 	if o.httpClient == nil {
 		p.transport = newTransport(o.responseHeaderTimeout)
+		p.transport.DialContext = newGuardedDialer(rules).DialContext
 		p.shared.client = &http.Client{Transport: p.transport, CheckRedirect: noRedirects}
 	}
 	return p, nil
 }
 
 // checkPoolOptions checks a Pool's options, and refuses the Store options
-// that the Pool sets for each Store itself.
-func checkPoolOptions(po poolOptions, o storeOptions) error {
-	var problems []string
+// that the Pool sets for each Store itself; problems are those found
+// already.
+func checkPoolOptions(po poolOptions, o storeOptions, problems []string) error {
 	if po.maxStores < 0 {
 		problems = append(problems, fmt.Sprintf("WithMaxStores(%d): want 0 (no limit) or more", po.maxStores))
 	}
@@ -117,6 +126,9 @@ func checkPoolOptions(po poolOptions, o storeOptions) error {
 		problems = append(problems, "WithStoreOptions(WithMemoryLimit(...)): a Pool's Stores share the Pool's budget; "+
 			"give WithMemoryLimit to NewPool instead")
 	}
+	if p := checkSharedBase(po, o); p != "" {
+		problems = append(problems, p)
+	}
 	return optionsError(problems)
 }
 
@@ -124,9 +136,16 @@ func checkPoolOptions(po poolOptions, o storeOptions) error {
 // with an equal cfg gets the same Store, and so its session (no new
 // sts:AssumeRole). A changed cfg (rotated keys, another role or bucket)
 // gets a new Store; the old one lets its calls in progress finish and
-// refuses new ones (ErrClosed). An invalid cfg returns ErrInvalidConfig
-// and changes nothing. After Close, Store returns ErrClosed.
+// refuses new ones (ErrClosed). cfg is the customer's, so the Pool's
+// rules for it apply first (see Config): an External ID the vendor did not
+// give (WithTenantExternalID), an endpoint the Pool does not allow
+// (WithAllowedEndpoints), or an invalid cfg return ErrInvalidConfig and
+// change nothing. After Close, Store returns ErrClosed.
 func (p *Pool) Store(ctx context.Context, tenant string, cfg Config) (*Store, error) {
+	cfg, err := p.Config(tenant, cfg)
+	if err != nil {
+		return nil, err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {

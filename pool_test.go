@@ -105,15 +105,19 @@ func TestPoolKeylessBase(t *testing.T) {
 	ctx := context.Background()
 	pod, err := e.WebIdentityBase("recorder-of-pool", t.TempDir())
 	require.NoError(t, err)
-	p := newPool(t, recstore.WithStoreOptions(recstore.WithBaseCredentials(pod.Provider)))
-	defer p.Close()
 	const tenants = 8
 	cfgs := make([]recstore.Config, tenants)
+	externalIDs := map[string]string{}
 	for i := range cfgs {
 		name := fmt.Sprintf("keyless-tenant-%d", i)
 		cfgs[i] = e.TrustKeyless(e.AddRole(name, sandbox.PrefixPolicy(e.Bucket, name+"/")), pod)
 		cfgs[i].KeyPrefix = name + "/"
+		externalIDs[fmt.Sprintf("tenant-%d", i)] = cfgs[i].ExternalID
 	}
+	externalIDs["tenant-with-keys"] = cfgs[0].ExternalID
+	p := newPool(t, recstore.WithStoreOptions(recstore.WithBaseCredentials(pod.Provider)),
+		recstore.WithTenantExternalID(func(tenant string) (string, error) { return externalIDs[tenant], nil }))
+	defer p.Close()
 	var wg sync.WaitGroup
 	for i, cfg := range cfgs {
 		wg.Go(func() {
@@ -375,7 +379,7 @@ func TestNewPoolRefusesBadOptions(t *testing.T) {
 // newPool is NewPool, whose options must be valid.
 func newPool(t *testing.T, opts ...recstore.PoolOption) *recstore.Pool {
 	t.Helper()
-	p, err := recstore.NewPool(opts...)
+	p, err := recstore.NewPool(append([]recstore.PoolOption{sandboxEndpoints}, opts...)...)
 	require.NoError(t, err)
 	return p
 }
@@ -460,3 +464,7 @@ func TestStoreMemoryLimit(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// sandboxEndpoints lets a Pool's tenants name the sandbox's MinIO and STS
+// endpoint, on loopback.
+var sandboxEndpoints = recstore.WithAllowedEndpoints("127.0.0.1")

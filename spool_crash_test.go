@@ -73,9 +73,12 @@ func TestSpoolCrash(t *testing.T) {
 		out.Close()
 	}
 
+	pool, err := recstore.NewPool(sandboxEndpoints, recstore.WithMemoryLimit(recstore.DefaultSpoolMemoryLimit))
+	require.NoError(t, err)
+	defer pool.Close()
 	sp, err := recstore.OpenSpool(context.Background(), dir, func(context.Context, string) (recstore.Config, error) {
 		return cfg, nil
-	}, recstore.WithSpoolResumeDelay(3*time.Second))
+	}, recstore.WithSpoolPool(pool), recstore.WithSpoolResumeDelay(3*time.Second))
 	require.NoError(t, err)
 	flush(t, sp)
 	require.NoError(t, sp.Close())
@@ -181,7 +184,7 @@ func TestSpoolCrashChild(t *testing.T) {
 	cfg, err := recstore.ParseConfig(body)
 	require.NoError(t, err)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	pool, err := recstore.NewPool(recstore.WithStoreOptions(recstore.WithPartSize(recstore.MinPartSize),
+	pool, err := recstore.NewPool(sandboxEndpoints, recstore.WithStoreOptions(recstore.WithPartSize(recstore.MinPartSize),
 		recstore.AllowInsecureEndpoint(), recstore.WithLogger(logger)))
 	require.NoError(t, err)
 	sp, err := recstore.OpenSpool(context.Background(), dir, func(_ context.Context, tenant string) (recstore.Config, error) {

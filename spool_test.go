@@ -59,7 +59,7 @@ func (se *spoolEnv) configs(_ context.Context, tenant string) (recstore.Config, 
 // when t ends.
 func (se *spoolEnv) open(t *testing.T, opts ...recstore.SpoolOption) *recstore.Spool {
 	t.Helper()
-	pool, err := recstore.NewPool(recstore.WithStoreOptions(append([]recstore.Option{recstore.WithPartSize(recstore.MinPartSize)},
+	pool, err := recstore.NewPool(sandboxEndpoints, recstore.WithStoreOptions(append([]recstore.Option{recstore.WithPartSize(recstore.MinPartSize)},
 		se.storeOpts...)...))
 	require.NoError(t, err)
 	t.Cleanup(func() { pool.Close() })

@@ -274,6 +274,7 @@ func errorClasses() []struct {
 		{ErrClockSkew, "ErrClockSkew"}, {ErrNetwork, "ErrNetwork"}, {ErrUnavailable, "ErrUnavailable"},
 		{ErrKMSAccessDenied, "ErrKMSAccessDenied"}, {ErrKMSKeyUnusable, "ErrKMSKeyUnusable"},
 		{ErrObjectLocked, "ErrObjectLocked"}, {ErrUnsupported, "ErrUnsupported"}, {ErrRejected, "ErrRejected"},
+		{ErrEndpointRefused, "ErrEndpointRefused"},
 		{context.Canceled, "context.Canceled"}, {context.DeadlineExceeded, "context.DeadlineExceeded"},
 	}
 }

@@ -433,7 +433,7 @@ func TestTelemetryVerify(t *testing.T) {
 func TestTelemetryPoolTenant(t *testing.T) {
 	e := requireEnv(t)
 	rec := newTelemetry(t)
-	p, err := recstore.NewPool(recstore.WithStoreOptions(rec.options()...))
+	p, err := recstore.NewPool(sandboxEndpoints, recstore.WithStoreOptions(rec.options()...))
 	require.NoError(t, err)
 	defer p.Close()
 	ctx := context.Background()

@@ -46,7 +46,7 @@ func (v *verification) checkConfig(ctx context.Context) Check {
 // (which base-identity learned).
 func (v *verification) checkExternalID(context.Context) Check {
 	if v.cfg.ExternalID != "" {
-		return pass("External ID set")
+		return pass(fmt.Sprintf("External ID %q: the role's trust policy must require it (sts:ExternalId)", v.cfg.ExternalID))
 	}
 	c := Check{Status: StatusWarn, Fix: "add an sts:ExternalId condition to the role's trust policy and set the same value in storageProviderExternalId"}
 	role, _ := arn.Parse(v.cfg.RoleARN) // Validate accepted it

@@ -230,7 +230,7 @@ func runSpoolChild(op, dir, key string, size, rate int64, out string, t target) 
 	}
 	// The budget a recorder gives a spool's Pool: the buffers of one upload,
 	// as many as a direct Upload holds, reused.
-	pool, err := recstore.NewPool(recstore.WithStoreOptions(opts...),
+	pool, err := recstore.NewPool(sandboxEndpoints, recstore.WithStoreOptions(opts...),
 		recstore.WithMemoryLimit(t.PartSize*int64(t.Concurrency)))
 	if err != nil {
 		return err

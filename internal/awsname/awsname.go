@@ -98,3 +98,62 @@ func S3Resources(partition, bucket string) (container, objects string) {
 	container = "arn:" + partition + ":s3:::" + bucket
 	return container, container + "/"
 }
+
+// A HostKind says whose a host name is, for the endpoints a tenant may
+// name.
+type HostKind int
+
+// The kinds of host.
+const (
+	OtherHost       HostKind = iota // not AWS's
+	ServiceHost                     // a public name of S3 or STS, which AWS's DNS resolves to AWS
+	VPCEndpointHost                 // an interface VPC endpoint's name: AWS's DNS, but a private address of someone's VPC
+)
+
+// Host tells whose host is: S3's and STS's public names in every
+// partition (s3, s3-fips, s3-accesspoint and their dual-stack forms, the
+// legacy s3-<region> and s3-external-1, sts and sts-fips, with a bucket or
+// access point in front), interface VPC endpoint names
+// (*.vpce.amazonaws.com), or another's.
+func Host(host string) HostKind {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	var rest string
+	for _, suffix := range []string{".amazonaws.com", ".amazonaws.com.cn", ".api.aws"} {
+		if r, ok := strings.CutSuffix(host, suffix); ok && r != "" {
+			rest = r
+			break
+		}
+	}
+	if rest == "" {
+		return OtherHost
+	}
+	labels := strings.Split(rest, ".")
+	if n := len(labels); n >= 4 && labels[n-1] == "vpce" && IsRegion(labels[n-2]) {
+		return VPCEndpointHost // <endpoint>.<service>.<region>.vpce.amazonaws.com
+	}
+	for i, label := range labels {
+		tail := labels[i+1:]
+		switch {
+		case label == "s3-external-1" || strings.HasPrefix(label, "s3-") && IsRegion(label[3:]):
+			if len(tail) == 0 {
+				return ServiceHost // the legacy s3-<region>.amazonaws.com
+			}
+		case isServiceLabel(label):
+			if len(tail) > 0 && tail[0] == "dualstack" {
+				tail = tail[1:]
+			}
+			if len(tail) == 0 && !strings.HasSuffix(host, ".api.aws") || len(tail) == 1 && IsRegion(tail[0]) {
+				return ServiceHost
+			}
+		}
+	}
+	return OtherHost
+}
+
+func isServiceLabel(label string) bool {
+	switch label {
+	case "s3", "s3-fips", "s3-accesspoint", "s3-accesspoint-fips", "sts", "sts-fips":
+		return true
+	}
+	return false
+}

@@ -43,6 +43,7 @@ var (
 	ErrObjectLocked           = errors.New("recstore: object locked")
 	ErrUnsupported            = errors.New("recstore: not supported by the store")
 	ErrRejected               = errors.New("recstore: request rejected")
+	ErrEndpointRefused        = errors.New("recstore: endpoint refused")
 )
 
 // A Target is what a request was about, from the Config: it makes a
@@ -127,11 +128,14 @@ func Message(err error, cause string) string {
 // diagnose sets f's class, cause and fix from its code and status.
 func (f *failure) diagnose(api smithy.APIError, t Target) {
 	var base *BaseIdentityError
+	var refused *EndpointRefusedError
 	switch {
 	case errors.Is(f.Err, context.Canceled) || errors.Is(f.Err, context.DeadlineExceeded):
 		f.Cause = "the operation was canceled or timed out by the caller"
 	case errors.As(f.Err, &base):
 		diagnoseBase(f, base)
+	case errors.As(f.Err, &refused):
+		endpointRefused(f, refused)
 	case f.Code == "" && f.StatusCode == 0 && isNetworkError(f.Err):
 		f.Kind = ErrNetwork
 		f.Cause = "the endpoint could not be reached, or the connection broke or timed out before a reply (DNS, a " +
