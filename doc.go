@@ -29,7 +29,11 @@
 //
 // A [Pool] ([NewPool]) keeps one Store per tenant for a service with many
 // customers: one HTTP transport, one memory budget for part buffers
-// ([WithMemoryLimit]) and the STS counts, shared by all.
+// ([WithMemoryLimit]) and the STS counts, shared by all. A tenant's Config
+// is the customer's, so a Pool treats it as untrusted: the vendor chooses
+// the External IDs ([WithTenantExternalID]), and a tenant may name only
+// AWS's endpoints or those the process allows ([WithAllowedEndpoints]),
+// checked again at dial time.
 //
 // A [Spool] ([OpenSpool]) is a durable local buffer in front of a Pool: a
 // recording is written to local disk ([Spool.Create], [Recording.Commit]),
