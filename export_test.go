@@ -43,3 +43,7 @@ func (p *Pool) RetiredStores() int {
 	defer p.mu.Unlock()
 	return len(p.retired)
 }
+
+// PoolWatches reports whether p's transport checks the addresses of host
+// when it dials it: a tenant's endpoint host, or a name under one.
+func (p *Pool) PoolWatches(host string) bool { return p.dialer.isWatched(host) }

@@ -29,6 +29,7 @@ type Pool struct {
 
 	tenantExternalID func(tenant string) (string, error) // WithTenantExternalID
 	endpoints        endpointRules                       // WithAllowedEndpoints
+	dialer           *guardedDialer                      // the transport's; nil when WithHTTPClient gave the client
 
 	mu      sync.Mutex
 	tenants map[string]*tenantStore
@@ -99,7 +100,8 @@ func NewPool(opts ...PoolOption) (*Pool, error) {
 	}
 	if o.httpClient == nil {
 		p.transport = newTransport(o.responseHeaderTimeout)
-		p.transport.DialContext = newGuardedDialer(rules).DialContext
+		p.dialer = newGuardedDialer(rules)
+		p.transport.DialContext = p.dialer.DialContext
 		p.shared.client = &http.Client{Transport: p.transport, CheckRedirect: noRedirects}
 	}
 	return p, nil

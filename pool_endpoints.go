@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -23,15 +24,17 @@ import (
 // call its instance metadata, a sidecar on loopback or any other address
 // of the recorder's network with its own identity's signatures.
 //
-// The Pool also checks, when it dials a tenant's endpoint (other than S3's
-// and STS's public names), the address the name resolved to: a loopback,
+// The Pool also checks, when it dials a host a tenant named as an
+// endpoint or a name under it (other than S3's and STS's public names),
+// the address the name resolved to: a loopback,
 // link-local (the metadata service 169.254.169.254 and fd00:ec2::254
 // among them), private, shared (100.64.0.0/10), unspecified or multicast
 // address is refused unless an IP address, IP:port or CIDR entry allows it, so that
 // a name that resolves there later (DNS rebinding), or a VPC endpoint's
 // name, reaches no such address. The refusal is ErrEndpointRefused, and
 // no byte is sent. The check is on the Pool's own transport: a Pool given
-// WithStoreOptions(WithHTTPClient(c)) leaves it to c. Open's Stores, whose
+// WithStoreOptions(WithHTTPClient(c)) leaves it to c, and behind an HTTP
+// proxy it is the proxy that resolves and connects. Open's Stores, whose
 // caller owns the Config, keep Open's own rules.
 func WithAllowedEndpoints(entries ...string) PoolOption {
 	return poolOption(func(o *poolOptions) { o.allowed = append(o.allowed, entries...) })
@@ -110,22 +113,58 @@ func (r endpointRules) checkTenantEndpoint(raw string) string {
 		"(WithAllowedEndpoints)", truncate(u.Host))
 }
 
-// guardedDialer dials a tenant's endpoint as WithAllowedEndpoints says:
-// S3's and STS's public names as usual, any other name or address only
-// to an address that is public or allowed.
+// guardedDialer is the Pool transport's dial. A host that tenants named
+// as an endpoint (other than S3's and STS's public names), and any name
+// under it (the SDK puts an access point's <name>-<account> in front),
+// is dialled only to an address that is public or allowed; everything
+// else, an HTTP proxy's address among them, as usual. Behind a proxy the
+// proxy resolves a tenant's host and connects, so it is the proxy that
+// must refuse internal addresses.
 type guardedDialer struct {
 	rules endpointRules
 	plain *net.Dialer
+
+	mu      sync.Mutex
+	watched map[string]bool // tenants' endpoint hosts, lower case
 }
 
 func newGuardedDialer(rules endpointRules) *guardedDialer {
-	return &guardedDialer{rules: rules, plain: &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}}
+	return &guardedDialer{rules: rules, plain: &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second},
+		watched: map[string]bool{}}
+}
+
+// watch makes the dialer check the addresses of host, a tenant's
+// endpoint host, and of the names under it.
+func (g *guardedDialer) watch(host string) {
+	if g == nil || awsname.Host(host) == awsname.ServiceHost {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.watched[strings.ToLower(host)] = true
+}
+
+// isWatched reports whether host is a tenant's endpoint host or under one.
+func (g *guardedDialer) isWatched(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for h := host; ; {
+		if g.watched[h] {
+			return true
+		}
+		_, parent, ok := strings.Cut(h, ".")
+		if !ok {
+			return false
+		}
+		h = parent
+	}
 }
 
 // DialContext is the Pool transport's dial.
 func (g *guardedDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(address)
-	if err != nil || awsname.Host(host) == awsname.ServiceHost {
+	if err != nil || !g.isWatched(host) {
 		return g.plain.DialContext(ctx, network, address)
 	}
 	d := *g.plain

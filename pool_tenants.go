@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"net/url"
 )
 
 // WithTenantExternalID makes the vendor, not the customer, choose each
@@ -71,6 +72,8 @@ func (p *Pool) Config(tenant string, cfg Config) (Config, error) {
 	for _, e := range []struct{ field, raw string }{{"Endpoint", cfg.Endpoint}, {"STSEndpoint", cfg.STSEndpoint}} {
 		if problem := p.endpoints.checkTenantEndpoint(e.raw); problem != "" {
 			problems = append(problems, setting(e.field).problem(problem))
+		} else if u, err := url.Parse(e.raw); e.raw != "" && err == nil {
+			p.dialer.watch(u.Hostname())
 		}
 	}
 	return cfg, errors.Join(problems...)

@@ -112,6 +112,10 @@ func TestPoolTenantEndpoints(t *testing.T) {
 		assert.Contains(t, cause, "nothing was sent")
 		assert.Contains(t, fix, "WithAllowedEndpoints")
 		assert.NotContains(t, err.Error(), "the canary answered")
+		assert.True(t, p.PoolWatches("localhost"), "a tenant's endpoint host is checked when dialled")
+		assert.True(t, p.PoolWatches("recordings-444455556666.localhost"), "and so is a name under it (an access point's)")
+		assert.False(t, p.PoolWatches("proxy.internal"), "a host no tenant named (an HTTP proxy) is dialled as usual")
+		assert.False(t, p.PoolWatches("s3.us-east-1.amazonaws.com"))
 		p.Close()
 	}
 	assert.Zero(t, c.accepted.Load(), "nothing reached the canary")
