@@ -237,3 +237,18 @@ func collectActions(v any, set map[string]bool) map[string]bool {
 	}
 	return set
 }
+
+// TestTerraformRoleEscapes: a value with HCL's template sequences (${ and
+// %{), quotes and backslashes stays literal: the variable's default reads
+// back as the value, and the policy under it is the builder's.
+func TestTerraformRoleEscapes(t *testing.T) {
+	cfg := templateCases()[0].cfg
+	cfg.KeyPrefix = `calls/${tenant}/%{if}/"q"\b/`
+	src, err := recstore.TerraformRole(cfg, templateBase)
+	require.NoError(t, err)
+	c := parseTerraform(t, src)
+	assert.Equal(t, cfg.KeyPrefix, c.variables["key_prefix"].AsString())
+	want, err := recstore.RolePolicy(cfg)
+	require.NoError(t, err)
+	assert.Equal(t, want.String(), c.policy(t, "aws_iam_role_policy.recordings", "policy", nil).String())
+}
