@@ -26,9 +26,7 @@ func isAccessPointARN(bucket string) bool { return strings.HasPrefix(bucket, "ar
 
 // isAccessPoint reports whether bucket names an access point, by ARN or
 // by alias: then the checks that only a bucket can answer do not run.
-func isAccessPoint(bucket string) bool {
-	return isAccessPointARN(bucket) || strings.HasSuffix(bucket, aliasSuffix)
-}
+func isAccessPoint(bucket string) bool { return awsname.IsAccessPoint(bucket) }
 
 // accessPointForm is how a customer finds the value to paste.
 const accessPointForm = "want arn:aws:s3:<region>:<12-digit account>:accesspoint/<name> (the access point's ARN in the S3 console), " +
@@ -100,8 +98,8 @@ func checkAccessPointUse(c Config) string {
 	case net.ParseIP(host) != nil:
 		return fmt.Sprintf("is an access point ARN, which the SDK addresses as <name>-<account>.<endpoint host>, and "+
 			"storageProviderEndpoint's host %s is an IP address; use the access point's alias, or an endpoint with a host name", host)
-	case strings.HasPrefix(host, "s3.") && strings.HasSuffix(host, ".amazonaws.com") || host == "s3.amazonaws.com":
-		return fmt.Sprintf("is an access point ARN, but storageProviderEndpoint is S3's bucket endpoint %s, where "+
+	case awsname.Host(host) == awsname.ServiceHost && !strings.HasPrefix(strings.ToLower(host), "s3-accesspoint"):
+		return fmt.Sprintf("is an access point ARN, but storageProviderEndpoint is the AWS endpoint %s, where "+
 			"<name>-<account> would be read as a bucket; leave storageProviderEndpoint empty", host)
 	}
 	return ""

@@ -174,6 +174,12 @@ func TestValidate(t *testing.T) {
 		{"access point ARN, S3 endpoint", func(c *recstore.Config) {
 			c.Bucket, c.Endpoint = "arn:aws:s3:eu-west-1:123456789012:accesspoint/recordings", "https://s3.eu-west-1.amazonaws.com"
 		}, "Bucket"},
+		{"access point ARN, S3 FIPS endpoint", func(c *recstore.Config) {
+			c.Bucket, c.Endpoint = "arn:aws:s3:eu-west-1:123456789012:accesspoint/recordings", "https://s3-fips.eu-west-1.amazonaws.com"
+		}, "Bucket"},
+		{"access point ARN, access point endpoint", func(c *recstore.Config) {
+			c.Bucket, c.Endpoint = "arn:aws:s3:eu-west-1:123456789012:accesspoint/recordings", "https://s3-accesspoint.eu-west-1.amazonaws.com"
+		}, ""},
 		{"access point ARN, upper case", func(c *recstore.Config) { c.Bucket = "arn:aws:s3:eu-west-1:123456789012:accesspoint/Recordings" }, "Bucket"},
 		{"access point ARN, name too long", func(c *recstore.Config) {
 			c.Bucket = "arn:aws:s3:eu-west-1:123456789012:accesspoint/" + strings.Repeat("r", 51)

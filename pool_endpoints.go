@@ -185,17 +185,25 @@ func (g *guardedDialer) DialContext(ctx context.Context, network, address string
 	return d.DialContext(ctx, network, address)
 }
 
+// The addresses internalAddress knows beyond netip's own classes: EC2's
+// metadata service over IPv6, and RFC 6598's shared address space. Never
+// written.
+var (
+	ec2MetadataIPv6    = netip.MustParseAddr("fd00:ec2::254")
+	sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
+)
+
 // internalAddress names the kind of address a tenant's endpoint must not
 // reach, or "" for a public one.
 func internalAddress(a netip.Addr) string {
 	switch {
 	case a.IsLoopback():
 		return "a loopback address"
-	case a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a == netip.MustParseAddr("fd00:ec2::254"):
+	case a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a == ec2MetadataIPv6:
 		return "a link-local address, where the instance metadata service answers"
 	case a.IsPrivate():
 		return "a private address"
-	case netip.MustParsePrefix("100.64.0.0/10").Contains(a):
+	case sharedAddressSpace.Contains(a):
 		return "a shared address (100.64.0.0/10)"
 	case a.IsUnspecified():
 		return "an unspecified address"

@@ -93,7 +93,6 @@ func (b *NewBucket) abortDays() int {
 // A roleTemplate is what every template format renders: the policy
 // builder's documents with stand-ins where the template's parameters go.
 type roleTemplate struct {
-	cfg          Config
 	params       []templateParam
 	trust        Policy
 	role         [2]Policy // on the whole bucket, and under KeyPrefix
@@ -141,7 +140,7 @@ func newRoleTemplate(cfg Config, principalARN string, opts []TemplateOption) (*r
 		return nil, setting("Bucket").problem("is an access point; the templates make a role for a bucket: for an access point, " +
 			"print the role's, the access point's and the bucket's policies with recstore policy")
 	}
-	t := &roleTemplate{cfg: cfg, params: templateParams(cfg, o.policy.kmsKeyARN), maxSession: maxSessionSeconds(cfg.SessionDuration),
+	t := &roleTemplate{params: templateParams(cfg, o.policy.kmsKeyARN), maxSession: maxSessionSeconds(cfg.SessionDuration),
 		kms: o.policy.kmsKeyARN != "", bucket: o.bucket}
 	var err error
 	if t.trust, err = TrustPolicy(Config{RoleARN: cfg.RoleARN, ExternalID: placeholderOf(cfg.ExternalID, tmplExternalID)},

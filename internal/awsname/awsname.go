@@ -78,6 +78,14 @@ func onlyOf(s, allowed string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return !strings.ContainsRune(allowed, r) }) < 0
 }
 
+// IsAccessPoint reports whether bucket, the value of
+// storageProviderBucketName, names an S3 access point: by its ARN (a bucket
+// setting holds no other ARN that validation accepts) or by its alias,
+// whose -s3alias suffix no bucket name may have.
+func IsAccessPoint(bucket string) bool {
+	return strings.HasPrefix(bucket, "arn:") || strings.HasSuffix(bucket, "-s3alias")
+}
+
 // S3Resources are the ARNs an IAM policy names for bucket, which is a
 // bucket's name (in partition) or an S3 access point's ARN (either of its
 // forms; in its own partition): the bucket's or access point's own ARN, and what
@@ -91,7 +99,7 @@ func S3Resources(partition, bucket string) (container, objects string) {
 		a.Resource = "accesspoint/" + name
 		return a.String(), a.String() + "/object/"
 	}
-	if strings.HasSuffix(bucket, "-s3alias") { // IAM cannot name an alias: the form of its access point's ARN
+	if IsAccessPoint(bucket) { // an alias, which IAM cannot name: the form of its access point's ARN
 		container = "arn:" + partition + ":s3:<region>:<account>:accesspoint/<name of the access point with alias " + bucket + ">"
 		return container, container + "/object/"
 	}

@@ -43,3 +43,22 @@ func TestHost(t *testing.T) {
 		assert.Equal(t, want, Host(host), host)
 	}
 }
+
+// TestS3Resources: a bucket, an access point's ARN in either form, and an
+// alias (which IAM cannot name: the form of its access point's ARN).
+func TestS3Resources(t *testing.T) {
+	for _, tc := range []struct{ partition, bucket, container, objects string }{
+		{"aws", "recordings", "arn:aws:s3:::recordings", "arn:aws:s3:::recordings/"},
+		{"aws-cn", "recordings", "arn:aws-cn:s3:::recordings", "arn:aws-cn:s3:::recordings/"},
+		{"aws", "arn:aws:s3:eu-west-1:123456789012:accesspoint:rec", "arn:aws:s3:eu-west-1:123456789012:accesspoint/rec",
+			"arn:aws:s3:eu-west-1:123456789012:accesspoint/rec/object/"},
+		{"aws", "rec-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias",
+			"arn:aws:s3:<region>:<account>:accesspoint/<name of the access point with alias rec-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias>",
+			"arn:aws:s3:<region>:<account>:accesspoint/<name of the access point with alias rec-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias>/object/"},
+	} {
+		container, objects := S3Resources(tc.partition, tc.bucket)
+		assert.Equal(t, tc.container, container, tc.bucket)
+		assert.Equal(t, tc.objects, objects, tc.bucket)
+		assert.Equal(t, tc.bucket != "recordings", IsAccessPoint(tc.bucket), tc.bucket)
+	}
+}

@@ -30,12 +30,6 @@ func bucketNotFound(e *failure, t Target) {
 	e.Fix = "check storageProviderBucketName, and storageProviderEndpoint if set"
 }
 
-// isAccessPoint reports whether bucket names an S3 access point, by its
-// ARN or its alias.
-func isAccessPoint(bucket string) bool {
-	return strings.HasPrefix(bucket, "arn:") || strings.HasSuffix(bucket, "-s3alias")
-}
-
 // accessPointNotFound is S3's answer that the access point named as the
 // bucket does not exist, or its name, account or alias is not valid
 // (the S3 API Reference's error code list).
@@ -87,7 +81,7 @@ func accessFix(op string, t Target) string {
 		fix = "allow s3:ListBucket and s3:GetBucketLocation on the bucket and s3:GetObject, s3:PutObject, " +
 			"s3:DeleteObject and s3:AbortMultipartUpload on its objects in the policy of role " + t.Role
 	}
-	if isAccessPoint(t.Bucket) {
+	if awsname.IsAccessPoint(t.Bucket) {
 		// S3 User Guide, "Configuring IAM policies for using access points": all three must allow.
 		return fix + "; through an access point, its access point policy must allow the role the same (recstore policy " +
 			"--doc access-point), and the bucket behind it must delegate to access points or allow it too (--doc delegation)"

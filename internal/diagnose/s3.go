@@ -167,7 +167,7 @@ func s3Denied(e *failure, message string, t Target) {
 	case detailed:
 		e.Cause = fmt.Sprintf("the policy of role %s does not allow %s", t.Role, action)
 		e.Fix = accessFix(e.Op, t)
-	case isAccessPoint(t.Bucket):
+	case awsname.IsAccessPoint(t.Bucket):
 		// S3 User Guide, "Troubleshoot access denied (403 Forbidden) errors", access point settings.
 		e.Cause = fmt.Sprintf("the policy of role %s, the access point's policy or the bucket's policy does not allow %s "+
 			"(through an access point all three must), or the access point only takes requests from its VPC", t.Role, action)
